@@ -1,0 +1,70 @@
+# nftflow: build, test and benchmark. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/nftflow
+CACHE := $(CURDIR)/.cache
+GOBIN_CACHE := $(CACHE)/bin
+STATICCHECK := $(GOBIN_CACHE)/staticcheck
+STATICCHECK_VERSION := v0.8.2
+export NFTFLOW_BIN := $(CURDIR)/$(BIN)
+PKGS = $$($(GO) list ./... | grep -v /conformance)
+# Debian packages the tests and benchmarks run against (peers and tools).
+APT_PKGS := nftables conntrack iproute2 time
+APT_CMDS := nft conntrack ip /usr/bin/time
+
+.PHONY: all build install deps demo test unit conformance fuzz check bench vmtest docs clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/nftflow
+
+install:
+	$(GO) install ./cmd/nftflow
+
+# deps installs the peers (nft, conntrack) and tools from apt when missing.
+deps:
+	@missing=""; for c in $(APT_CMDS); do command -v $$c >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing $(APT_PKGS) from apt"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+	fi
+
+$(STATICCHECK):
+	GOBIN=$(GOBIN_CACHE) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# demo: the main job on the examples that ship with the repo.
+demo: build
+	@for f in examples/*.nft; do \
+		echo "== nftflow lint $$f"; ./$(BIN) lint $$f || exit $$?; \
+		echo "== nftflow fmt $$f"; ./$(BIN) fmt $$f || exit $$?; \
+	done
+
+test: deps build unit conformance fuzz vmtest
+
+unit:
+	$(GO) test -count=1 $(PKGS)
+
+conformance: build
+	@set -o pipefail; $(GO) test -count=1 -v ./conformance/ | grep -E '^(SUITE|--- FAIL|FAIL|ok|PASS|\s+\S+_test.go)' 
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./parser/
+
+check: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	$(GO) test -race -count=1 $(PKGS)
+
+bench: deps build
+	./bench/run.sh
+
+vmtest: deps build
+	@if [ -x vm/run.sh ]; then ./vm/run.sh; else echo "vmtest: no VM suite yet"; fi
+
+docs: build
+	./$(BIN) docs --dir docs/man
+
+clean:
+	rm -rf bin
