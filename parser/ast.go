@@ -1,0 +1,756 @@
+package parser
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Pos is a resolved source position. Line and Col are 1-based; Col counts
+// bytes. Offset is the 0-based byte offset in File.
+type Pos struct {
+	File   string
+	Offset int
+	Line   int
+	Col    int
+}
+
+// String formats the position as file:line:col (file omitted when empty).
+func (p Pos) String() string {
+	s := strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+	if p.File != "" {
+		s = p.File + ":" + s
+	}
+	return s
+}
+
+// IsValid reports whether the position was set.
+func (p Pos) IsValid() bool { return p.Line > 0 }
+
+// Source is one input text with its line table. Nodes keep a pointer to
+// their Source and byte offsets, so a position costs no memory until asked
+// for.
+type Source struct {
+	Name  string
+	Text  string
+	lines []int32 // offsets of line starts
+}
+
+// NewSource builds the line table of text.
+func NewSource(name, text string) *Source {
+	s := &Source{Name: name, Text: text}
+	s.lines = make([]int32, 1, 64+len(text)/40)
+	for i := 0; i < len(text); i++ {
+		if text[i] == '\n' {
+			s.lines = append(s.lines, int32(i+1))
+		}
+	}
+	return s
+}
+
+// Position resolves a byte offset to a Pos.
+func (s *Source) Position(off int) Pos {
+	if s == nil {
+		return Pos{}
+	}
+	if off > len(s.Text) {
+		off = len(s.Text)
+	}
+	i := sort.Search(len(s.lines), func(i int) bool { return int(s.lines[i]) > off }) - 1
+	if i < 0 {
+		i = 0
+	}
+	return Pos{File: s.Name, Offset: off, Line: i + 1, Col: off - int(s.lines[i]) + 1}
+}
+
+// Line returns the text of 1-based line n without its newline.
+func (s *Source) Line(n int) string {
+	if s == nil || n < 1 || n > len(s.lines) {
+		return ""
+	}
+	start := int(s.lines[n-1])
+	end := len(s.Text)
+	if n < len(s.lines) {
+		end = int(s.lines[n]) - 1
+	}
+	return s.Text[start:end]
+}
+
+// Node is any AST node: it knows where it starts and ends.
+type Node interface {
+	Pos() Pos // first byte of the node
+	End() Pos // the byte just after the node
+}
+
+// Span is the source range of a node. It is embedded in every node and
+// implements Node.
+type Span struct {
+	Src        *Source
+	Start, Stop int32
+}
+
+// Pos returns the start position.
+func (s Span) Pos() Pos { return s.Src.Position(int(s.Start)) }
+
+// End returns the position just after the node.
+func (s Span) End() Pos { return s.Src.Position(int(s.Stop)) }
+
+// Text returns the source text the node covers.
+func (s Span) Text() string {
+	if s.Src == nil || int(s.Stop) > len(s.Src.Text) || s.Start > s.Stop {
+		return ""
+	}
+	return s.Src.Text[s.Start:s.Stop]
+}
+
+// Offset returns the start byte offset.
+func (s Span) Offset() int { return int(s.Start) }
+
+// ---------------------------------------------------------------------------
+// File and commands
+
+// File is one parsed input file.
+type File struct {
+	Span
+	Name     string
+	Commands []Command
+	// Comments holds every '#' comment of the file in source order; the
+	// printer interleaves them with the nodes by offset.
+	Comments []*Comment
+}
+
+// Comment is one '#' comment, Text including the '#'.
+type Comment struct {
+	Span
+	Text string
+}
+
+// Command is a top-level statement of an nft file.
+type Command interface {
+	Node
+	commandNode()
+}
+
+// TableItem is a declaration inside a table block.
+type TableItem interface {
+	Node
+	tableItem()
+}
+
+// Ident is a name as written: a bare word, a quoted string (Text keeps the
+// quotes) or a $variable.
+type Ident struct {
+	Span
+	Text string
+}
+
+// Name returns the identifier without surrounding quotes.
+func (i *Ident) Name() string {
+	if i == nil {
+		return ""
+	}
+	return Unquote(i.Text)
+}
+
+// IsVar reports whether the identifier is a $variable reference.
+func (i *Ident) IsVar() bool { return i != nil && strings.HasPrefix(i.Text, "$") }
+
+// Unquote strips one pair of surrounding double or single quotes.
+func Unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'') {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// TableBlock is `table FAMILY NAME { ... }` (Verb is "" for the bare
+// declarative form, else "add", "create", ...: `add table ip t { }`).
+type TableBlock struct {
+	Span
+	Verb   string
+	Family string // "" when omitted (ip)
+	Name   *Ident
+	Items  []TableItem // in source order
+}
+
+// FlagsDecl is `flags a, b` (table, chain, set, flowtable).
+type FlagsDecl struct {
+	Span
+	Flags []*Ident
+}
+
+// CommentDecl is `comment "text"` as a declaration line.
+type CommentDecl struct {
+	Span
+	Text *Ident
+}
+
+// ChainBlock is `chain NAME { ... }`.
+type ChainBlock struct {
+	Span
+	Verb     string // "" inside a table block; else the command verb
+	Family   string // only for the command form
+	Table    *Ident // only for the command form
+	Name     *Ident
+	Type     *Ident // base chain type: filter, nat, route
+	Hook     *Ident
+	Device   Expr // device "eth0" or devices = { ... }
+	Devices  bool // Device was written as devices = ...
+	Priority Expr
+	Policy   Expr
+	Comment  *Ident
+	Flags    *FlagsDecl
+	Rules    []*Rule
+	// HeaderEnd is the offset where the base chain header (type ... ;
+	// policy ...;) ends; rules follow it.
+	HeaderEnd int32
+}
+
+// SetBlock is `set NAME { ... }` or `map NAME { ... }`.
+type SetBlock struct {
+	Span
+	Verb       string
+	Family     string
+	Table      *Ident
+	IsMap      bool
+	Name       *Ident
+	Typeof     bool // key written as typeof EXPR rather than type T
+	Key        Expr // data type names (Literal/Concat) or typeof expressions
+	Data       Expr // maps: the data type (or typeof expression)
+	Interval   bool // map data is "interval TYPE"
+	Flags      *FlagsDecl
+	Timeout    Expr
+	GCInterval Expr
+	Size       Expr
+	Policy     Expr
+	AutoMerge  bool
+	Stmts      []Stmt // per-element statements: counter, quota, limit, last
+	Elements   *SetExpr
+	Comment    *Ident
+	// Order lists the declaration keywords in source order (type, typeof,
+	// flags, timeout, gc-interval, size, policy, auto-merge, counter,
+	// elements, comment, ...), for faithful printing.
+	Order []string
+}
+
+// FlowtableBlock is `flowtable NAME { hook ingress priority P; devices = {...}; }`.
+type FlowtableBlock struct {
+	Span
+	Verb     string
+	Family   string
+	Table    *Ident
+	Name     *Ident
+	Hook     *Ident
+	Priority Expr
+	Devices  Expr
+	Counter  bool
+	Flags    *FlagsDecl
+	Comment  *Ident
+}
+
+// ObjectBlock is a named stateful object: counter, quota, limit,
+// ct helper, ct timeout, ct expectation, synproxy, secmark, tunnel.
+type ObjectBlock struct {
+	Span
+	Verb    string
+	Family  string
+	Table   *Ident
+	Kind    string // "counter", "quota", "ct helper", ...
+	Name    *Ident
+	Comment *Ident
+	// Lines are the body's statements as written, one per line or
+	// ';'-separated piece; each is a sequence of words and expressions
+	// (e.g. [type "sip" protocol tcp], [policy = { ... }]).
+	Lines []*ObjLine
+}
+
+// ObjLine is one statement of an object body.
+type ObjLine struct {
+	Span
+	Args []Expr
+}
+
+// RuleCmd is `add|insert|replace|create|delete|destroy|reset rule FAMILY TABLE CHAIN [handle N|position N|index N] RULE`.
+type RuleCmd struct {
+	Span
+	Verb     string
+	Family   string
+	Table    *Ident
+	Chain    *Ident
+	Where    string // "", "handle", "position" or "index"
+	WhereVal *Literal
+	Rule     *Rule // nil for delete rule ... handle N
+}
+
+// CmdStmt is any other command: `VERB OBJECT [FAMILY] [TABLE [NAME]] [handle N] [ARGS]`,
+// e.g. `flush ruleset`, `delete table ip t`, `list sets`,
+// `add element ip t s { 1.2.3.4 }`, `flush chain ip t c`.
+type CmdStmt struct {
+	Span
+	Verb   string   // add, create, insert, replace, delete, destroy, flush, reset, list, rename, describe, monitor, export, import
+	Object []string // "ruleset", "table", "chain", "set", "element", "ct helper", ...
+	Family string
+	Args   []Expr // the remaining words, names, handles and sets, as written
+}
+
+// Include is `include "path"`; Files are filled in by ParseFile when it
+// follows includes.
+type Include struct {
+	Span
+	Path  *Ident
+	Files []*File
+}
+
+// Define is `define NAME = VALUE` (Redefine for `redefine`).
+type Define struct {
+	Span
+	Redefine bool
+	Name     string
+	NameSpan Span
+	Value    Expr
+}
+
+// Undefine is `undefine NAME`.
+type Undefine struct {
+	Span
+	Name string
+}
+
+// Rule is one rule: a sequence of statements, optionally ending in
+// `comment "..."`.
+type Rule struct {
+	Span
+	Stmts   []Stmt
+	Comment *Ident
+}
+
+func (*TableBlock) commandNode()     {}
+func (*ChainBlock) commandNode()     {}
+func (*SetBlock) commandNode()       {}
+func (*FlowtableBlock) commandNode() {}
+func (*ObjectBlock) commandNode()    {}
+func (*RuleCmd) commandNode()        {}
+func (*CmdStmt) commandNode()        {}
+func (*Include) commandNode()        {}
+func (*Define) commandNode()         {}
+func (*Undefine) commandNode()       {}
+func (*BadNode) commandNode()        {}
+
+func (*FlagsDecl) tableItem()      {}
+func (*CommentDecl) tableItem()    {}
+func (*ChainBlock) tableItem()     {}
+func (*SetBlock) tableItem()       {}
+func (*FlowtableBlock) tableItem() {}
+func (*ObjectBlock) tableItem()    {}
+func (*Define) tableItem()         {}
+func (*BadNode) tableItem()        {}
+
+// BadNode stands for input that failed to parse (after error recovery).
+type BadNode struct {
+	Span
+}
+
+// ---------------------------------------------------------------------------
+// Expressions
+
+// Expr is an nft expression.
+type Expr interface {
+	Node
+	exprNode()
+}
+
+// LitKind classifies a literal token.
+type LitKind uint8
+
+// Literal kinds.
+const (
+	LitSymbol LitKind = iota // a bare word: accept, established, eth0, tcp
+	LitNumber                // starts with a digit: 22, 0x10, 10m, 1.2.3.4, 2001:db8::1
+	LitString                // a quoted string, Text keeps the quotes
+	LitAddr                  // an address that starts with a letter: fe80::1, aa:bb:cc:dd:ee:ff
+)
+
+// Literal is a constant as written.
+type Literal struct {
+	Span
+	Kind LitKind
+	Text string
+}
+
+// Value returns the literal without quotes.
+func (l *Literal) Value() string { return Unquote(l.Text) }
+
+// Selector is a keyword path naming a packet or metadata field:
+// ["ip","saddr"], ["tcp","option","maxseg","size"], ["ct","original","ip","saddr"],
+// ["meta","l4proto"], ["iifname"] (implicit meta). Raw payload
+// expressions (@th,160,32) are Selectors with Path ["@th","160","32"].
+type Selector struct {
+	Span
+	Path []string
+}
+
+// Head returns the first keyword of the path.
+func (s *Selector) Head() string {
+	if len(s.Path) == 0 {
+		return ""
+	}
+	return s.Path[0]
+}
+
+// Field returns the path joined by spaces ("ip saddr").
+func (s *Selector) Field() string { return strings.Join(s.Path, " ") }
+
+// Primary is a function-like expression with keywords and arguments:
+// fib saddr . iif oif, numgen inc mod 2 offset 100, jhash ip saddr mod 2
+// seed 0x1, symhash mod 2, osf ttl loose name, socket transparent,
+// ipsec in spi, exthdr hbh exists. Keyword names the kind; Args holds the
+// rest in order (keywords as Literal symbols, sub-expressions as Exprs).
+type Primary struct {
+	Span
+	Keyword string
+	Args    []Expr
+}
+
+// VarRef is $name.
+type VarRef struct {
+	Span
+	Name string
+}
+
+// SetRef is @name.
+type SetRef struct {
+	Span
+	Name string
+}
+
+// Prefix is X/Len.
+type Prefix struct {
+	Span
+	X   Expr
+	Len *Literal
+}
+
+// Range is Lo-Hi.
+type Range struct {
+	Span
+	Lo, Hi Expr
+}
+
+// Binary is X Op Y for the bitwise and shift operators & | ^ << >> (also
+// the word forms and/or/xor, kept as written in Op) and the priority
+// arithmetic + -.
+type Binary struct {
+	Span
+	Op   string
+	X, Y Expr
+}
+
+// Unary is a prefix operator: ! (not) and ~ and - (sign).
+type Unary struct {
+	Span
+	Op string
+	X  Expr
+}
+
+// Paren is (X).
+type Paren struct {
+	Span
+	X Expr
+}
+
+// Concat is A . B . C.
+type Concat struct {
+	Span
+	Parts []Expr
+}
+
+// List is a comma-separated list without braces: established,related or
+// the flags of `tcp flags syn / syn,ack`.
+type List struct {
+	Span
+	Elems []Expr
+}
+
+// SetExpr is { a, b, c }: an anonymous set or map, or the elements of a
+// named one.
+type SetExpr struct {
+	Span
+	Elems []Expr // elements; each may be an *Elem, a *MapElem or a bare Expr
+}
+
+// Elem is a set element with options: KEY timeout 10s expires 5s
+// comment "x" counter packets 0 bytes 0.
+type Elem struct {
+	Span
+	Key   Expr
+	Opts  []*Option // timeout, expires, comment
+	Stmts []Stmt    // counter, quota, limit, last
+}
+
+// MapElem is KEY : VALUE inside a map or vmap.
+type MapElem struct {
+	Span
+	Key   Expr
+	Value Expr
+}
+
+// MapLookup is KEY map MAP or KEY vmap MAP (MAP a *SetExpr, *SetRef or *VarRef).
+type MapLookup struct {
+	Span
+	Key  Expr
+	Kind string // "map" or "vmap"
+	Map  Expr
+}
+
+// Relational is Left Op Right. Op is "" for an implicit match (ip saddr
+// 10.0.0.1), else as written: == != < > <= >= eq ne lt gt le ge, or
+// "/" for the flag test `tcp flags syn / syn,ack`.
+type Relational struct {
+	Span
+	Op          string
+	Left, Right Expr
+}
+
+// Verdict is a verdict used as a value (in vmaps): accept, drop,
+// jump CHAIN, goto CHAIN, continue, return, queue.
+type Verdict struct {
+	Span
+	Kind   string
+	Target *Ident
+}
+
+// Quantity is a number with a unit: 25 mbytes, 10/second,
+// 10 mbytes/second, 5 packets.
+type Quantity struct {
+	Span
+	Value *Literal
+	Unit  string // "", bytes, kbytes, mbytes, packets
+	Per   string // "" or second, minute, hour, day, week
+}
+
+// Option is a KEY ARGS... pair inside a statement or element:
+// prefix "x", level warn, burst 5 packets, timeout 10s, flags tcp sequence.
+type Option struct {
+	Span
+	Key  string
+	Args []Expr
+}
+
+func (*Literal) exprNode()    {}
+func (*Selector) exprNode()   {}
+func (*Primary) exprNode()    {}
+func (*VarRef) exprNode()     {}
+func (*SetRef) exprNode()     {}
+func (*Prefix) exprNode()     {}
+func (*Range) exprNode()      {}
+func (*Binary) exprNode()     {}
+func (*Unary) exprNode()      {}
+func (*Paren) exprNode()      {}
+func (*Concat) exprNode()     {}
+func (*List) exprNode()       {}
+func (*SetExpr) exprNode()    {}
+func (*Elem) exprNode()       {}
+func (*MapElem) exprNode()    {}
+func (*MapLookup) exprNode()  {}
+func (*Relational) exprNode() {}
+func (*Verdict) exprNode()    {}
+func (*Quantity) exprNode()   {}
+func (*Ident) exprNode()      {}
+func (*BadNode) exprNode()    {}
+
+// ---------------------------------------------------------------------------
+// Statements
+
+// Stmt is one statement of a rule.
+type Stmt interface {
+	Node
+	stmtNode()
+}
+
+// ExprStmt is a match: a Relational, or a bare expression (e.g. a map
+// lookup used for its side effect, `exthdr hbh exists`).
+type ExprStmt struct {
+	Span
+	X Expr
+}
+
+// VerdictStmt is accept, drop, continue, return, jump C, goto C, or
+// queue [flags F] [num N[-M]] [to EXPR]; vmap verdicts are MapLookups in an
+// ExprStmt.
+type VerdictStmt struct {
+	Span
+	Kind   string
+	Target *Ident    // jump/goto
+	Opts   []*Option // queue: flags, num, to
+}
+
+// CounterStmt is `counter [packets N bytes M]`; the named form
+// `counter name X` is an ObjRefStmt.
+type CounterStmt struct {
+	Span
+	Packets, Bytes *Literal
+}
+
+// LogStmt is `log` with options prefix, level, group, snaplen,
+// queue-threshold, flags.
+type LogStmt struct {
+	Span
+	Opts []*Option
+}
+
+// LimitStmt is `limit rate [over] N/unit [burst B unit]`.
+type LimitStmt struct {
+	Span
+	Over  bool
+	Rate  *Quantity
+	Burst *Quantity
+}
+
+// QuotaStmt is `quota [over|until] N unit [used M unit]`.
+type QuotaStmt struct {
+	Span
+	Mode  string // "", "over", "until"
+	Quota *Quantity
+	Used  *Quantity
+}
+
+// RejectStmt is `reject [with icmp|icmpv6|icmpx|tcp TYPE]`.
+type RejectStmt struct {
+	Span
+	With []Expr // e.g. [icmp, port-unreachable], [tcp, reset]
+}
+
+// NatStmt is snat, dnat, masquerade or redirect:
+// `snat [ip|ip6] [to] ADDR[:PORT] [flags]`, `redirect to :PORT`.
+type NatStmt struct {
+	Span
+	Kind    string // snat, dnat, masquerade, redirect
+	Family  string // "", ip, ip6
+	Prefix  bool   // snat ip prefix to ...
+	To      bool   // the "to" keyword was written
+	Addr    Expr   // nil when absent
+	Port    Expr   // after ':'; nil when absent
+	Flags   *List  // random, fully-random, persistent, netmap
+	FlagsKw bool   // flags written with no keyword (masquerade random) vs after addr
+}
+
+// SetStmt assigns a field: `meta mark set X`, `ct mark set X`,
+// `ip dscp set X`, `tcp option maxseg size set rt mtu`, `ct helper set "ftp"`.
+type SetStmt struct {
+	Span
+	Left  Expr
+	Value Expr
+}
+
+// NotrackStmt is `notrack`.
+type NotrackStmt struct{ Span }
+
+// DupStmt is `dup [to] ADDR [device DEV]`.
+type DupStmt struct {
+	Span
+	Family string // "" or ip/ip6 (`dup ip to ...`)
+	To     Expr
+	Device Expr
+}
+
+// FwdStmt is `fwd [ip|ip6] to EXPR [device DEV]`.
+type FwdStmt struct {
+	Span
+	Family string
+	To     Expr
+	Device Expr
+}
+
+// TproxyStmt is `tproxy [ip|ip6] to [ADDR][:PORT]`.
+type TproxyStmt struct {
+	Span
+	Family string
+	Addr   Expr
+	Port   Expr
+}
+
+// SynproxyStmt is `synproxy [mss N] [wscale N] [timestamp] [sack-perm]`.
+type SynproxyStmt struct {
+	Span
+	Opts []*Option
+}
+
+// DynsetStmt is `add|update|delete @set { KEY [stmts] }` (also the old
+// `set add KEY @set` form, OldSyntax) or `meter NAME { ... }`.
+type DynsetStmt struct {
+	Span
+	Op        string // add, update, delete, meter
+	Set       Expr   // *SetRef (or the meter name as *Ident)
+	Key       Expr
+	Value     Expr // map dynsets: add @m { k : v }
+	Stmts     []Stmt
+	OldSyntax bool
+	Braces    bool // key written inside { }
+}
+
+// FlowStmt is `flow add @ft` / `flow offload @ft`.
+type FlowStmt struct {
+	Span
+	Op string // add, offload
+	Ft Expr
+}
+
+// ObjRefStmt references a named object: `counter name X`, `quota name X`,
+// `limit name X`, `synproxy name X`, `tunnel name X`, `ct helper set X`,
+// `ct timeout set X`, `ct expectation set X`, `meta secmark set X`.
+type ObjRefStmt struct {
+	Span
+	Kind string // counter, quota, limit, synproxy, tunnel, ct helper, ct timeout, ct expectation, secmark
+	Name Expr
+}
+
+// XtStmt is an iptables-nft compat statement `xt match|target NAME`.
+type XtStmt struct {
+	Span
+	Kind string
+	Name string
+}
+
+// LastStmt is `last [used never|used TIME]`.
+type LastStmt struct {
+	Span
+	Used Expr
+}
+
+// ConnlimitStmt is `ct count [over] N`.
+type ConnlimitStmt struct {
+	Span
+	Over  bool
+	Count *Literal
+}
+
+// GenericStmt is a keyword statement this parser knows only by shape:
+// the keyword and its arguments as written.
+type GenericStmt struct {
+	Span
+	Keyword string
+	Args    []Expr
+}
+
+func (*ExprStmt) stmtNode()      {}
+func (*VerdictStmt) stmtNode()   {}
+func (*CounterStmt) stmtNode()   {}
+func (*LogStmt) stmtNode()       {}
+func (*LimitStmt) stmtNode()     {}
+func (*QuotaStmt) stmtNode()     {}
+func (*RejectStmt) stmtNode()    {}
+func (*NatStmt) stmtNode()       {}
+func (*SetStmt) stmtNode()       {}
+func (*NotrackStmt) stmtNode()   {}
+func (*DupStmt) stmtNode()       {}
+func (*FwdStmt) stmtNode()       {}
+func (*TproxyStmt) stmtNode()    {}
+func (*SynproxyStmt) stmtNode()  {}
+func (*DynsetStmt) stmtNode()    {}
+func (*FlowStmt) stmtNode()      {}
+func (*ObjRefStmt) stmtNode()    {}
+func (*XtStmt) stmtNode()        {}
+func (*LastStmt) stmtNode()      {}
+func (*ConnlimitStmt) stmtNode() {}
+func (*GenericStmt) stmtNode()   {}
+func (*BadNode) stmtNode()       {}
