@@ -85,7 +85,7 @@ type Node interface {
 // Span is the source range of a node. It is embedded in every node and
 // implements Node.
 type Span struct {
-	Src        *Source
+	Src         *Source
 	Start, Stop int32
 }
 
