@@ -1,0 +1,164 @@
+# lib.sh: helpers for the VM scenarios (sourced by vm/scenarios/*.sh, which
+# run as root inside the test VM, in a chroot of the host's root).
+#
+# Every check prints one line the host harness counts:
+#   PASS [KERNEL] SCENARIO: what held
+#   FAIL [KERNEL] SCENARIO: what did not, with the figures
+#   SKIP [KERNEL] SCENARIO: what was not checked and why
+# A scenario exits 1 when one of its checks failed.
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KVER=${NFTFLOW_VM_KERNEL:-$(uname -r)}
+SCENARIO=${SCENARIO:-$(basename "$0" .sh)}
+NFTFLOW_BIN=${NFTFLOW_BIN:-$VM_DIR/../bin/nftflow}
+PY=/usr/bin/python3
+failures=0
+NETNS_CREATED=()
+
+pass() { echo "PASS [$KVER] $SCENARIO: $*"; }
+fail() {
+	echo "FAIL [$KVER] $SCENARIO: $*"
+	failures=$((failures + 1))
+}
+skip() { echo "SKIP [$KVER] $SCENARIO: $*"; }
+note() { echo "  note [$KVER] $SCENARIO: $*"; }
+
+# check DESC CMD...: PASS when CMD succeeds, FAIL otherwise.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# kernel_at_least MAJOR MINOR: whether the running kernel is that or newer.
+kernel_at_least() {
+	local maj min
+	maj=${KVER%%.*}
+	min=${KVER#*.}
+	min=${min%%[.+-]*}
+	[ "$maj" -gt "$1" ] || { [ "$maj" -eq "$1" ] && [ "$min" -ge "$2" ]; }
+}
+
+# finish: the scenario's exit status.
+finish() {
+	cleanup_netns
+	if [ "$failures" -gt 0 ]; then exit 1; fi
+	exit 0
+}
+
+netns_add() {
+	ip netns add "$1" && NETNS_CREATED+=("$1")
+	ip -n "$1" link set lo up
+}
+
+cleanup_netns() {
+	local n
+	for n in "${NETNS_CREATED[@]-}"; do
+		[ -n "$n" ] && ip netns del "$n" 2>/dev/null
+	done
+	NETNS_CREATED=()
+}
+
+ns() {
+	local n=$1
+	shift
+	ip netns exec "$n" "$@"
+}
+
+# have_nftflow SUBCOMMAND...: whether bin/nftflow has that command.
+have_nftflow() {
+	[ -x "$NFTFLOW_BIN" ] && "$NFTFLOW_BIN" "$@" --help >/dev/null 2>&1
+}
+
+# load_ruleset NETNS FILE: loads FILE with `nftflow apply` when the binary has
+# it, with `nft -f` otherwise; prints which. Output goes to $LOAD_OUT.
+LOAD_OUT=/tmp/load.out
+load_ruleset() {
+	local n=$1 f=$2
+	if have_nftflow apply; then
+		note "loading $(basename "$f") with nftflow apply"
+		ns "$n" "$NFTFLOW_BIN" apply "$f" >"$LOAD_OUT" 2>&1
+	else
+		note "loading $(basename "$f") with nft -f (nftflow apply not available)"
+		ns "$n" nft -f "$f" >"$LOAD_OUT" 2>&1
+	fi
+}
+
+# counter_of NETNS FAMILY TABLE CHAIN: "PACKETS BYTES", summed over the
+# anonymous counters of that chain.
+counter_of() {
+	ns "$1" nft list chain "$2" "$3" "$4" |
+		awk '{for (i = 1; i < NF; i++) { if ($i == "packets") p += $(i+1); if ($i == "bytes") b += $(i+1) }} END {print p+0, b+0}'
+}
+
+# offloaded_tuples NETNS PORT: the original-direction tuples (src dst sport
+# dport) of conntrack entries to PORT that carry [OFFLOAD], as conntrack -L
+# shows them, sorted.
+offloaded_tuples() {
+	ns "$1" conntrack -L -p tcp --dport "$2" 2>/dev/null | grep -F '[OFFLOAD]' | tuples_of
+}
+
+# tuples_of: reads conntrack -L style lines, prints the first src= dst= sport=
+# dport= of each, sorted.
+tuples_of() {
+	awk '{s=d=sp=dp=""; for (i = 1; i <= NF; i++) {
+		if ($i ~ /^src=/ && s == "") s = $i; else if ($i ~ /^dst=/ && d == "") d = $i
+		else if ($i ~ /^sport=/ && sp == "") sp = $i; else if ($i ~ /^dport=/ && dp == "") dp = $i }
+		if (s != "") print s, d, sp, dp}' | sort
+}
+
+# check_offloaded NETNS PORT: asserts conntrack shows the flow to PORT as
+# [OFFLOAD], and that `nftflow list flows --offloaded -o conntrack` agrees
+# when that command exists.
+check_offloaded() {
+	local n=$1 port=$2 ct nf
+	ct=$(offloaded_tuples "$n" "$port")
+	if [ -n "$ct" ]; then
+		pass "conntrack -L shows the flow to port $port as [OFFLOAD] ($ct)"
+	else
+		fail "conntrack -L shows no [OFFLOAD] flow to port $port; entries: $(ns "$n" conntrack -L 2>/dev/null | tr '\n' '|')"
+	fi
+	if have_nftflow list flows; then
+		nf=$(ns "$n" "$NFTFLOW_BIN" list flows --offloaded -o conntrack 2>&1 | grep -E "dport=$port( |$)" | tuples_of)
+		if [ -n "$ct" ] && [ "$nf" = "$ct" ]; then
+			pass "nftflow list flows --offloaded agrees with conntrack -L"
+		else
+			fail "nftflow list flows --offloaded gave '$nf', conntrack -L '$ct'"
+		fi
+	else
+		skip "nftflow list flows not available; checked with conntrack -L only"
+	fi
+}
+
+# transfer CLIENT_NS SERVER_NS SERVER_ADDR PORT UP DOWN [INSPECT_FN]: runs a
+# TCP transfer of UP bytes client->server and DOWN bytes back; while the
+# connection is still open, calls INSPECT_FN (if given). Returns non-zero
+# when the transfer failed.
+transfer() {
+	local cns=$1 sns=$2 addr=$3 port=$4 up=$5 down=$6 inspect=${7:-}
+	local hold=/tmp/hold.$port ready=/tmp/ready.$port i rc=0
+	rm -f "$ready" /tmp/serve.$port /tmp/send.$port
+	TCP_READY_FILE=$ready ns "$sns" "$PY" "$VM_DIR/tcp.py" serve "$addr" "$port" >/tmp/serve.$port 2>&1 &
+	local spid=$!
+	for i in $(seq 100); do [ -e "$ready" ] && break; sleep 0.1; done
+	touch "$hold"
+	ns "$cns" "$PY" "$VM_DIR/tcp.py" send "$addr" "$port" "$up" "$down" "$hold" >/tmp/send.$port 2>&1 &
+	local cpid=$!
+	for i in $(seq 600); do
+		grep -q transferred /tmp/send.$port 2>/dev/null && break
+		kill -0 "$cpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q "transferred up=$up down=$down" /tmp/send.$port; then
+		rc=1
+	elif [ -n "$inspect" ]; then
+		"$inspect"
+	fi
+	rm -f "$hold"
+	wait "$cpid" || rc=1
+	wait "$spid" || rc=1
+	if [ $rc -ne 0 ]; then
+		note "transfer to $addr:$port failed: send: $(tr '\n' ' ' </tmp/send.$port) serve: $(tr '\n' ' ' </tmp/serve.$port)"
+	fi
+	return $rc
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# run.sh: the VM test bed. Boots Debian's stable (bookworm, 6.1) and unstable
+# (sid, newest) kernels under qemu (TCG), with the host's root mounted
+# read-only over 9p, and runs the scenarios of vm/scenarios/ inside, one boot
+# per kernel. Prints every scenario's PASS/FAIL/SKIP lines, then
+#   vmtest: N passed, M failed
+# and exits 1 when a check failed or a boot did not finish.
+#
+#   vm/run.sh [--kernel 6.1|new|all]... [--scenario NAME]... [--timeout SEC] [--list]
+#
+# See docs/vmtest.md.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+cache=${NFTFLOW_VM_CACHE:-$repo/.cache/vm}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+export NFTFLOW_VM_CACHE=$cache
+nftflow_bin=${NFTFLOW_BIN:-$repo/bin/nftflow}
+boot_timeout=${NFTFLOW_VM_TIMEOUT:-300}
+
+usage() {
+	sed -n '2,12s/^# \{0,1\}//p' "$0"
+	exit 2
+}
+
+kernels=()
+scenarios=()
+list=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel | -k) kernels+=(${2//,/ }); shift 2 ;;
+	--kernel=*) v=${1#*=}; kernels+=(${v//,/ }); shift ;;
+	--scenario | -s) scenarios+=(${2//,/ }); shift 2 ;;
+	--scenario=*) v=${1#*=}; scenarios+=(${v//,/ }); shift ;;
+	--timeout) boot_timeout=$2; shift 2 ;;
+	--list) list=1; shift ;;
+	-h | --help) usage ;;
+	*) echo "vm/run.sh: unknown argument $1" >&2; usage ;;
+	esac
+done
+
+all_scenarios=()
+for f in "$here"/scenarios/*.sh; do
+	s=$(basename "$f" .sh)
+	all_scenarios+=("$s")
+done
+if [ -n "$list" ]; then
+	printf '%s\n' "${all_scenarios[@]}"
+	exit 0
+fi
+[ ${#scenarios[@]} -eq 0 ] && scenarios=("${all_scenarios[@]}")
+for s in "${scenarios[@]}"; do
+	if [ ! -f "$here/scenarios/$s.sh" ]; then
+		echo "vm/run.sh: no scenario $s (have: ${all_scenarios[*]})" >&2
+		exit 2
+	fi
+done
+
+dists=()
+[ ${#kernels[@]} -eq 0 ] && kernels=(all)
+for k in "${kernels[@]}"; do
+	case $k in
+	all) dists+=(bookworm sid) ;;
+	6.1 | stable | bookworm) dists+=(bookworm) ;;
+	new | sid | unstable) dists+=(sid) ;;
+	*) echo "vm/run.sh: unknown kernel $k (want 6.1, new or all)" >&2; exit 2 ;;
+	esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "vm/run.sh: must run as root (9p export of / and namespaces)" >&2
+	echo "vmtest: 0 passed, 1 failed"
+	exit 1
+fi
+"$here/deps.sh" || { echo "vmtest: 0 passed, 1 failed"; exit 1; }
+
+t_start=$(date +%s)
+passed=0
+failed=0
+skipped=0
+summary=()
+mkdir -p "$cache/run" "$cache/logs"
+
+for dist in "${dists[@]}"; do
+	echo "== vmtest: kernel $dist"
+	if ! tree=$("$here/fetch.sh" "$dist"); then
+		echo "FAIL [$dist] fetch: could not fetch the $dist kernel"
+		failed=$((failed + 1))
+		continue
+	fi
+	kver=$(cat "$tree/.kver")
+	initrd=$cache/initrd-$kver.gz
+	if [ ! -f "$initrd" ] || [ "$here/init" -nt "$initrd" ] || [ "$here/mkinitrd.sh" -nt "$initrd" ]; then
+		if ! "$here/mkinitrd.sh" "$tree" "$initrd"; then
+			echo "FAIL [$kver] initrd: could not build the initramfs"
+			failed=$((failed + 1))
+			continue
+		fi
+	fi
+	runfile=$cache/run/$dist.sh
+	{
+		echo "#!/bin/bash"
+		echo "# written by vm/run.sh: what the $dist VM runs"
+		printf 'exec /bin/bash %q' "$here/guest.sh"
+		printf ' %q' "${scenarios[@]}"
+		echo
+	} >"$runfile"
+	log=$cache/logs/$dist.log
+	t0=$(date +%s%N)
+	timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
+		-nodefaults -nographic -serial stdio -monitor none -no-reboot \
+		-kernel "$tree/vmlinuz" -initrd "$initrd" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-append "console=ttyS0 panic=-1 quiet nftflow.run=$runfile nftflow.bin=$nftflow_bin" \
+		</dev/null 2>&1 | tr -d '\r' | tee "$log"
+	qrc=${PIPESTATUS[0]}
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	p=$(grep -ac '^PASS \[' "$log")
+	f=$(grep -ac '^FAIL \[' "$log")
+	s=$(grep -ac '^SKIP \[' "$log")
+	exit_line=$(grep -a '^NFTFLOW-VM-EXIT ' "$log" | tail -1)
+	if [ -z "$exit_line" ]; then
+		echo "FAIL [$kver] boot: the VM gave no exit marker (qemu exit $qrc; 124 = timed out after ${boot_timeout}s); log in $log"
+		f=$((f + 1))
+	elif [ "${exit_line#NFTFLOW-VM-EXIT }" != 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL [$kver] boot: the guest exited ${exit_line#NFTFLOW-VM-EXIT } without a FAIL line; log in $log"
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	summary+=("$kver: $p passed, $f failed, $s skipped in $((ms / 1000)).$(((ms % 1000) / 100)) s (boot and scenarios)")
+done
+
+echo "== vmtest summary"
+for l in "${summary[@]}"; do echo "  $l"; done
+echo "  total $(($(date +%s) - t_start)) s"
+echo "vmtest: $passed passed, $failed failed, $skipped skipped"
+if [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
+	exit 1
+fi

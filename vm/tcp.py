@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""A tiny TCP transfer tool for the VM scenarios (no socat or iperf there).
+
+  tcp.py serve ADDR PORT
+      Accepts one connection. Reads a 16-byte header (bytes up, bytes down),
+      reads `up` bytes, sends `down` bytes, waits for the peer to close and
+      prints "served up=N down=M".
+  tcp.py send ADDR PORT UP DOWN [HOLD_FILE]
+      Connects, sends UP bytes, receives DOWN bytes, prints
+      "transferred up=N down=M", then keeps the connection open while
+      HOLD_FILE exists (at most 60 s) so the flow stays in the flowtable
+      while the caller inspects it, and closes.
+
+Exits non-zero when a byte count falls short or on a timeout (30 s idle).
+"""
+import os
+import socket
+import struct
+import sys
+import time
+
+CHUNK = 64 * 1024
+TIMEOUT = 30.0
+
+
+def recv_exact(sock, n):
+    got = 0
+    while got < n:
+        data = sock.recv(min(CHUNK, n - got))
+        if not data:
+            break
+        got += len(data)
+    return got
+
+
+def send_n(sock, n):
+    block = b"x" * CHUNK
+    left = n
+    while left > 0:
+        k = min(left, CHUNK)
+        sock.sendall(block[:k])
+        left -= k
+
+
+def serve(addr, port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(1)
+    ls.settimeout(60)
+    # Tell the caller we listen (it polls for this file).
+    ready = os.environ.get("TCP_READY_FILE")
+    if ready:
+        open(ready, "w").close()
+    conn, _ = ls.accept()
+    conn.settimeout(TIMEOUT)
+    hdr = b""
+    while len(hdr) < 16:
+        data = conn.recv(16 - len(hdr))
+        if not data:
+            print("serve: short header", flush=True)
+            return 1
+        hdr += data
+    up, down = struct.unpack("!QQ", hdr)
+    got = recv_exact(conn, up)
+    send_n(conn, down)
+    conn.settimeout(90)
+    while conn.recv(CHUNK):
+        pass
+    conn.close()
+    print("served up=%d down=%d" % (got, down), flush=True)
+    return 0 if got == up else 1
+
+
+def send(addr, port, up, down, hold):
+    s = socket.create_connection((addr, port), timeout=TIMEOUT)
+    s.sendall(struct.pack("!QQ", up, down))
+    send_n(s, up)
+    got = recv_exact(s, down)
+    print("transferred up=%d down=%d" % (up, got), flush=True)
+    deadline = time.time() + 60
+    while hold and os.path.exists(hold) and time.time() < deadline:
+        time.sleep(0.1)
+    s.close()
+    return 0 if got == down else 1
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "serve":
+        return serve(argv[1], int(argv[2]))
+    if len(argv) >= 5 and argv[0] == "send":
+        hold = argv[5] if len(argv) > 5 else None
+        return send(argv[1], int(argv[2]), int(argv[3]), int(argv[4]), hold)
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
