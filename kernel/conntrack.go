@@ -1,0 +1,187 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/nftflow/nftflow/model"
+)
+
+// FlowOptions select where and what DumpFlows and WatchFlows read.
+type FlowOptions struct {
+	// Netns is the named network namespace to read ("" = the current one).
+	Netns string
+	// Family limits the dump to model.FamilyIP or model.FamilyIP6; 0 reads
+	// both (AF_UNSPEC). WatchFlows filters events by it.
+	Family model.Family
+}
+
+func ctMsgType(msg uint16) netlink.HeaderType {
+	return netlink.HeaderType(nfnlSubsysCtnetlink<<8 | msg)
+}
+
+// dialConntrack opens a NETLINK_NETFILTER socket in the namespace.
+func dialConntrack(netns string, groups uint32) (*netlink.Conn, error) {
+	return DialNetlink(unix.NETLINK_NETFILTER, netns, &netlink.Config{Groups: groups})
+}
+
+// ctCloseOnCancel makes a blocked receive on c return when ctx ends; the
+// returned stop function must be called when done.
+func ctCloseOnCancel(ctx context.Context, c *netlink.Conn) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = c.SetReadDeadline(time.Unix(1, 0))
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
+}
+
+// DumpFlows reads the conntrack table and calls fn for every entry as it
+// arrives, so memory stays flat however large the table is. The *model.Flow
+// passed to fn is reused for the next entry: copy what you keep. An error
+// from fn stops the dump and is returned as is.
+func DumpFlows(ctx context.Context, opts FlowOptions, fn func(*model.Flow) error) error {
+	c, err := dialConntrack(opts.Netns, 0)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := ctCloseOnCancel(ctx, c)
+	defer stop()
+	// Ask for a large receive buffer so the kernel can fill big datagrams.
+	_ = c.SetReadBuffer(1 << 20)
+
+	var d FlowDecoder
+	return ctDumpRaw(ctx, c, opts.Family, func(_ netlink.Header, data []byte) error {
+		f, err := d.Decode(data)
+		if err != nil {
+			return err
+		}
+		return fn(f)
+	})
+}
+
+// ctDumpRaw sends a conntrack dump request and hands every reply message's
+// payload to fn, stopping at the end of the dump.
+func ctDumpRaw(ctx context.Context, c *netlink.Conn, family model.Family, fn func(netlink.Header, []byte) error) error {
+	req := netlink.Message{
+		Header: netlink.Header{
+			Type:  ctMsgType(ipctnlMsgCtGet),
+			Flags: netlink.Request | netlink.Dump,
+		},
+		Data: []byte{byte(family), nfnetlinkV0, 0, 0},
+	}
+	if _, err := c.Send(req); err != nil {
+		return fmt.Errorf("conntrack dump request: %w", err)
+	}
+	for m, err := range c.ReceiveIter() {
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("conntrack dump: %w", err)
+		}
+		if m.Header.Type != ctMsgType(ipctnlMsgCtNew) {
+			continue
+		}
+		if err := fn(m.Header, m.Data); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FlowEvent is the kind of a conntrack event.
+type FlowEvent uint8
+
+// The conntrack event kinds, as conntrack -E names them.
+const (
+	FlowNew FlowEvent = iota + 1
+	FlowUpdate
+	FlowDestroy
+)
+
+// String returns "NEW", "UPDATE" or "DESTROY".
+func (e FlowEvent) String() string {
+	switch e {
+	case FlowNew:
+		return "NEW"
+	case FlowUpdate:
+		return "UPDATE"
+	case FlowDestroy:
+		return "DESTROY"
+	}
+	return "UNKNOWN"
+}
+
+// ErrEventsLost is passed to WatchFlows' callback when the kernel dropped
+// events because the socket buffer overflowed (ENOBUFS); watching goes on.
+var ErrEventsLost = errors.New("conntrack events lost: socket receive buffer overflowed")
+
+// WatchFlows subscribes to conntrack NEW, UPDATE and DESTROY events and calls
+// fn for each until ctx ends (it then returns nil) or fn returns an error.
+// The *model.Flow is reused between calls. When the kernel drops events,
+// fn is called once with a nil flow and lost set; watching continues.
+func WatchFlows(ctx context.Context, opts FlowOptions, fn func(ev FlowEvent, f *model.Flow, lost bool) error) error {
+	groups := uint32(1<<(nfnlgrpConntrackNew-1) | 1<<(nfnlgrpConntrackUpdate-1) | 1<<(nfnlgrpConntrackDestroy-1))
+	c, err := dialConntrack(opts.Netns, groups)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := ctCloseOnCancel(ctx, c)
+	defer stop()
+	_ = c.SetReadBuffer(4 << 20)
+
+	var d FlowDecoder
+	for ctx.Err() == nil {
+		for m, err := range c.ReceiveIter() {
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				if errors.Is(err, unix.ENOBUFS) {
+					if err := fn(0, nil, true); err != nil {
+						return err
+					}
+					break
+				}
+				return fmt.Errorf("conntrack events: %w", err)
+			}
+			var ev FlowEvent
+			switch m.Header.Type {
+			case ctMsgType(ipctnlMsgCtNew):
+				ev = FlowUpdate
+				if m.Header.Flags&(netlink.Create|netlink.Excl) != 0 {
+					ev = FlowNew
+				}
+			case ctMsgType(ipctnlMsgCtDelete):
+				ev = FlowDestroy
+			default:
+				continue
+			}
+			f, err := d.Decode(m.Data)
+			if err != nil {
+				return err
+			}
+			if opts.Family != 0 && f.Family != opts.Family {
+				continue
+			}
+			if err := fn(ev, f, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
