@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# ipip: the seed's IPIP gateway (examples/ipip-gateway.nft): LAN on eth0,
+# tun0 an ipip tunnel over eth1 to a remote peer, default route through the
+# tunnel, masquerade on tun0. TCP with data in both directions, once with the
+# flowtable on { eth0, eth1 } and once on { eth0, tun0 }; the forward chain's
+# counter (right after `flow add`) tells what the flowtable carried.
+#
+# Kernels >= 6.19 accelerate IPIP: the flow's tunnel side is the underlay
+# eth1, so { eth0, eth1 } offloads and { eth0, tun0 } offloads nothing
+# (the flow is never added). Older kernels treat tun0 as a plain device:
+# { eth0, tun0 } offloads, { eth0, eth1 } offloads only the LAN side, and the
+# encapsulated replies on eth1 all take the slow path.
+source "$(dirname "$0")/../lib.sh"
+
+netns_add ip-lan
+netns_add ip-r
+netns_add ip-peer
+ip link add eth0 netns ip-r type veth peer name lan0 netns ip-lan
+ip link add eth1 netns ip-r type veth peer name wan0 netns ip-peer
+ns ip-lan ip addr add 192.168.0.2/24 dev lan0
+ns ip-lan ip link set lan0 up
+ns ip-lan ip route add default via 192.168.0.1
+ns ip-r ip addr add 192.168.0.1/24 dev eth0
+ns ip-r ip addr add 192.168.1.1/24 dev eth1
+ns ip-r ip link set eth0 up
+ns ip-r ip link set eth1 up
+ns ip-r ip link add tun0 type ipip local 192.168.1.1 remote 192.168.1.2 dev eth1
+ns ip-r ip addr add 10.0.0.1/30 dev tun0
+ns ip-r ip link set tun0 up
+ns ip-r ip route add default dev tun0
+ns ip-r sysctl -qw net.ipv4.ip_forward=1
+ns ip-peer ip addr add 192.168.1.2/24 dev wan0
+ns ip-peer ip link set wan0 up
+ns ip-peer ip link add tun0 type ipip local 192.168.1.2 remote 192.168.1.1 dev wan0
+ns ip-peer ip addr add 10.0.0.2/30 dev tun0
+ns ip-peer ip link set tun0 up
+# The "internet" host behind the peer.
+ns ip-peer ip addr add 198.51.100.1/32 dev lo
+
+ruleset() {
+	cat <<NFT
+table inet filter {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { $1 }
+	}
+
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		meta l4proto { tcp, udp } flow add @ft
+		counter
+		ct state established,related accept
+		iifname "eth0" oifname "tun0" ip saddr 192.168.0.0/24 accept
+	}
+}
+table ip nat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "tun0" ip saddr 192.168.0.0/24 masquerade
+	}
+}
+NFT
+}
+
+up=$((1024 * 1024))
+down=$((1024 * 1024))
+total=$((up + down))
+new=
+if kernel_at_least 6 19; then new=1; fi
+
+# run DEVICES PORT: loads the ruleset with the flowtable on DEVICES, runs the
+# transfer, and sets PKTS, BYTES (forward chain counter) and OFFLOADED (the
+# conntrack tuples marked [OFFLOAD] while the connection was open).
+run() {
+	local devs=$1 port=$2 label
+	label="{ $devs }"
+	ns ip-r nft flush ruleset
+	ns ip-r conntrack -F 2>/dev/null
+	ruleset "$devs" >/tmp/ipip.nft
+	if load_ruleset ip-r /tmp/ipip.nft; then
+		pass "ruleset with flowtable $label loaded"
+	else
+		fail "ruleset with flowtable $label refused: $(cat "$LOAD_OUT")"
+		return 1
+	fi
+	OFFLOADED=
+	inspect() { OFFLOADED=$(offloaded_tuples ip-r "$port"); }
+	if transfer ip-lan ip-peer 198.51.100.1 "$port" "$up" "$down" inspect; then
+		pass "$label: TCP through the tunnel, $up bytes up and $down down"
+	else
+		fail "$label: TCP through the tunnel"
+	fi
+	read -r PKTS BYTES < <(counter_of ip-r inet filter forward)
+	note "$label: forward chain counter $PKTS packets, $BYTES bytes, for $total bytes transferred; offloaded: ${OFFLOADED:-none}"
+}
+
+# The flow offloaded: a handful of packets in the forward chain.
+expect_offloaded() {
+	if [ -n "$OFFLOADED" ]; then pass "$1: flow is [OFFLOAD] in conntrack"; else fail "$1: flow not [OFFLOAD] in conntrack"; fi
+	if [ "$PKTS" -le 20 ]; then
+		pass "$1: only $PKTS packets ($BYTES bytes) through the forward chain"
+	else
+		fail "$1: $PKTS packets ($BYTES bytes) through the forward chain, want <= 20"
+	fi
+}
+
+run "eth0, eth1" 5101
+a_pkts=$PKTS a_bytes=$BYTES a_off=$OFFLOADED
+if [ -n "$new" ]; then
+	expect_offloaded "{ eth0, eth1 } on >= 6.19"
+else
+	if [ -n "$OFFLOADED" ]; then pass "{ eth0, eth1 } on < 6.19: flow is [OFFLOAD] (LAN side)"; else fail "{ eth0, eth1 } on < 6.19: flow not [OFFLOAD]"; fi
+	# The replies come in encapsulated on eth1, which no hook of the flowtable
+	# decapsulates: every one takes the slow path, the LAN side does not.
+	if [ "$PKTS" -gt 50 ] && [ "$BYTES" -lt $((total * 3 / 4)) ]; then
+		pass "{ eth0, eth1 } on < 6.19: $PKTS packets ($BYTES bytes) through the forward chain: the encapsulated replies only"
+	else
+		fail "{ eth0, eth1 } on < 6.19: $PKTS packets ($BYTES bytes) through the forward chain, want > 50 packets and < 3/4 of $total bytes"
+	fi
+fi
+
+run "eth0, tun0" 5102
+if [ -n "$new" ]; then
+	if [ -z "$OFFLOADED" ]; then pass "{ eth0, tun0 } on >= 6.19: no flow offloaded (tun0 is not the flow's device)"; else fail "{ eth0, tun0 } on >= 6.19: flow [OFFLOAD] ($OFFLOADED)"; fi
+	if [ "$BYTES" -ge "$total" ]; then
+		pass "{ eth0, tun0 } on >= 6.19: all $BYTES bytes ($PKTS packets) through the forward chain"
+	else
+		fail "{ eth0, tun0 } on >= 6.19: $BYTES bytes ($PKTS packets) through the forward chain, want >= $total"
+	fi
+else
+	expect_offloaded "{ eth0, tun0 } on < 6.19"
+fi
+
+# nftflow's own answer to "which devices belong in the flowtable".
+if have_nftflow flowtable devices; then
+	out=$(ns ip-r "$NFTFLOW_BIN" flowtable devices eth0 tun0 2>&1)
+	if [ -n "$new" ]; then want="eth0, eth1"; else want="eth0, tun0"; fi
+	if grep -qF "$want" <<<"$out"; then
+		pass "nftflow flowtable devices eth0 tun0 says '$want'"
+	else
+		fail "nftflow flowtable devices eth0 tun0 said '$out', want '$want'"
+	fi
+else
+	skip "nftflow flowtable devices not available"
+fi
+finish
