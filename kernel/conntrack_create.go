@@ -117,7 +117,10 @@ func AppendFlowAttrs(b []byte, f *model.Flow) []byte {
 	}
 	b = ctAppendTuple(b, ctaTupleReply, &reply)
 	if f.Status != 0 {
-		b = ctAppendBE32(b, ctaStatus, uint32(f.Status))
+		// The kernel refuses (EBUSY) a status that would clear
+		// IPS_CONFIRMED, which it sets on entries it creates; conntrack -I
+		// always sends it too.
+		b = ctAppendBE32(b, ctaStatus, uint32(f.Status|model.StatusConfirmed))
 	}
 	if f.Timeout != nil {
 		b = ctAppendBE32(b, ctaTimeout, *f.Timeout)
