@@ -315,10 +315,14 @@ func LookupRoute(routes []model.Route, dst netip.Addr) (model.Route, bool) {
 // ForwardingInterfaces picks the interfaces `nftflow flowtable devices`
 // resolves when none are named: devices that are up, not loopback, not
 // enslaved to a bridge or bond (their master forwards), and that have an IP
-// address or are the output device of a route.
+// address or are the output device of a route. IPv6 link-local addresses
+// and routes do not count: every device has them.
 func ForwardingInterfaces(topo model.Topology) []string {
 	routed := map[int]bool{}
 	for _, rt := range topo.Routes {
+		if a := rt.Dst.Addr(); a.IsLinkLocalUnicast() || a.IsMulticast() {
+			continue
+		}
 		routed[rt.OutIndex] = true
 	}
 	var out []string
@@ -326,7 +330,13 @@ func ForwardingInterfaces(topo model.Topology) []string {
 		if l.Loopback || !l.IsUp() || l.Master != 0 {
 			continue
 		}
-		if len(l.Addrs) > 0 || routed[l.Index] {
+		addressed := false
+		for _, a := range l.Addrs {
+			if !a.Addr().IsLinkLocalUnicast() {
+				addressed = true
+			}
+		}
+		if addressed || routed[l.Index] {
 			out = append(out, l.Name)
 		}
 	}
