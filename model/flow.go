@@ -46,6 +46,15 @@ func (s FlowStatus) Names() []string {
 	return out
 }
 
+// StatusBitName returns the name of status bit i (0-based), "" when
+// unknown.
+func StatusBitName(i int) string {
+	if i >= 0 && i < len(statusNames) {
+		return statusNames[i]
+	}
+	return ""
+}
+
 // Offloaded reports whether the flow is in a flowtable, in software or in
 // hardware (IPS_OFFLOAD or IPS_HW_OFFLOAD).
 func (s FlowStatus) Offloaded() bool { return s&(StatusOffload|StatusHWOffload) != 0 }

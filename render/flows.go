@@ -109,7 +109,7 @@ func (fw *FlowWriter) WriteEvent(event string, f *model.Flow) error {
 	default:
 		fw.table.add(event, f)
 		if event != "" || fw.table.rows == FlowTableBlock {
-			if err := fw.table.flush(fw.w, event != ""); err != nil {
+			if err := fw.table.flush(fw.w); err != nil {
 				return err
 			}
 		}
@@ -132,7 +132,7 @@ func (fw *FlowWriter) WriteEvent(event string, f *model.Flow) error {
 // (a listing with no flows prints only the summary).
 func (fw *FlowWriter) Close() error {
 	if fw.format == FlowTable {
-		if err := fw.table.flush(fw.w, false); err != nil {
+		if err := fw.table.flush(fw.w); err != nil {
 			return err
 		}
 		fw.line = append(fw.counts.AppendSummary(fw.line[:0]), '\n')
@@ -176,6 +176,7 @@ type tableBlock struct {
 	header  bool // header printed
 	events  bool // EVENT column shown
 	scratch []byte
+	hdr     []byte
 }
 
 func newTableBlock() *tableBlock {
@@ -303,15 +304,23 @@ func AppendFlowStatusTags(b []byte, s model.FlowStatus) []byte {
 	return b
 }
 
-func (t *tableBlock) writeRow(w *bufio.Writer, cells func(i int) []byte) error {
+// writeRow writes one row; cell(i) returns column i's text.
+func (t *tableBlock) writeRow(w *bufio.Writer, row int, header bool) error {
 	b := t.scratch[:0]
 	first := true
 	last := numCols - 1
+	base := row * numCols
 	for i := 0; i < numCols; i++ {
 		if i == colEvent && !t.events {
 			continue
 		}
-		c := cells(i)
+		var c []byte
+		if header {
+			c = append(t.hdr[:0], flowColumns[i]...)
+			t.hdr = c
+		} else {
+			c = t.arena[t.cellStart(base+i):t.ends[base+i]]
+		}
 		if !first {
 			b = append(b, "  "...)
 		}
@@ -338,21 +347,18 @@ func (t *tableBlock) writeRow(w *bufio.Writer, cells func(i int) []byte) error {
 }
 
 // flush writes the buffered rows (and the header before the first rows).
-func (t *tableBlock) flush(w *bufio.Writer, _ bool) error {
+func (t *tableBlock) flush(w *bufio.Writer) error {
 	if t.rows == 0 {
 		return nil
 	}
 	if !t.header {
 		t.header = true
-		if err := t.writeRow(w, func(i int) []byte { return []byte(flowColumns[i]) }); err != nil {
+		if err := t.writeRow(w, 0, true); err != nil {
 			return err
 		}
 	}
 	for r := 0; r < t.rows; r++ {
-		base := r * numCols
-		if err := t.writeRow(w, func(i int) []byte {
-			return t.arena[t.cellStart(base+i):t.ends[base+i]]
-		}); err != nil {
+		if err := t.writeRow(w, r, false); err != nil {
 			return err
 		}
 	}
@@ -389,14 +395,7 @@ func AppendFlowJSON(b []byte, event string, f *model.Flow) []byte {
 		b = append(b, '"')
 	}
 	b = append(b, `,"status":[`...)
-	for i, n := range f.Status.Names() {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = append(b, n...)
-		b = append(b, '"')
-	}
+	b = appendJSONStatus(b, f.Status)
 	b = append(b, `],"status_bits":`...)
 	b = strconv.AppendUint(b, uint64(f.Status), 10)
 	b = append(b, `,"offloaded":`...)
@@ -494,4 +493,28 @@ func appendJSONTuple(b []byte, t *model.FlowTuple) []byte {
 		b = strconv.AppendUint(b, uint64(*t.Zone), 10)
 	}
 	return append(b, '}')
+}
+
+// appendJSONStatus appends the quoted names of the status bits set, comma
+// separated, in the order of model.FlowStatus.Names.
+func appendJSONStatus(b []byte, s model.FlowStatus) []byte {
+	first := true
+	for i := 0; i < 32; i++ {
+		bit := model.FlowStatus(1) << i
+		if s&bit == 0 {
+			continue
+		}
+		n := model.StatusBitName(i)
+		if n == "" {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, n...)
+		b = append(b, '"')
+	}
+	return b
 }
