@@ -268,6 +268,9 @@ type ObjectBlock struct {
 type ObjLine struct {
 	Span
 	Args []Expr
+	// Block holds the lines of a nested block that ends the line, e.g.
+	// the `geneve { class 0x1 opt-type 0x1 data "..." }` of a tunnel.
+	Block []*ObjLine
 }
 
 // RuleCmd is `add|insert|replace|create|delete|destroy|reset rule FAMILY TABLE CHAIN [handle N|position N|index N] RULE`.
@@ -582,6 +585,9 @@ type VerdictStmt struct {
 	Kind   string
 	Target *Ident    // jump/goto
 	Opts   []*Option // queue: flags, num, to
+	// Chain is the anonymous chain of `jump { ... }` / `goto { ... }`
+	// (a chain binding); Target is nil then.
+	Chain *ChainBlock
 }
 
 // CounterStmt is `counter [packets N bytes M]`; the named form

@@ -1,0 +1,203 @@
+package parser
+
+import (
+	"io"
+	"sort"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Definition is the hand-written nft lexer exposed as a participle
+// lexer.Definition. With Chunks set it emits one Chunk token per top-level
+// command (what the file grammar consumes); otherwise it emits every token
+// (newlines included, comments elided).
+type Definition struct {
+	Chunks bool
+}
+
+var _ lexer.StringDefinition = (*Definition)(nil)
+
+// Symbols maps token type names to types, as participle requires.
+func (d *Definition) Symbols() map[string]lexer.TokenType {
+	m := map[string]lexer.TokenType{"EOF": lexer.EOF}
+	for k := Newline; k <= Chunk; k++ {
+		m[symbolName(k)] = lexer.TokenType(k)
+	}
+	return m
+}
+
+func symbolName(k Kind) string {
+	names := map[Kind]string{Newline: "Newline", Semi: "Semi", Word: "Word", Number: "Number",
+		String: "String", Var: "Var", At: "At", LBrace: "LBrace", RBrace: "RBrace", LParen: "LParen",
+		RParen: "RParen", LBrack: "LBrack", RBrack: "RBrack", Comma: "Comma", Dot: "Dot",
+		Colon: "Colon", Slash: "Slash", Minus: "Minus", Plus: "Plus", Star: "Star",
+		Assign: "Assign", Eq: "Eq", Ne: "Ne", Lt: "Lt", Gt: "Gt", Le: "Le", Ge: "Ge", Not: "Not",
+		Amp: "Amp", Pipe: "Pipe", Caret: "Caret", Shl: "Shl", Shr: "Shr", Tilde: "Tilde",
+		Illegal: "Illegal", Chunk: "Chunk"}
+	return names[k]
+}
+
+// Lex reads r and lexes it.
+func (d *Definition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return d.LexString(filename, string(b))
+}
+
+// LexString lexes s.
+func (d *Definition) LexString(filename, s string) (lexer.Lexer, error) {
+	src := NewSource(filename, s)
+	toks, _ := lexAll(src)
+	l := &tokenLexer{src: src, toks: toks}
+	if d.Chunks {
+		l.toks = chunks(toks)
+		l.chunk = true
+	}
+	return l, nil
+}
+
+// tokenLexer replays a token slice as participle tokens.
+type tokenLexer struct {
+	src   *Source
+	toks  []tok
+	i     int
+	chunk bool
+}
+
+func (l *tokenLexer) Next() (lexer.Token, error) {
+	if l.i >= len(l.toks) {
+		p := l.src.Position(len(l.src.Text))
+		return lexer.EOFToken(lexer.Position{Filename: p.File, Offset: p.Offset, Line: p.Line, Column: p.Col}), nil
+	}
+	t := l.toks[l.i]
+	l.i++
+	if t.kind == EOF {
+		l.i = len(l.toks)
+		return l.Next()
+	}
+	p := l.src.Position(int(t.start))
+	return lexer.Token{Type: lexer.TokenType(t.kind), Value: l.src.Text[t.start:t.end],
+		Pos: lexer.Position{Filename: p.File, Offset: p.Offset, Line: p.Line, Column: p.Col}}, nil
+}
+
+// lexAll scans the whole source. Comments are returned as start,end pairs.
+func lexAll(src *Source) ([]tok, *scanner) {
+	s := &scanner{src: src.Text}
+	toks := make([]tok, 0, len(src.Text)/5+16)
+	for {
+		t := s.next()
+		toks = append(toks, t)
+		if t.kind == EOF {
+			return toks, s
+		}
+	}
+}
+
+// chunks returns one Chunk token per top-level command: the tokens between
+// separators (newline or ';' outside braces).
+func chunks(toks []tok) []tok {
+	var out []tok
+	depth := 0
+	first := -1
+	for i, t := range toks {
+		switch t.kind {
+		case LBrace:
+			depth++
+		case RBrace:
+			if depth > 0 {
+				depth--
+			}
+		}
+		end := t.kind == EOF || depth == 0 && (t.kind == Newline || t.kind == Semi)
+		if end {
+			if first >= 0 {
+				out = append(out, tok{Chunk, toks[first].start, toks[i-1].end})
+				first = -1
+			}
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+	}
+	return out
+}
+
+// fileGrammar is the participle grammar of a file: a sequence of
+// commands, each a Chunk token parsed by the hand-written command
+// production.
+type fileGrammar struct {
+	Commands []Command `parser:"@@*"`
+}
+
+// parseSource parses src into a File, collecting every error.
+func parseSource(src *Source) (*File, ErrorList) {
+	toks, sc := lexAll(src)
+	p := &parser{src: src, toks: toks, limit: len(toks)}
+	for i, off := range sc.errs {
+		t := tok{Illegal, off, off + 1}
+		p.errorAt(t, "%s", sc.errMsgs[i])
+	}
+	cmdParser, err := participle.Build[fileGrammar](
+		participle.Lexer(&Definition{Chunks: true}),
+		participle.ParseTypeWith(func(pl *lexer.PeekingLexer) (Command, error) {
+			ct := pl.Peek()
+			if ct.Type != lexer.TokenType(Chunk) {
+				return nil, participle.NextMatch
+			}
+			pl.Next()
+			return p.parseChunk(ct.Pos.Offset, ct.Pos.Offset+len(ct.Value)), nil
+		}),
+	)
+	if err != nil {
+		panic("parser: building the participle grammar: " + err.Error())
+	}
+	pl, err := lexer.Upgrade(&tokenLexer{src: src, toks: chunks(toks)})
+	if err != nil {
+		panic("parser: " + err.Error())
+	}
+	g, err := cmdParser.ParseFromLexer(pl)
+	f := &File{Span: Span{Src: src, Start: 0, Stop: int32(len(src.Text))}, Name: src.Name}
+	if g != nil {
+		f.Commands = g.Commands
+	}
+	if err != nil {
+		pos := src.Position(len(src.Text))
+		if pe, ok := err.(participle.Error); ok {
+			pp := pe.Position()
+			pos = src.Position(pp.Offset)
+		}
+		p.errs = append(p.errs, &Error{Pos: pos, End: pos, Msg: err.Error(), Line: src.Line(pos.Line)})
+	}
+	for i := 0; i+1 < len(sc.comments); i += 2 {
+		s, e := sc.comments[i], sc.comments[i+1]
+		f.Comments = append(f.Comments, &Comment{Span: Span{Src: src, Start: s, Stop: e}, Text: src.Text[s:e]})
+	}
+	p.errs.Sort()
+	return f, p.errs
+}
+
+// parseChunk runs the hand-written command production over the tokens of
+// one top-level command, recovering from errors.
+func (p *parser) parseChunk(start, end int) (cmd Command) {
+	lo := sort.Search(len(p.toks), func(i int) bool { return int(p.toks[i].start) >= start })
+	hi := sort.Search(len(p.toks), func(i int) bool { return int(p.toks[i].start) >= end })
+	p.i, p.limit = lo, hi
+	defer func() {
+		p.limit = len(p.toks)
+		if r := recover(); r != nil {
+			if _, ok := r.(bail); !ok {
+				panic(r)
+			}
+			cmd = &BadNode{Span: Span{Src: p.src, Start: int32(start), Stop: int32(end)}}
+		}
+	}()
+	cmd = p.command()
+	if p.i < hi {
+		p.fail("newline or ';'")
+	}
+	return cmd
+}
