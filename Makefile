@@ -60,8 +60,13 @@ check: $(STATICCHECK)
 bench: deps build
 	./bench/run.sh
 
+# vmtest boots Debian's stable and unstable kernels under qemu and runs
+# vm/scenarios/ inside (docs/vmtest.md). VMTEST_ARGS passes options to
+# vm/run.sh, e.g. make vmtest VMTEST_ARGS="--kernel 6.1 --scenario forward".
+VMTEST_ARGS ?=
 vmtest: deps build
-	@if [ -x vm/run.sh ]; then ./vm/run.sh; else echo "vmtest: no VM suite yet"; fi
+	./vm/deps.sh
+	./vm/run.sh $(VMTEST_ARGS)
 
 docs: build
 	./$(BIN) docs --dir docs/man

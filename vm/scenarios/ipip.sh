@@ -112,10 +112,12 @@ else
 	if [ -n "$OFFLOADED" ]; then pass "{ eth0, eth1 } on < 6.19: flow is [OFFLOAD] (LAN side)"; else fail "{ eth0, eth1 } on < 6.19: flow not [OFFLOAD]"; fi
 	# The replies come in encapsulated on eth1, which no hook of the flowtable
 	# decapsulates: every one takes the slow path, the LAN side does not.
-	if [ "$PKTS" -gt 50 ] && [ "$BYTES" -lt $((total * 3 / 4)) ]; then
-		pass "{ eth0, eth1 } on < 6.19: $PKTS packets ($BYTES bytes) through the forward chain: the encapsulated replies only"
+	# (The packet count varies from run to run with GRO, 98 to 192 seen;
+	# the bytes are the reply direction's.)
+	if [ "$BYTES" -ge "$down" ] && [ "$BYTES" -lt $((down + up / 4)) ]; then
+		pass "{ eth0, eth1 } on < 6.19: $PKTS packets ($BYTES bytes) through the forward chain: the $down bytes of encapsulated replies, not the LAN side"
 	else
-		fail "{ eth0, eth1 } on < 6.19: $PKTS packets ($BYTES bytes) through the forward chain, want > 50 packets and < 3/4 of $total bytes"
+		fail "{ eth0, eth1 } on < 6.19: $PKTS packets ($BYTES bytes) through the forward chain, want the reply direction's $down bytes and < $((up / 4)) more"
 	fi
 fi
 
