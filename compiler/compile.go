@@ -1,0 +1,690 @@
+package compiler
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nftflow/nftflow/model"
+	"github.com/nftflow/nftflow/parser"
+)
+
+// Error is a compile error at a source position.
+type Error struct {
+	Pos model.Pos
+	Msg string
+}
+
+// Error formats the error as "file:line:col: message".
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.Pos.File, e.Pos.Line, e.Pos.Col, e.Msg)
+}
+
+// ErrorList is every compile error of one input, in source order.
+type ErrorList []*Error
+
+// Error returns the first error and how many more there are.
+func (l ErrorList) Error() string {
+	switch len(l) {
+	case 0:
+		return "no errors"
+	case 1:
+		return l[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more errors)", l[0].Error(), len(l)-1)
+}
+
+// compiler holds the state of one Compile call.
+type compiler struct {
+	batch  model.Batch
+	errs   ErrorList
+	setID  uint32
+	tables map[string]*tableCtx // "family name"
+	// defines are the top-level variables.
+	defines map[string]parser.Expr
+}
+
+// tableCtx is what the compiler knows about one table.
+type tableCtx struct {
+	c       *compiler
+	family  model.Family
+	name    string
+	sets    map[string]*model.Set
+	defines map[string]parser.Expr
+}
+
+// Compile turns a parsed file into the batch nft would send for it: the
+// tables, chains, sets, flowtables, objects and rules it declares, each
+// with the source position it came from. On errors it returns the batch
+// compiled so far and an ErrorList.
+func Compile(f *parser.File) (*model.Batch, error) {
+	c := &compiler{tables: map[string]*tableCtx{}, defines: map[string]parser.Expr{}}
+	c.commands(f.Commands)
+	if len(c.errs) > 0 {
+		sort.SliceStable(c.errs, func(i, j int) bool {
+			a, b := c.errs[i].Pos, c.errs[j].Pos
+			if a.Line != b.Line {
+				return a.Line < b.Line
+			}
+			return a.Col < b.Col
+		})
+		return &c.batch, c.errs
+	}
+	return &c.batch, nil
+}
+
+func (c *compiler) pos(n parser.Node) model.Pos {
+	if n == nil {
+		return model.Pos{}
+	}
+	p, e := n.Pos(), n.End()
+	return model.Pos{File: p.File, Line: p.Line, Col: p.Col, EndLine: e.Line, EndCol: e.Col}
+}
+
+func (c *compiler) errorf(n parser.Node, format string, a ...any) {
+	c.errs = append(c.errs, &Error{Pos: c.pos(n), Msg: fmt.Sprintf(format, a...)})
+}
+
+func (c *compiler) op(v model.Verb, obj any, n parser.Node) {
+	c.batch.Ops = append(c.batch.Ops, model.Op{Verb: v, Obj: obj, Pos: c.pos(n)})
+}
+
+func verbOf(s string) model.Verb {
+	switch s {
+	case "create":
+		return model.VerbCreate
+	case "insert":
+		return model.VerbInsert
+	case "replace":
+		return model.VerbReplace
+	case "delete":
+		return model.VerbDelete
+	case "destroy":
+		return model.VerbDestroy
+	case "flush":
+		return model.VerbFlush
+	case "reset":
+		return model.VerbReset
+	}
+	return model.VerbAdd
+}
+
+func familyOf(s string) (model.Family, error) {
+	if s == "" {
+		return model.FamilyIP, nil
+	}
+	f, ok := model.ParseFamily(s)
+	if !ok {
+		return 0, fmt.Errorf("unknown family %q", s)
+	}
+	return f, nil
+}
+
+func (c *compiler) table(fam model.Family, name string) *tableCtx {
+	k := fam.String() + " " + name
+	t := c.tables[k]
+	if t == nil {
+		t = &tableCtx{c: c, family: fam, name: name, sets: map[string]*model.Set{}, defines: map[string]parser.Expr{}}
+		for n, v := range c.defines {
+			t.defines[n] = v
+		}
+		c.tables[k] = t
+	}
+	return t
+}
+
+func (c *compiler) commands(cmds []parser.Command) {
+	for _, cmd := range cmds {
+		switch x := cmd.(type) {
+		case *parser.Define:
+			c.defines[x.Name] = x.Value
+			for _, t := range c.tables {
+				t.defines[x.Name] = x.Value
+			}
+		case *parser.Undefine:
+			delete(c.defines, x.Name)
+		case *parser.Include:
+			for _, f := range x.Files {
+				c.commands(f.Commands)
+			}
+		case *parser.TableBlock:
+			c.tableBlock(x)
+		case *parser.ChainBlock:
+			t, ok := c.cmdTable(x, x.Family, x.Table)
+			if ok {
+				c.chain(t, x, verbOf(x.Verb))
+			}
+		case *parser.SetBlock:
+			t, ok := c.cmdTable(x, x.Family, x.Table)
+			if ok {
+				c.set(t, x, verbOf(x.Verb))
+			}
+		case *parser.FlowtableBlock:
+			t, ok := c.cmdTable(x, x.Family, x.Table)
+			if ok {
+				c.flowtable(t, x, verbOf(x.Verb))
+			}
+		case *parser.ObjectBlock:
+			t, ok := c.cmdTable(x, x.Family, x.Table)
+			if ok {
+				c.object(t, x, verbOf(x.Verb))
+			}
+		case *parser.RuleCmd:
+			c.ruleCmd(x)
+		case *parser.CmdStmt:
+			c.cmdStmt(x)
+		case *parser.BadNode:
+			c.errorf(x, "syntax error")
+		default:
+			c.errorf(cmd, "unsupported command %T", cmd)
+		}
+	}
+}
+
+func (c *compiler) cmdTable(n parser.Node, family string, table *parser.Ident) (*tableCtx, bool) {
+	fam, err := familyOf(family)
+	if err != nil {
+		c.errorf(n, "%v", err)
+		return nil, false
+	}
+	if table == nil {
+		c.errorf(n, "missing table name")
+		return nil, false
+	}
+	return c.table(fam, table.Name()), true
+}
+
+func (c *compiler) tableBlock(x *parser.TableBlock) {
+	fam, err := familyOf(x.Family)
+	if err != nil {
+		c.errorf(x, "%v", err)
+		return
+	}
+	t := c.table(fam, x.Name.Name())
+	tb := &model.Table{Family: fam, Name: t.name, Pos: c.pos(x)}
+	verb := verbOf(x.Verb)
+	c.op(verb, tb, x)
+	if verb == model.VerbDelete || verb == model.VerbDestroy || verb == model.VerbFlush {
+		return
+	}
+	// sets, objects and flowtables first, so rules can refer to them, as
+	// nft orders its batch
+	for _, it := range x.Items {
+		switch y := it.(type) {
+		case *parser.FlagsDecl:
+			for _, fl := range y.Flags {
+				switch fl.Name() {
+				case "dormant":
+					tb.Flags |= 0x1
+				case "owner":
+					tb.Flags |= 0x2
+				case "persist":
+					tb.Flags |= 0x4
+				default:
+					c.errorf(fl, "unknown table flag %q", fl.Name())
+				}
+			}
+		case *parser.CommentDecl:
+			tb.Comment = parser.Unquote(y.Text.Text)
+		case *parser.Define:
+			t.defines[y.Name] = y.Value
+		}
+	}
+	var chains []*parser.ChainBlock
+	for _, it := range x.Items {
+		switch y := it.(type) {
+		case *parser.ChainBlock:
+			c.chainDecl(t, y, model.VerbAdd)
+			chains = append(chains, y)
+		case *parser.SetBlock:
+			c.set(t, y, model.VerbAdd)
+		case *parser.FlowtableBlock:
+			c.flowtable(t, y, model.VerbAdd)
+		case *parser.ObjectBlock:
+			c.object(t, y, model.VerbAdd)
+		case *parser.BadNode:
+			c.errorf(y, "syntax error")
+		}
+	}
+	for _, ch := range chains {
+		c.chainRules(t, ch, ch.Name.Name())
+	}
+}
+
+func (c *compiler) chain(t *tableCtx, x *parser.ChainBlock, verb model.Verb) {
+	c.chainDecl(t, x, verb)
+	if verb == model.VerbAdd || verb == model.VerbCreate {
+		c.chainRules(t, x, x.Name.Name())
+	}
+}
+
+// Hook numbers (NF_INET_*, NF_NETDEV_*, NF_ARP_*).
+var inetHooks = map[string]uint32{"prerouting": 0, "input": 1, "forward": 2, "output": 3, "postrouting": 4, "ingress": 5}
+
+func hookNum(fam model.Family, name string) (uint32, bool) {
+	switch fam {
+	case model.FamilyNetdev:
+		v, ok := map[string]uint32{"ingress": 0, "egress": 1}[name]
+		return v, ok
+	case model.FamilyARP:
+		v, ok := map[string]uint32{"input": 0, "output": 1, "forward": 2}[name]
+		return v, ok
+	}
+	v, ok := inetHooks[name]
+	return v, ok
+}
+
+// PriorityByName returns the value of a symbolic chain priority in family.
+func PriorityByName(fam model.Family, name string) (int32, bool) {
+	if fam == model.FamilyBridge {
+		v, ok := map[string]int32{"dstnat": -300, "filter": -200, "out": 100, "srcnat": 300}[name]
+		return v, ok
+	}
+	if fam == model.FamilyARP || fam == model.FamilyNetdev {
+		v, ok := map[string]int32{"filter": 0}[name]
+		return v, ok
+	}
+	v, ok := map[string]int32{"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}[name]
+	return v, ok
+}
+
+func (c *compiler) priority(fam model.Family, e parser.Expr) (int32, error) {
+	switch x := e.(type) {
+	case *parser.Paren:
+		return c.priority(fam, x.X)
+	case *parser.Unary:
+		if x.Op == "-" {
+			v, err := c.priority(fam, x.X)
+			return -v, err
+		}
+	case *parser.Binary:
+		a, err := c.priority(fam, x.X)
+		if err != nil {
+			return 0, err
+		}
+		b, err := c.priority(fam, x.Y)
+		if err != nil {
+			return 0, err
+		}
+		switch x.Op {
+		case "+":
+			return a + b, nil
+		case "-":
+			return a - b, nil
+		}
+	case *parser.VarRef:
+		if d, ok := c.defines[x.Name]; ok {
+			return c.priority(fam, d)
+		}
+	}
+	s, ok := litText(e)
+	if !ok {
+		return 0, fmt.Errorf("bad priority")
+	}
+	if v, err := strconv.ParseInt(s, 0, 32); err == nil {
+		return int32(v), nil
+	}
+	if v, ok := PriorityByName(fam, s); ok {
+		return v, nil
+	}
+	return 0, fmt.Errorf("unknown priority %q", s)
+}
+
+func (c *compiler) chainDecl(t *tableCtx, x *parser.ChainBlock, verb model.Verb) {
+	ch := &model.Chain{Family: t.family, Table: t.name, Name: x.Name.Name(), Pos: c.pos(x)}
+	if x.Comment != nil {
+		ch.Comment = x.Comment.Name()
+	}
+	if x.Hook != nil {
+		h := &model.ChainHook{Type: "filter"}
+		if x.Type != nil {
+			h.Type = x.Type.Name()
+		}
+		n, ok := hookNum(t.family, x.Hook.Name())
+		if !ok {
+			c.errorf(x.Hook, "unknown hook %q for family %s", x.Hook.Name(), t.family)
+		}
+		h.Hooknum = n
+		if x.Priority != nil {
+			p, err := c.priority(t.family, x.Priority)
+			if err != nil {
+				c.errorf(x.Priority, "%v", err)
+			}
+			h.Priority = p
+		}
+		if x.Device != nil {
+			h.Devices = deviceList(x.Device, c.defines)
+		}
+		ch.Hook = h
+	}
+	if x.Policy != nil {
+		s, _ := litText(x.Policy)
+		var p uint32
+		switch s {
+		case "accept":
+			p = 1
+		case "drop":
+			p = 0
+		default:
+			c.errorf(x.Policy, "unknown policy %q", s)
+		}
+		ch.Policy = &p
+	}
+	if x.Flags != nil {
+		for _, fl := range x.Flags.Flags {
+			if fl.Name() == "offload" {
+				ch.Flags |= 0x4 // NFT_CHAIN_HW_OFFLOAD
+			}
+		}
+	}
+	c.op(verb, ch, x)
+}
+
+func deviceList(e parser.Expr, defs map[string]parser.Expr) []string {
+	var out []string
+	var walk func(parser.Expr)
+	walk = func(e parser.Expr) {
+		switch x := e.(type) {
+		case *parser.SetExpr:
+			for _, el := range x.Elems {
+				walk(el)
+			}
+		case *parser.List:
+			for _, el := range x.Elems {
+				walk(el)
+			}
+		case *parser.VarRef:
+			if d, ok := defs[x.Name]; ok {
+				walk(d)
+			}
+		default:
+			if s, ok := litText(e); ok {
+				out = append(out, s)
+			} else if sel, ok := e.(*parser.Selector); ok {
+				out = append(out, strings.Join(sel.Path, " "))
+			}
+		}
+	}
+	walk(e)
+	return out
+}
+
+func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
+	for _, r := range x.Rules {
+		rule, sets, err := c.rule(t, chain, r)
+		if err != nil {
+			c.errorf(r, "%v", err)
+			continue
+		}
+		for _, s := range sets {
+			c.op(model.VerbAdd, s, r)
+		}
+		c.op(model.VerbAdd, rule, r)
+	}
+}
+
+// rule linearizes a rule; it returns the rule and the anonymous sets it
+// needs (added to the batch before it).
+func (c *compiler) rule(t *tableCtx, chain string, r *parser.Rule) (*model.Rule, []*model.Set, error) {
+	rc := &ruleCtx{c: c, t: t, family: t.family, chain: chain}
+	for _, s := range r.Stmts {
+		if err := rc.stmt(s); err != nil {
+			return nil, nil, &posErr{pos: c.pos(s), err: err}
+		}
+	}
+	rule := &model.Rule{Family: t.family, Table: t.name, Chain: chain, Exprs: rc.exprs, ExprPos: rc.pos, Pos: c.pos(r)}
+	if r.Comment != nil {
+		rule.Comment = r.Comment.Name()
+		rule.Userdata = udataString(0, rule.Comment)
+	}
+	return rule, rc.sets, nil
+}
+
+// posErr carries the statement position of a rule error.
+type posErr struct {
+	pos model.Pos
+	err error
+}
+
+func (e *posErr) Error() string { return e.err.Error() }
+func (e *posErr) Unwrap() error { return e.err }
+
+// udataString is one NFTNL_UDATA TLV with a NUL-terminated string value.
+func udataString(typ byte, s string) []byte {
+	b := []byte{typ, byte(len(s) + 1)}
+	b = append(b, s...)
+	return append(b, 0)
+}
+
+func udataU32(typ byte, v uint32) []byte {
+	return append([]byte{typ, 4}, le32(v)...)
+}
+
+func (c *compiler) ruleCmd(x *parser.RuleCmd) {
+	t, ok := c.cmdTable(x, x.Family, x.Table)
+	if !ok {
+		return
+	}
+	verb := verbOf(x.Verb)
+	chain := x.Chain.Name()
+	if x.Rule == nil {
+		rl := &model.Rule{Family: t.family, Table: t.name, Chain: chain, Pos: c.pos(x)}
+		if x.WhereVal != nil {
+			rl.Handle, _ = strconv.ParseUint(x.WhereVal.Value(), 10, 64)
+		}
+		c.op(verb, rl, x)
+		return
+	}
+	rule, sets, err := c.rule(t, chain, x.Rule)
+	if err != nil {
+		var pe *posErr
+		if errors.As(err, &pe) {
+			c.errs = append(c.errs, &Error{Pos: pe.pos, Msg: pe.err.Error()})
+		} else {
+			c.errorf(x, "%v", err)
+		}
+		return
+	}
+	if x.WhereVal != nil {
+		v, _ := strconv.ParseUint(x.WhereVal.Value(), 10, 64)
+		switch x.Where {
+		case "handle":
+			if verb == model.VerbReplace {
+				rule.Handle = v
+			} else {
+				rule.Position = v
+			}
+		case "position":
+			rule.Position = v
+		}
+	}
+	rule.Pos = c.pos(x)
+	for _, s := range sets {
+		c.op(model.VerbAdd, s, x)
+	}
+	c.op(verb, rule, x)
+}
+
+func (c *compiler) cmdStmt(x *parser.CmdStmt) {
+	obj := strings.Join(x.Object, " ")
+	verb := verbOf(x.Verb)
+	switch x.Verb {
+	case "list", "monitor", "describe", "export", "import", "rename":
+		c.errorf(x, "%s commands cannot be compiled", x.Verb)
+		return
+	}
+	fam, err := familyOf(x.Family)
+	if err != nil {
+		c.errorf(x, "%v", err)
+		return
+	}
+	args := words(x.Args)
+	switch obj {
+	case "ruleset":
+		var f model.Family
+		if x.Family != "" {
+			f = fam
+		}
+		c.op(verb, &model.Ruleset{Family: f, Pos: c.pos(x)}, x)
+	case "table":
+		if len(args) < 1 {
+			c.errorf(x, "missing table name")
+			return
+		}
+		c.op(verb, &model.Table{Family: fam, Name: parser.Unquote(args[0]), Pos: c.pos(x)}, x)
+	case "chain":
+		if len(args) < 2 {
+			c.errorf(x, "missing chain name")
+			return
+		}
+		c.op(verb, &model.Chain{Family: fam, Table: args[0], Name: parser.Unquote(args[1]), Pos: c.pos(x)}, x)
+	case "set", "map":
+		if len(args) < 2 {
+			c.errorf(x, "missing set name")
+			return
+		}
+		c.op(verb, &model.Set{Family: fam, Table: args[0], Name: args[1], Pos: c.pos(x)}, x)
+	case "element":
+		if len(x.Args) < 3 {
+			c.errorf(x, "missing elements")
+			return
+		}
+		t := c.table(fam, args[0])
+		name := args[1]
+		s := t.sets[name]
+		se, ok := x.Args[len(x.Args)-1].(*parser.SetExpr)
+		if !ok || s == nil {
+			c.errorf(x, "set %s not declared in this file", name)
+			return
+		}
+		elems, err := c.elements(t, s, se)
+		if err != nil {
+			c.errorf(x, "%v", err)
+			return
+		}
+		c.op(verb, &model.SetElems{Family: fam, Table: t.name, Set: name, SetID: s.ID, Elements: elems, Pos: c.pos(x)}, x)
+	case "flowtable":
+		if len(args) < 2 {
+			c.errorf(x, "missing flowtable name")
+			return
+		}
+		c.op(verb, &model.Flowtable{Family: fam, Table: args[0], Name: args[1], Pos: c.pos(x)}, x)
+	default:
+		if t, ok := objTypes[obj]; ok && len(args) >= 2 {
+			c.op(verb, &model.Object{Family: fam, Table: args[0], Name: args[1], Type: t, Pos: c.pos(x)}, x)
+			return
+		}
+		c.errorf(x, "unsupported command %s %s", x.Verb, obj)
+	}
+}
+
+func (c *compiler) flowtable(t *tableCtx, x *parser.FlowtableBlock, verb model.Verb) {
+	ft := &model.Flowtable{Family: t.family, Table: t.name, Name: x.Name.Name(), Pos: c.pos(x)}
+	if x.Hook != nil {
+		if x.Hook.Name() != "ingress" {
+			c.errorf(x.Hook, "flowtables hook at ingress only, not %q", x.Hook.Name())
+		}
+		ft.Hooknum = 0
+	}
+	if x.Priority != nil {
+		p, err := c.priority(model.FamilyNetdev, x.Priority)
+		if err != nil {
+			c.errorf(x.Priority, "%v", err)
+		}
+		ft.Priority = p
+	}
+	if x.Devices != nil {
+		ft.Devices = deviceList(x.Devices, t.defines)
+	}
+	if x.Counter {
+		ft.Flags |= model.FlowtableCounter
+	}
+	if x.Flags != nil {
+		for _, fl := range x.Flags.Flags {
+			switch fl.Name() {
+			case "offload":
+				ft.Flags |= model.FlowtableHWOffload
+			default:
+				c.errorf(fl, "unknown flowtable flag %q", fl.Name())
+			}
+		}
+	}
+	c.op(verb, ft, x)
+}
+
+func (c *compiler) object(t *tableCtx, x *parser.ObjectBlock, verb model.Verb) {
+	typ, ok := objTypes[x.Kind]
+	if !ok {
+		c.errorf(x, "unknown object type %q", x.Kind)
+		return
+	}
+	o := &model.Object{Family: t.family, Table: t.name, Name: x.Name.Name(), Type: typ, Pos: c.pos(x)}
+	if x.Comment != nil {
+		o.Userdata = udataString(0, x.Comment.Name())
+	}
+	var ws []string
+	for _, l := range x.Lines {
+		ws = append(ws, words(l.Args)...)
+	}
+	num := func(i int) uint64 {
+		if i < len(ws) {
+			v, _ := strconv.ParseUint(ws[i], 10, 64)
+			return v
+		}
+		return 0
+	}
+	switch x.Kind {
+	case "counter":
+		ctr := &model.Counter{}
+		for i, w := range ws {
+			switch w {
+			case "packets":
+				ctr.Packets = num(i + 1)
+			case "bytes":
+				ctr.Bytes = num(i + 1)
+			}
+		}
+		o.Data = ctr
+	case "quota":
+		q := &model.Quota{}
+		for i, w := range ws {
+			switch w {
+			case "over":
+				q.Flags = 1
+			case "used":
+				q.Consumed = num(i+1) * max(byteUnits[wordAt(ws, i+2)], 1)
+			default:
+				if v, err := strconv.ParseUint(w, 10, 64); err == nil && q.Bytes == 0 && (i == 0 || ws[i-1] != "used") {
+					q.Bytes = v * max(byteUnits[wordAt(ws, i+1)], 1)
+				}
+			}
+		}
+		o.Data = q
+	case "ct helper":
+		h := &model.CtHelper{}
+		for i, w := range ws {
+			switch w {
+			case "type":
+				h.Name = parser.Unquote(wordAt(ws, i+1))
+				if p := wordAt(ws, i+3); p != "" {
+					pv, _ := DatatypeByName("inet_proto").Lookup(p)
+					h.L4Proto = uint8(pv)
+				}
+			case "l3proto":
+				v, _ := DatatypeByName("nf_proto").Lookup(wordAt(ws, i+1))
+				h.L3Proto = uint16(v)
+			}
+		}
+		o.Data = h
+	}
+	c.op(verb, o, x)
+}
+
+func wordAt(ws []string, i int) string {
+	if i < len(ws) {
+		return ws[i]
+	}
+	return ""
+}

@@ -1,0 +1,1085 @@
+package compiler
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nftflow/nftflow/model"
+	"github.com/nftflow/nftflow/parser"
+)
+
+// Set flags (NFT_SET_*).
+const (
+	setAnonymous uint32 = 0x1
+	setConstant  uint32 = 0x2
+	setInterval  uint32 = 0x4
+	setMap       uint32 = 0x8
+	setTimeout   uint32 = 0x10
+	setEval      uint32 = 0x20
+	setObject    uint32 = 0x40
+	setConcat    uint32 = 0x80
+)
+
+// Cmp operators (NFT_CMP_*).
+const (
+	cmpEq uint32 = iota
+	cmpNeq
+	cmpLt
+	cmpLte
+	cmpGt
+	cmpGte
+)
+
+// load is a selector after evaluation: what to emit to get its value
+// into a register, and how its values are encoded.
+type load struct {
+	dt    *Datatype
+	order ByteOrder
+	size  uint32 // register bytes
+	bits  uint32 // value bits (size*8 unless a sub-byte payload field)
+	shift uint32 // values are shifted left by this many bits
+	mask  []byte // non-nil: AND the register with mask after the load
+	emit  func(reg uint32) []model.Expr
+	deps  func(r *ruleCtx) error
+	parts []*load // concatenation
+	// context for dependency tracking
+	proto  *Proto
+	field  *Field
+	meta   *MetaKey
+	prefix bool // payload loads may be shortened for a prefix match
+	payBase, payOff uint32
+}
+
+// ruleCtx linearizes one rule.
+type ruleCtx struct {
+	c      *compiler
+	t      *tableCtx
+	family model.Family
+	chain  string
+	exprs  []model.Expr
+	pos    []model.Pos
+	cur    model.Pos
+	// protocol context: the protocol known at each layer
+	ll, nh, th string
+	sets       []*model.Set // anonymous sets this rule creates
+}
+
+func (r *ruleCtx) add(es ...model.Expr) {
+	for _, e := range es {
+		r.exprs = append(r.exprs, e)
+		r.pos = append(r.pos, r.cur)
+	}
+}
+
+// regFor converts a 32-bit register index (0-based from NFT_REG_1) to the
+// register number nft puts on the wire: 128-bit numbers when aligned.
+func regFor(idx uint32) uint32 {
+	if idx%4 == 0 {
+		return 1 + idx/4
+	}
+	return 8 + idx
+}
+
+func padded(n uint32) uint32 { return (n + 3) / 4 * 4 }
+
+// ---------------------------------------------------------------------------
+// selectors
+
+func (r *ruleCtx) evalSel(e parser.Expr) (*load, error) {
+	switch x := e.(type) {
+	case *parser.Paren:
+		return r.evalSel(x.X)
+	case *parser.Selector:
+		return r.selector(x.Path)
+	case *parser.Concat:
+		l := &load{}
+		var ids []uint32
+		for _, p := range x.Parts {
+			pl, err := r.evalSel(p)
+			if err != nil {
+				return nil, err
+			}
+			l.parts = append(l.parts, pl)
+			l.size += padded(pl.size)
+			ids = append(ids, pl.dt.ID)
+		}
+		l.dt = &Datatype{ID: ConcatTypeID(ids...), Name: "concat"}
+		l.bits = l.size * 8
+		return l, nil
+	case *parser.Primary:
+		return r.primary(x)
+	case *parser.Binary:
+		return r.binarySel(x)
+	case *parser.VarRef:
+		d, ok := r.t.defines[x.Name]
+		if !ok {
+			return nil, fmt.Errorf("undefined variable $%s", x.Name)
+		}
+		return r.evalSel(d)
+	}
+	return nil, fmt.Errorf("unsupported expression %T", e)
+}
+
+func (r *ruleCtx) binarySel(x *parser.Binary) (*load, error) {
+	l, err := r.evalSel(x.X)
+	if err != nil {
+		return nil, err
+	}
+	inner := l.emit
+	switch x.Op {
+	case "&", "and", "|", "or", "^", "xor":
+		v, err := encodeScalar(l.dt, l.size, l.order, x.Y)
+		if err != nil {
+			return nil, err
+		}
+		mask := make([]byte, l.size)
+		xor := make([]byte, l.size)
+		switch x.Op {
+		case "&", "and":
+			copy(mask, v)
+		case "|", "or":
+			for i := range mask {
+				mask[i] = ^v[i]
+			}
+			copy(xor, v)
+		default:
+			for i := range mask {
+				mask[i] = 0xff
+			}
+			copy(xor, v)
+		}
+		size := l.size
+		l.emit = func(reg uint32) []model.Expr {
+			return append(inner(reg), &model.Bitwise{SReg: reg, DReg: reg, Len: size, Op: model.BitwiseBool, Mask: mask, Xor: xor})
+		}
+		return l, nil
+	case "<<", ">>":
+		s, _ := litText(x.Y)
+		n, ok := parseNumber(s)
+		if !ok {
+			return nil, fmt.Errorf("bad shift %q", s)
+		}
+		op := model.BitwiseLShift
+		if x.Op == ">>" {
+			op = model.BitwiseRShift
+		}
+		size := l.size
+		l.emit = func(reg uint32) []model.Expr {
+			return append(inner(reg), &model.Bitwise{SReg: reg, DReg: reg, Len: size, Op: op, Data: le32(uint32(n.Uint64()))})
+		}
+		return l, nil
+	}
+	return nil, fmt.Errorf("unsupported operator %q", x.Op)
+}
+
+func (r *ruleCtx) selector(path []string) (*load, error) {
+	if len(path) == 0 {
+		return nil, fmt.Errorf("empty selector")
+	}
+	head := path[0]
+	switch head {
+	case "meta":
+		if len(path) != 2 {
+			return nil, fmt.Errorf("bad meta expression %q", strings.Join(path, " "))
+		}
+		return r.metaSel(path[1])
+	case "ct":
+		return r.ctSel(path[1:])
+	case "rt":
+		return r.rtSel(path[1:])
+	case "tcp":
+		if len(path) >= 2 && path[1] == "option" {
+			return r.tcpoptSel(path[2:])
+		}
+	case "ip":
+		if len(path) >= 2 && path[1] == "option" {
+			return nil, fmt.Errorf("ip option not supported")
+		}
+	}
+	if strings.HasPrefix(head, "@") {
+		return r.rawSel(path)
+	}
+	if p := ProtoByName(head); p != nil && len(path) >= 2 {
+		fname := strings.Join(path[1:], " ")
+		fd := p.Field(fname)
+		if fd == nil {
+			return nil, fmt.Errorf("%s has no field %q", head, fname)
+		}
+		return r.payloadSel(p, fd), nil
+	}
+	if mk := MetaKeyByName(head); mk != nil && len(path) == 1 {
+		return r.metaSel(head)
+	}
+	if ek := exthdrByName(head); ek != nil {
+		return r.exthdrSel(ek, path[1:])
+	}
+	return nil, fmt.Errorf("unknown selector %q", strings.Join(path, " "))
+}
+
+func (r *ruleCtx) payloadSel(p *Proto, fd *Field) *load {
+	off := p.Offset + fd.Offset
+	byteOff := off / 8
+	end := (off + fd.Len + 7) / 8
+	n := end - byteOff
+	dt := DatatypeByName(fd.Type)
+	l := &load{dt: dt, order: BigEndian, size: n, bits: fd.Len, proto: p, field: fd,
+		payBase: uint32(p.Layer), payOff: byteOff}
+	if dt != nil && dt.Order == HostOrder && dt.Name != "integer" {
+		l.order = HostOrder
+	}
+	if off%8 != 0 || fd.Len%8 != 0 {
+		l.shift = n*8 - off%8 - fd.Len
+		m := new(big.Int).Lsh(new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(fd.Len)), big.NewInt(1)), uint(l.shift))
+		l.mask = encodeInt(m, n, BigEndian)
+	} else {
+		l.prefix = true
+	}
+	base := uint32(p.Layer)
+	l.emit = func(reg uint32) []model.Expr {
+		return []model.Expr{&model.Payload{DReg: reg, Base: base, Offset: byteOff, Len: n}}
+	}
+	l.deps = func(r *ruleCtx) error { return r.protoDep(p) }
+	return l
+}
+
+func (r *ruleCtx) metaSel(name string) (*load, error) {
+	mk := MetaKeyByName(name)
+	if mk == nil {
+		return nil, fmt.Errorf("unknown meta key %q", name)
+	}
+	dt := DatatypeByName(mk.Type)
+	order := HostOrder
+	if dt != nil && dt.Order == BigEndian {
+		order = BigEndian
+	}
+	l := &load{dt: dt, order: order, size: mk.Len, bits: mk.Len * 8, meta: mk}
+	key := mk.Key
+	l.emit = func(reg uint32) []model.Expr { return []model.Expr{&model.Meta{Key: key, DReg: reg}} }
+	return l, nil
+}
+
+func (r *ruleCtx) ctSel(path []string) (*load, error) {
+	dir := -1
+	if len(path) > 0 && (path[0] == "original" || path[0] == "reply") {
+		dir = 0
+		if path[0] == "reply" {
+			dir = 1
+		}
+		path = path[1:]
+	}
+	name := strings.Join(path, " ")
+	ck := CtKeyByName(name)
+	if ck == nil {
+		return nil, fmt.Errorf("unknown ct key %q", name)
+	}
+	dt := DatatypeByName(ck.Type)
+	size := ck.Len
+	if size == 0 {
+		size = 4
+		if r.family == model.FamilyIP6 {
+			size = 16
+			dt = DatatypeByName("ipv6_addr")
+		}
+	}
+	order := HostOrder
+	if dt != nil && dt.Order == BigEndian {
+		order = BigEndian
+	}
+	key := ck.Key
+	l := &load{dt: dt, order: order, size: size, bits: size * 8}
+	l.emit = func(reg uint32) []model.Expr {
+		c := &model.Ct{Key: key, DReg: reg}
+		if dir >= 0 {
+			c.Direction, c.HasDirection = uint8(dir), true
+		}
+		return []model.Expr{c}
+	}
+	if strings.HasPrefix(name, "ip ") || strings.HasPrefix(name, "ip6 ") {
+		nfp := uint64(2)
+		if strings.HasPrefix(name, "ip6") {
+			nfp = 10
+		}
+		l.deps = func(r *ruleCtx) error {
+			if r.family == model.FamilyInet && r.nh == "" {
+				r.add(&model.Meta{Key: 15, DReg: 1}, &model.Cmp{SReg: 1, Op: cmpEq, Data: []byte{byte(nfp)}})
+			}
+			return nil
+		}
+	}
+	return l, nil
+}
+
+func (r *ruleCtx) rtSel(path []string) (*load, error) {
+	if len(path) == 0 {
+		return nil, fmt.Errorf("rt: missing key")
+	}
+	var key, size uint32
+	var typ string
+	switch strings.Join(path, " ") {
+	case "classid":
+		key, size, typ = 0, 4, "realm"
+	case "nexthop", "ip nexthop":
+		key, size, typ = 1, 4, "ipv4_addr"
+		if r.family == model.FamilyIP6 || path[0] == "ip6" {
+			key, size, typ = 2, 16, "ipv6_addr"
+		}
+	case "ip6 nexthop":
+		key, size, typ = 2, 16, "ipv6_addr"
+	case "mtu":
+		key, size, typ = 3, 2, "integer"
+	case "ipsec":
+		key, size, typ = 4, 1, "boolean"
+	default:
+		return nil, fmt.Errorf("unknown rt key %q", strings.Join(path, " "))
+	}
+	dt := DatatypeByName(typ)
+	l := &load{dt: dt, order: dt.Order, size: size, bits: size * 8}
+	if typ == "integer" {
+		l.order = BigEndian
+	}
+	l.emit = func(reg uint32) []model.Expr { return []model.Expr{&model.Rt{Key: key, DReg: reg}} }
+	return l, nil
+}
+
+func (r *ruleCtx) rawSel(path []string) (*load, error) {
+	if len(path) != 3 {
+		return nil, fmt.Errorf("bad raw payload expression")
+	}
+	var base uint32
+	switch path[0] {
+	case "@ll":
+		base = model.BaseLL
+	case "@nh":
+		base = model.BaseNetwork
+	case "@th":
+		base = model.BaseTransport
+	case "@ih":
+		base = model.BaseInner
+	default:
+		return nil, fmt.Errorf("unknown payload base %q", path[0])
+	}
+	off, err1 := strconv.ParseUint(path[1], 10, 32)
+	n, err2 := strconv.ParseUint(path[2], 10, 32)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("bad raw payload offset or length")
+	}
+	p := &Proto{Name: "raw", Layer: Layer(base)}
+	fd := &Field{Name: "raw", Offset: uint32(off), Len: uint32(n), Type: "integer"}
+	l := r.payloadSel(p, fd)
+	l.deps = nil
+	return l, nil
+}
+
+// ---------------------------------------------------------------------------
+// dependencies
+
+func (r *ruleCtx) metaCmp(key uint32, data []byte) {
+	r.add(&model.Meta{Key: key, DReg: 1}, &model.Cmp{SReg: 1, Op: cmpEq, Data: data})
+}
+
+// protoDep emits what nft puts before a payload load of protocol p so the
+// load only runs on packets that carry p, and records p in the context.
+func (r *ruleCtx) protoDep(p *Proto) error {
+	switch p.Layer {
+	case LayerLink:
+		if r.ll == "" {
+			r.ll = "ether"
+			if r.family != model.FamilyBridge {
+				r.metaCmp(8, le16(1)) // meta iiftype ether
+			}
+		}
+		if p.Name == "vlan" && r.ll != "vlan" {
+			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 12, Len: 2},
+				&model.Cmp{SReg: 1, Op: cmpEq, Data: be16(0x8100)})
+			r.ll = "vlan"
+		}
+	case LayerNetwork:
+		return r.nhDep(p.Name)
+	case LayerTransport:
+		if r.th == p.Name || p.Name == "th" {
+			return nil
+		}
+		switch p.Name {
+		case "icmp", "igmp":
+			if err := r.nhDepIf("ip"); err != nil {
+				return err
+			}
+		case "icmpv6":
+			if err := r.nhDepIf("ip6"); err != nil {
+				return err
+			}
+		}
+		r.metaCmp(16, []byte{byte(p.Number)})
+		r.th = p.Name
+	}
+	return nil
+}
+
+func (r *ruleCtx) nhDepIf(name string) error {
+	switch r.family {
+	case model.FamilyInet, model.FamilyBridge, model.FamilyNetdev:
+		return r.nhDep(name)
+	}
+	return nil
+}
+
+func (r *ruleCtx) nhDep(name string) error {
+	if r.nh == name {
+		return nil
+	}
+	fam := map[string]model.Family{"ip": model.FamilyIP, "ip6": model.FamilyIP6, "arp": model.FamilyARP}[name]
+	switch r.family {
+	case fam:
+	case model.FamilyInet:
+		if name == "arp" {
+			return fmt.Errorf("arp is not supported in the inet family")
+		}
+		r.metaCmp(15, []byte{byte(fam)})
+	case model.FamilyBridge, model.FamilyNetdev:
+		p := ProtoByName(name)
+		r.metaCmp(1, be16(uint16(p.Number)))
+	default:
+		return fmt.Errorf("%s is not supported in the %s family", name, r.family)
+	}
+	r.nh = name
+	return nil
+}
+
+// learn records what a match establishes ("meta l4proto tcp" makes tcp
+// known) so later selectors need no dependency.
+func (r *ruleCtx) learn(l *load, op string, value []byte) {
+	if op != "" && op != "==" && op != "eq" {
+		return
+	}
+	if len(value) == 0 {
+		return
+	}
+	var num uint64
+	for _, b := range value {
+		num = num<<8 | uint64(b)
+	}
+	byNumber := func(layer Layer, n uint64) string {
+		for _, p := range protos {
+			if p.Layer == layer && uint64(p.Number) == n && p.Number != 0 {
+				return p.Name
+			}
+		}
+		return ""
+	}
+	switch {
+	case l.meta != nil && l.meta.Name == "l4proto",
+		l.field != nil && l.proto.Name == "ip" && l.field.Name == "protocol",
+		l.field != nil && l.proto.Name == "ip6" && l.field.Name == "nexthdr":
+		r.th = byNumber(LayerTransport, num)
+	case l.meta != nil && l.meta.Name == "nfproto":
+		r.nh = map[uint64]string{2: "ip", 10: "ip6"}[num]
+	case l.meta != nil && l.meta.Name == "protocol",
+		l.field != nil && l.proto.Name == "ether" && l.field.Name == "type":
+		r.nh = byNumber(LayerNetwork, num)
+		if r.nh == "" && num == 0x8100 {
+			r.ll = "vlan"
+		}
+	case l.field != nil && l.proto.Name == "vlan" && l.field.Name == "type":
+		r.nh = byNumber(LayerNetwork, num)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// relational expressions
+
+func (r *ruleCtx) relational(rel *parser.Relational) error {
+	l, err := r.evalSel(rel.Left)
+	if err != nil {
+		return err
+	}
+	if err := r.emitDeps(l); err != nil {
+		return err
+	}
+	right := rel.Right
+	if v, ok := right.(*parser.VarRef); ok {
+		d, ok := r.t.defines[v.Name]
+		if !ok {
+			return fmt.Errorf("undefined variable $%s", v.Name)
+		}
+		right = d
+	}
+	op := rel.Op
+	switch x := right.(type) {
+	case *parser.SetExpr:
+		r.emitLoad(l, 1)
+		s, err := r.anonSet(l, x, nil)
+		if err != nil {
+			return err
+		}
+		lk := &model.Lookup{SReg: 1, Set: s.Name, SetID: s.ID}
+		if op == "!=" || op == "ne" {
+			lk.Flags = 1
+		}
+		r.add(lk)
+		return nil
+	case *parser.SetRef:
+		r.emitLoad(l, 1)
+		s := r.t.sets[x.Name]
+		lk := &model.Lookup{SReg: 1, Set: x.Name}
+		if s != nil {
+			lk.SetID = s.ID
+		}
+		if op == "!=" || op == "ne" {
+			lk.Flags = 1
+		}
+		r.add(lk)
+		return nil
+	case *parser.Range:
+		return r.rangeMatch(l, op, x)
+	case *parser.Prefix:
+		return r.prefixMatch(l, op, x)
+	}
+	if len(l.parts) > 0 {
+		return fmt.Errorf("concatenation compared with a single value")
+	}
+	if op == "/" {
+		// flag test: (x & mask) == value
+		lhs, rhs := rel.Right, rel.Right
+		if b, ok := right.(*parser.Binary); ok && b.Op == "/" {
+			lhs, rhs = b.X, b.Y
+		}
+		_ = lhs
+		return fmt.Errorf("unsupported flag test %T", rhs)
+	}
+	val, err := r.value(l, right)
+	if err != nil {
+		return err
+	}
+	// a bitmask type with an implicit operator tests flags
+	if op == "" && l.dt != nil && l.dt.Bitmask && !isZero(val) {
+		if _, isList := right.(*parser.List); isList || !singleBit(val) || true {
+			r.emitLoad(l, 1)
+			m := l.mask
+			if m != nil {
+				m = andBytes(m, val)
+			} else {
+				m = val
+			}
+			r.add(&model.Bitwise{SReg: 1, DReg: 1, Len: l.size, Op: model.BitwiseBool, Mask: m, Xor: make([]byte, l.size)},
+				&model.Cmp{SReg: 1, Op: cmpNeq, Data: make([]byte, l.size)})
+			return nil
+		}
+	}
+	if b, ok := right.(*parser.Binary); ok && (b.Op == "|" || b.Op == "or") && op == "" && l.dt != nil && l.dt.Bitmask {
+		_ = b
+	}
+	cop := cmpEq
+	switch op {
+	case "", "==", "eq":
+	case "!=", "ne":
+		cop = cmpNeq
+	case "<", "lt":
+		cop = cmpLt
+	case "<=", "le":
+		cop = cmpLte
+	case ">", "gt":
+		cop = cmpGt
+	case ">=", "ge":
+		cop = cmpGte
+	default:
+		return fmt.Errorf("unsupported operator %q", op)
+	}
+	r.emitLoad(l, 1)
+	if cop >= cmpLt && l.order == HostOrder && l.size > 1 {
+		r.add(&model.Byteorder{SReg: 1, DReg: 1, Op: 1, Len: l.size, Size: l.size})
+		reverse(val)
+	}
+	r.add(&model.Cmp{SReg: 1, Op: cop, Data: val})
+	r.learn(l, op, val)
+	return nil
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func singleBit(b []byte) bool {
+	n := 0
+	for _, c := range b {
+		for ; c != 0; c &= c - 1 {
+			n++
+		}
+	}
+	return n == 1
+}
+
+func andBytes(a, b []byte) []byte {
+	out := make([]byte, len(a))
+	for i := range a {
+		out[i] = a[i] & b[i]
+	}
+	return out
+}
+
+func (r *ruleCtx) emitDeps(l *load) error {
+	if len(l.parts) > 0 {
+		for _, p := range l.parts {
+			if err := r.emitDeps(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if l.deps != nil {
+		return l.deps(r)
+	}
+	return nil
+}
+
+// emitLoad loads l into register reg (a 128-bit register number; concat
+// parts go to consecutive 32-bit registers).
+func (r *ruleCtx) emitLoad(l *load, reg uint32) {
+	if len(l.parts) > 0 {
+		idx := (reg - 1) * 4
+		for _, p := range l.parts {
+			r.emitLoad32(p, idx)
+			idx += padded(p.size) / 4
+		}
+		return
+	}
+	r.add(l.emit(reg)...)
+	if l.mask != nil {
+		r.add(&model.Bitwise{SReg: reg, DReg: reg, Len: l.size, Op: model.BitwiseBool, Mask: l.mask, Xor: make([]byte, l.size)})
+	}
+}
+
+func (r *ruleCtx) emitLoad32(l *load, idx uint32) {
+	reg := regFor(idx)
+	r.add(l.emit(reg)...)
+	if l.mask != nil {
+		r.add(&model.Bitwise{SReg: reg, DReg: reg, Len: l.size, Op: model.BitwiseBool, Mask: l.mask, Xor: make([]byte, l.size)})
+	}
+}
+
+// value encodes a constant for comparison with l's register.
+func (r *ruleCtx) value(l *load, e parser.Expr) ([]byte, error) {
+	if v, ok := e.(*parser.VarRef); ok {
+		d, ok := r.t.defines[v.Name]
+		if !ok {
+			return nil, fmt.Errorf("undefined variable $%s", v.Name)
+		}
+		return r.value(l, d)
+	}
+	if len(l.parts) > 0 {
+		c, ok := e.(*parser.Concat)
+		if !ok || len(c.Parts) != len(l.parts) {
+			return nil, fmt.Errorf("value does not match the concatenation")
+		}
+		var out []byte
+		for i, p := range l.parts {
+			v, err := r.value(p, c.Parts[i])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v...)
+			out = append(out, make([]byte, padded(p.size)-p.size)...)
+		}
+		return out, nil
+	}
+	if l.shift != 0 || (l.bits < l.size*8) {
+		v, err := encodeScalar(l.dt, l.size, l.order, e)
+		if err != nil {
+			return nil, err
+		}
+		n := new(big.Int).SetBytes(v)
+		n.Lsh(n, uint(l.shift))
+		return encodeInt(n, l.size, BigEndian), nil
+	}
+	return encodeScalar(l.dt, l.size, l.order, e)
+}
+
+func (r *ruleCtx) rangeMatch(l *load, op string, x *parser.Range) error {
+	lo, err := r.value(l, x.Lo)
+	if err != nil {
+		return err
+	}
+	hi, err := r.value(l, x.Hi)
+	if err != nil {
+		return err
+	}
+	r.emitLoad(l, 1)
+	if l.order == HostOrder && l.size > 1 {
+		r.add(&model.Byteorder{SReg: 1, DReg: 1, Op: 1, Len: l.size, Size: l.size})
+		reverse(lo)
+		reverse(hi)
+	}
+	rop := uint32(0)
+	if op == "!=" || op == "ne" {
+		rop = 1
+	}
+	r.add(&model.Range{SReg: 1, Op: rop, From: lo, To: hi})
+	return nil
+}
+
+func (r *ruleCtx) prefixMatch(l *load, op string, x *parser.Prefix) error {
+	v, err := r.value(l, x.X)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(x.Len.Value())
+	if err != nil {
+		return fmt.Errorf("bad prefix length %q", x.Len.Value())
+	}
+	cop := cmpEq
+	if op == "!=" || op == "ne" {
+		cop = cmpNeq
+	}
+	if l.prefix && n%8 == 0 && l.emit != nil {
+		// nft loads only the prefix bytes
+		nb := uint32(n / 8)
+		if nb == 0 {
+			return nil
+		}
+		exprs := l.emit(1)
+		if p, ok := exprs[0].(*model.Payload); ok {
+			p.Len = nb
+			r.add(p)
+			r.add(&model.Cmp{SReg: 1, Op: cop, Data: v[:nb]})
+			return nil
+		}
+	}
+	r.emitLoad(l, 1)
+	mask := prefixMask(l.size, n)
+	r.add(&model.Bitwise{SReg: 1, DReg: 1, Len: l.size, Op: model.BitwiseBool, Mask: mask, Xor: make([]byte, l.size)},
+		&model.Cmp{SReg: 1, Op: cop, Data: andBytes(v, mask)})
+	return nil
+}
+
+func prefixMask(size uint32, n int) []byte {
+	m := make([]byte, size)
+	for i := 0; i < n && i < int(size)*8; i++ {
+		m[i/8] |= 0x80 >> (i % 8)
+	}
+	return m
+}
+
+// ---------------------------------------------------------------------------
+// anonymous sets
+
+type interval struct {
+	lo, hi []byte // inclusive, big-endian comparable
+}
+
+// anonSet builds an anonymous set (or map when data is non-nil) for the
+// elements of x, keyed by l.
+func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, error) {
+	t := r.t
+	t.c.setID++
+	s := &model.Set{Family: r.family, Table: t.name, Name: "__set%d", ID: t.c.setID,
+		Flags: setAnonymous | setConstant, KeyType: l.dt.ID, KeyLen: l.size, Pos: t.c.pos(x)}
+	if l.order == HostOrder {
+		s.KeyByteorder = 1
+	}
+	if len(l.parts) > 0 {
+		for _, p := range l.parts {
+			s.FieldLens = append(s.FieldLens, p.size)
+		}
+	}
+	isVmap := false
+	if data != nil {
+		s.Name = "__map%d"
+		s.Flags |= setMap
+		if data.dt != nil {
+			s.DataType = data.dt.ID
+			s.DataLen = data.size
+		}
+		if data.dt != nil && data.dt.ID == TypeVerdict {
+			isVmap = true
+			s.DataType = TypeVerdictData
+			s.DataLen = 0
+		}
+	}
+	isInterval := false
+	for _, el := range x.Elems {
+		k := el
+		if me, ok := el.(*parser.MapElem); ok {
+			k = me.Key
+		}
+		if e, ok := k.(*parser.Elem); ok {
+			k = e.Key
+		}
+		switch k.(type) {
+		case *parser.Range, *parser.Prefix:
+			isInterval = true
+		}
+	}
+	if isInterval {
+		s.Flags |= setInterval
+		if len(l.parts) > 0 {
+			s.Flags |= setConcat
+		}
+	}
+	var ivs []interval
+	type mapData struct {
+		data    []byte
+		verdict *model.Verdict
+	}
+	var datas []mapData
+	for _, el := range x.Elems {
+		k, v := el, parser.Expr(nil)
+		if me, ok := el.(*parser.MapElem); ok {
+			k, v = me.Key, me.Value
+		}
+		if e, ok := k.(*parser.Elem); ok {
+			k = e.Key
+		}
+		var md mapData
+		if data != nil {
+			if v == nil {
+				return nil, fmt.Errorf("map element without data")
+			}
+			if isVmap {
+				vd, err := verdictOf(v)
+				if err != nil {
+					return nil, err
+				}
+				md.verdict = vd
+			} else {
+				b, err := r.value(data, v)
+				if err != nil {
+					return nil, err
+				}
+				md.data = b
+			}
+		}
+		if !isInterval || len(l.parts) > 0 {
+			var key, keyEnd []byte
+			var err error
+			if isInterval {
+				key, keyEnd, err = r.concatRange(l, k)
+			} else {
+				key, err = r.value(l, k)
+			}
+			if err != nil {
+				return nil, err
+			}
+			s.Elements = append(s.Elements, model.SetElem{Key: key, KeyEnd: keyEnd, Data: md.data, Verdict: md.verdict, Pos: t.c.pos(el)})
+			continue
+		}
+		iv, err := r.elemInterval(l, k)
+		if err != nil {
+			return nil, err
+		}
+		ivs = append(ivs, iv)
+		datas = append(datas, md)
+	}
+	if isInterval && len(l.parts) == 0 {
+		s.Elements = intervalElems(ivs, func(i int) (d []byte, v *model.Verdict) { return datas[i].data, datas[i].verdict }, l.order)
+	}
+	r.sets = append(r.sets, s)
+	return s, nil
+}
+
+func (r *ruleCtx) concatRange(l *load, k parser.Expr) ([]byte, []byte, error) {
+	c, ok := k.(*parser.Concat)
+	if !ok || len(c.Parts) != len(l.parts) {
+		return nil, nil, fmt.Errorf("element does not match the concatenation")
+	}
+	var lo, hi []byte
+	for i, p := range l.parts {
+		iv, err := r.elemInterval(p, c.Parts[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		pad := make([]byte, padded(p.size)-p.size)
+		a, b := iv.lo, iv.hi
+		if p.order == HostOrder && p.size > 1 {
+			a, b = append([]byte(nil), a...), append([]byte(nil), b...)
+			reverse(a)
+			reverse(b)
+		}
+		lo = append(append(lo, a...), pad...)
+		hi = append(append(hi, b...), pad...)
+	}
+	return lo, hi, nil
+}
+
+// elemInterval returns the element's range in big-endian order.
+func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
+	toBE := func(b []byte) []byte {
+		if l.order == HostOrder {
+			b = append([]byte(nil), b...)
+			reverse(b)
+		}
+		return b
+	}
+	switch x := k.(type) {
+	case *parser.Range:
+		lo, err := r.value(l, x.Lo)
+		if err != nil {
+			return interval{}, err
+		}
+		hi, err := r.value(l, x.Hi)
+		if err != nil {
+			return interval{}, err
+		}
+		return interval{toBE(lo), toBE(hi)}, nil
+	case *parser.Prefix:
+		v, err := r.value(l, x.X)
+		if err != nil {
+			return interval{}, err
+		}
+		n, _ := strconv.Atoi(x.Len.Value())
+		m := prefixMask(l.size, n)
+		lo := toBE(andBytes(v, m))
+		hi := make([]byte, len(lo))
+		for i := range lo {
+			hi[i] = lo[i] | ^m[i]
+		}
+		return interval{lo, hi}, nil
+	}
+	v, err := r.value(l, k)
+	if err != nil {
+		return interval{}, err
+	}
+	return interval{toBE(v), toBE(v)}, nil
+}
+
+// intervalElems encodes intervals as nft does: a start element per
+// interval, an end element (flag INTERVAL_END) at hi+1, and an end
+// element at zero when the first interval does not start there.
+func intervalElems(ivs []interval, data func(int) ([]byte, *model.Verdict), order ByteOrder) []model.SetElem {
+	idx := make([]int, len(ivs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return cmpBytes(ivs[idx[a]].lo, ivs[idx[b]].lo) < 0 })
+	// merge overlapping and adjacent intervals (sets only)
+	type merged struct {
+		interval
+		i int
+	}
+	var ms []merged
+	for _, i := range idx {
+		iv := ivs[i]
+		if len(ms) > 0 {
+			last := &ms[len(ms)-1]
+			d, v := data(i)
+			ld, lv := data(last.i)
+			sameData := d == nil && v == nil && ld == nil && lv == nil
+			if sameData && cmpBytes(iv.lo, inc(last.hi)) <= 0 && !isMax(last.hi) {
+				if cmpBytes(iv.hi, last.hi) > 0 {
+					last.hi = iv.hi
+				}
+				continue
+			}
+		}
+		ms = append(ms, merged{iv, i})
+	}
+	out := func(b []byte) []byte {
+		b = append([]byte(nil), b...)
+		if order == HostOrder {
+			reverse(b)
+		}
+		return b
+	}
+	var elems []model.SetElem
+	if len(ms) > 0 && !isZero(ms[0].lo) {
+		elems = append(elems, model.SetElem{Key: make([]byte, len(ms[0].lo)), Flags: 1})
+	}
+	for k, m := range ms {
+		d, v := data(m.i)
+		elems = append(elems, model.SetElem{Key: out(m.lo), Data: d, Verdict: v})
+		if isMax(m.hi) {
+			continue
+		}
+		end := inc(m.hi)
+		if k+1 < len(ms) && cmpBytes(ms[k+1].lo, end) == 0 {
+			continue
+		}
+		elems = append(elems, model.SetElem{Key: out(end), Flags: 1})
+	}
+	return elems
+}
+
+func cmpBytes(a, b []byte) int {
+	for i := range a {
+		if i >= len(b) {
+			return 1
+		}
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	if len(a) < len(b) {
+		return -1
+	}
+	return 0
+}
+
+func inc(b []byte) []byte {
+	out := append([]byte(nil), b...)
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i]++
+		if out[i] != 0 {
+			break
+		}
+	}
+	return out
+}
+
+func isMax(b []byte) bool {
+	for _, c := range b {
+		if c != 0xff {
+			return false
+		}
+	}
+	return true
+}
+
+func verdictOf(e parser.Expr) (*model.Verdict, error) {
+	switch x := e.(type) {
+	case *parser.Verdict:
+		return verdictByName(x.Kind, x.Target)
+	case *parser.Literal:
+		return verdictByName(x.Value(), nil)
+	case *parser.Ident:
+		return verdictByName(x.Name(), nil)
+	case *parser.Selector:
+		if len(x.Path) == 1 {
+			return verdictByName(x.Path[0], nil)
+		}
+	}
+	return nil, fmt.Errorf("not a verdict: %T", e)
+}
+
+func verdictByName(kind string, target *parser.Ident) (*model.Verdict, error) {
+	switch kind {
+	case "accept":
+		return &model.Verdict{Code: 1}, nil
+	case "drop":
+		return &model.Verdict{Code: 0}, nil
+	case "continue":
+		return &model.Verdict{Code: -1}, nil
+	case "return":
+		return &model.Verdict{Code: -5}, nil
+	case "queue":
+		return &model.Verdict{Code: 3}, nil
+	case "jump", "goto":
+		if target == nil {
+			return nil, fmt.Errorf("%s without a chain", kind)
+		}
+		code := int32(-3)
+		if kind == "goto" {
+			code = -4
+		}
+		return &model.Verdict{Code: code, Chain: target.Name()}, nil
+	}
+	return nil, fmt.Errorf("unknown verdict %q", kind)
+}

@@ -1,0 +1,246 @@
+package compiler
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/nftflow/nftflow/model"
+	"github.com/nftflow/nftflow/parser"
+)
+
+// Set userdata TLV types (NFTNL_UDATA_SET_*).
+const (
+	udataSetKeyByteorder  = 0
+	udataSetDataByteorder = 1
+	udataSetMergeElements = 2
+	udataSetComment       = 7
+)
+
+// nft's byteorder enum as it appears in set userdata.
+func udataOrder(o ByteOrder) uint32 {
+	if o == HostOrder {
+		return 1
+	}
+	return 2
+}
+
+// typeLoad returns a load describing values of a set key or data type
+// written as "type T" (or "T . U") or "typeof EXPR".
+func (c *compiler) typeLoad(t *tableCtx, e parser.Expr, typeof bool) (*load, error) {
+	if typeof {
+		rc := &ruleCtx{c: c, t: t, family: t.family}
+		return rc.evalSel(e)
+	}
+	switch x := e.(type) {
+	case *parser.Concat:
+		l := &load{}
+		var ids []uint32
+		for _, p := range x.Parts {
+			pl, err := c.typeLoad(t, p, false)
+			if err != nil {
+				return nil, err
+			}
+			l.parts = append(l.parts, pl)
+			l.size += padded(pl.size)
+			ids = append(ids, pl.dt.ID)
+		}
+		l.dt = &Datatype{ID: ConcatTypeID(ids...), Name: "concat"}
+		l.bits = l.size * 8
+		return l, nil
+	}
+	name, ok := litText(e)
+	if !ok {
+		if sel, ok := e.(*parser.Selector); ok && len(sel.Path) == 1 {
+			name = sel.Path[0]
+		} else {
+			return nil, fmt.Errorf("bad set type %T", e)
+		}
+	}
+	if name == "verdict" {
+		return &load{dt: DatatypeByID(TypeVerdict), order: HostOrder, size: 4, bits: 32}, nil
+	}
+	dt := DatatypeByName(name)
+	if dt == nil {
+		return nil, fmt.Errorf("unknown datatype %q", name)
+	}
+	size := (dt.Bits + 7) / 8
+	if size == 0 {
+		size = 16
+	}
+	return &load{dt: dt, order: dt.Order, size: size, bits: dt.Bits}, nil
+}
+
+func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
+	c.setID++
+	s := &model.Set{Family: t.family, Table: t.name, Name: x.Name.Name(), ID: c.setID, Pos: c.pos(x)}
+	if verb == model.VerbDelete || verb == model.VerbDestroy || verb == model.VerbFlush {
+		c.op(verb, s, x)
+		return
+	}
+	if x.Key == nil {
+		c.errorf(x, "set %s has no type", s.Name)
+		return
+	}
+	key, err := c.typeLoad(t, x.Key, x.Typeof)
+	if err != nil {
+		c.errorf(x.Key, "%v", err)
+		return
+	}
+	s.KeyType, s.KeyLen = key.dt.ID, key.size
+	if key.order == HostOrder {
+		s.KeyByteorder = 1
+	}
+	for _, p := range key.parts {
+		s.FieldLens = append(s.FieldLens, p.size)
+	}
+	ud := udataU32(udataSetKeyByteorder, udataOrder(key.order))
+	var data *load
+	if x.IsMap && x.Data != nil {
+		if sel, ok := x.Data.(*parser.Selector); ok && !x.Typeof && len(sel.Path) == 1 {
+			if _, isObj := objTypes[sel.Path[0]]; isObj {
+				s.Flags |= setObject
+				s.ObjType = objTypes[sel.Path[0]]
+			}
+		}
+		if s.Flags&setObject == 0 {
+			data, err = c.typeLoad(t, x.Data, x.Typeof)
+			if err != nil {
+				if name, ok := litText(x.Data); ok {
+					if ot, isObj := objTypes[name]; isObj {
+						s.Flags |= setObject
+						s.ObjType = ot
+						err = nil
+					}
+				}
+				if err != nil {
+					c.errorf(x.Data, "%v", err)
+					return
+				}
+			}
+		}
+		if data != nil {
+			s.Flags |= setMap
+			if data.dt.ID == TypeVerdict {
+				s.DataType = TypeVerdictData
+			} else {
+				s.DataType, s.DataLen = data.dt.ID, data.size
+				ud = append(ud, udataU32(udataSetDataByteorder, udataOrder(data.order))...)
+			}
+		}
+	}
+	if x.Flags != nil {
+		for _, fl := range x.Flags.Flags {
+			switch fl.Name() {
+			case "constant":
+				s.Flags |= setConstant
+			case "interval":
+				s.Flags |= setInterval
+			case "timeout":
+				s.Flags |= setTimeout
+			case "dynamic":
+				s.Flags |= setEval
+			default:
+				c.errorf(fl, "unknown set flag %q", fl.Name())
+			}
+		}
+	}
+	if s.Flags&setInterval != 0 && len(key.parts) > 0 {
+		s.Flags |= setConcat
+	}
+	if x.Timeout != nil {
+		if v, ok := litText(x.Timeout); ok {
+			if d, ok := parseTime(v); ok {
+				s.Timeout = d
+				s.Flags |= setTimeout
+			}
+		}
+	}
+	if x.GCInterval != nil {
+		if v, ok := litText(x.GCInterval); ok {
+			if d, ok := parseTime(v); ok {
+				s.GCInterval = d
+			}
+		}
+	}
+	if x.Size != nil {
+		if v, ok := litText(x.Size); ok {
+			n, _ := strconv.ParseUint(v, 10, 32)
+			s.Size = uint32(n)
+		}
+	}
+	if x.Policy != nil {
+		if v, ok := litText(x.Policy); ok {
+			p := map[string]uint32{"performance": 0, "memory": 1}[v]
+			s.Policy = &p
+		}
+	}
+	if x.AutoMerge {
+		ud = append(ud, udataU32(udataSetMergeElements, 1)...)
+	}
+	if x.Comment != nil {
+		ud = append(ud, udataString(udataSetComment, x.Comment.Name())...)
+	}
+	for _, st := range x.Stmts {
+		rc := &ruleCtx{c: c, t: t, family: t.family}
+		if err := rc.stmt(st); err != nil {
+			c.errorf(st, "%v", err)
+		}
+		s.Exprs = append(s.Exprs, rc.exprs...)
+	}
+	s.Userdata = ud
+	t.sets[s.Name] = s
+	if x.Elements != nil {
+		els, err := c.elementsFor(t, s, key, data, x.Elements)
+		if err != nil {
+			c.errorf(x.Elements, "%v", err)
+		} else {
+			s.Elements = els
+		}
+	}
+	c.op(verb, s, x)
+}
+
+// elements encodes the elements of an "add element" command for set s.
+func (c *compiler) elements(t *tableCtx, s *model.Set, se *parser.SetExpr) ([]model.SetElem, error) {
+	key := &load{dt: DatatypeByID(s.KeyType), size: s.KeyLen, bits: s.KeyLen * 8, order: BigEndian}
+	if key.dt == nil {
+		key.dt = DatatypeByName("integer")
+	}
+	if s.KeyByteorder == 1 {
+		key.order = HostOrder
+	}
+	var data *load
+	if s.Flags&setMap != 0 {
+		if s.DataType == TypeVerdictData {
+			data = &load{dt: DatatypeByID(TypeVerdict)}
+		} else if dt := DatatypeByID(s.DataType); dt != nil {
+			data = &load{dt: dt, order: dt.Order, size: s.DataLen, bits: s.DataLen * 8}
+		}
+	}
+	return c.elementsFor(t, s, key, data, se)
+}
+
+func (c *compiler) elementsFor(t *tableCtx, s *model.Set, key, data *load, se *parser.SetExpr) ([]model.SetElem, error) {
+	rc := &ruleCtx{c: c, t: t, family: t.family}
+	tmp, err := rc.anonSet(key, se, data)
+	if err != nil {
+		return nil, err
+	}
+	if s.Flags&setInterval == 0 && tmp.Flags&setInterval != 0 {
+		return nil, fmt.Errorf("set %s needs flags interval for ranges and prefixes", s.Name)
+	}
+	if s.Flags&setInterval != 0 && tmp.Flags&setInterval == 0 && len(key.parts) == 0 {
+		// single values in an interval set are one-element intervals
+		var ivs []interval
+		for _, e := range tmp.Elements {
+			k := append([]byte(nil), e.Key...)
+			if key.order == HostOrder {
+				reverse(k)
+			}
+			ivs = append(ivs, interval{k, k})
+		}
+		els := tmp.Elements
+		return intervalElems(ivs, func(i int) ([]byte, *model.Verdict) { return els[i].Data, els[i].Verdict }, key.order), nil
+	}
+	return tmp.Elements, nil
+}

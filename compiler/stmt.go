@@ -1,0 +1,904 @@
+package compiler
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nftflow/nftflow/model"
+	"github.com/nftflow/nftflow/parser"
+)
+
+func words(args []parser.Expr) []string {
+	var out []string
+	for _, a := range args {
+		if s, ok := litText(a); ok {
+			out = append(out, s)
+		} else if sel, ok := a.(*parser.Selector); ok {
+			out = append(out, sel.Path...)
+		} else {
+			out = append(out, "?")
+		}
+	}
+	return out
+}
+
+func (r *ruleCtx) primary(x *parser.Primary) (*load, error) {
+	ws := words(x.Args)
+	switch x.Keyword {
+	case "exthdr":
+		if len(ws) >= 1 {
+			eh := exthdrByName(ws[0])
+			if eh == nil {
+				return nil, fmt.Errorf("unknown extension header %q", ws[0])
+			}
+			if len(ws) == 1 || ws[1] == "exists" || ws[1] == "missing" {
+				return existsLoad(model.ExthdrIPv6, eh.Type), nil
+			}
+			return r.exthdrSel(eh, ws[1:])
+		}
+	case "numgen":
+		ng := &model.Numgen{}
+		for i := 0; i < len(ws); i++ {
+			switch ws[i] {
+			case "inc":
+				ng.Type = 0
+			case "random":
+				ng.Type = 1
+			case "mod":
+				if i+1 < len(ws) {
+					v, _ := strconv.ParseUint(ws[i+1], 0, 32)
+					ng.Modulus = uint32(v)
+					i++
+				}
+			case "offset":
+				if i+1 < len(ws) {
+					v, _ := strconv.ParseUint(ws[i+1], 0, 32)
+					ng.Offset = uint32(v)
+					i++
+				}
+			}
+		}
+		return &load{dt: DatatypeByName("integer"), order: HostOrder, size: 4, bits: 32,
+			emit: func(reg uint32) []model.Expr { n := *ng; n.DReg = reg; return []model.Expr{&n} }}, nil
+	case "symhash", "jhash":
+		h := &model.Hash{}
+		var keyExpr parser.Expr
+		if x.Keyword == "symhash" {
+			h.Type = 1
+		}
+		for i := 0; i < len(x.Args); i++ {
+			s, _ := litText(x.Args[i])
+			switch s {
+			case "mod":
+				if i+1 < len(x.Args) {
+					t, _ := litText(x.Args[i+1])
+					v, _ := strconv.ParseUint(t, 0, 32)
+					h.Modulus = uint32(v)
+					i++
+				}
+				continue
+			case "seed":
+				if i+1 < len(x.Args) {
+					t, _ := litText(x.Args[i+1])
+					v, _ := strconv.ParseUint(t, 0, 32)
+					h.Seed, h.HasSeed = uint32(v), true
+					i++
+				}
+				continue
+			case "offset":
+				if i+1 < len(x.Args) {
+					t, _ := litText(x.Args[i+1])
+					v, _ := strconv.ParseUint(t, 0, 32)
+					h.Offset = uint32(v)
+					i++
+				}
+				continue
+			}
+			if keyExpr == nil && x.Keyword == "jhash" {
+				keyExpr = x.Args[i]
+			}
+		}
+		l := &load{dt: DatatypeByName("mark"), order: HostOrder, size: 4, bits: 32}
+		var key *load
+		if keyExpr != nil {
+			k, err := r.evalSel(keyExpr)
+			if err != nil {
+				return nil, err
+			}
+			key = k
+		}
+		l.deps = func(r *ruleCtx) error {
+			if key != nil {
+				return r.emitDeps(key)
+			}
+			return nil
+		}
+		l.emit = func(reg uint32) []model.Expr {
+			var out []model.Expr
+			hh := *h
+			hh.DReg = reg
+			if key != nil {
+				kreg := reg + 1
+				sub := &ruleCtx{c: r.c, t: r.t, family: r.family}
+				sub.emitLoad(key, kreg)
+				out = append(out, sub.exprs...)
+				hh.SReg, hh.Len = kreg, key.size
+			}
+			return append(out, &hh)
+		}
+		return l, nil
+	case "fib":
+		fb := &model.Fib{}
+		typ, size := "integer", uint32(4)
+		for _, w := range ws {
+			switch w {
+			case "saddr":
+				fb.Flags |= 1
+			case "daddr":
+				fb.Flags |= 2
+			case "mark":
+				fb.Flags |= 4
+			case "iif":
+				fb.Flags |= 8
+			case "oif":
+				fb.Flags |= 16
+				fb.Result, typ = 1, "iface_index"
+			case "oifname":
+				fb.Result, typ, size = 2, "ifname", 16
+			case "type":
+				fb.Result, typ = 3, "fib_addrtype"
+			}
+		}
+		// the last keyword is the result; "oif" before it is a flag only
+		if len(ws) > 0 {
+			switch ws[len(ws)-1] {
+			case "oif":
+				fb.Flags &^= 16
+				fb.Result = 1
+			}
+		}
+		dt := DatatypeByName(typ)
+		return &load{dt: dt, order: HostOrder, size: size, bits: size * 8,
+			emit: func(reg uint32) []model.Expr { b := *fb; b.DReg = reg; return []model.Expr{&b} }}, nil
+	case "osf":
+		o := &model.Osf{}
+		for i, w := range ws {
+			if w == "ttl" && i+1 < len(ws) {
+				o.TTL = map[string]uint8{"loose": 1, "skip": 2}[ws[i+1]]
+			}
+			if w == "version" {
+				o.Flags = 1
+			}
+		}
+		return &load{dt: DatatypeByName("string"), order: HostOrder, size: 16, bits: 128,
+			emit: func(reg uint32) []model.Expr { b := *o; b.DReg = reg; return []model.Expr{&b} }}, nil
+	case "socket":
+		s := &model.Socket{}
+		typ, size := "integer", uint32(1)
+		if len(ws) > 0 {
+			switch ws[0] {
+			case "transparent":
+				s.Key = 0
+			case "mark":
+				s.Key, typ, size = 1, "mark", 4
+			case "wildcard":
+				s.Key = 2
+			case "cgroupv2":
+				s.Key, typ, size = 3, "cgroupsv2", 8
+				if len(ws) > 2 {
+					v, _ := strconv.Atoi(ws[2])
+					s.Level = uint32(v)
+				}
+			}
+		}
+		return &load{dt: DatatypeByName(typ), order: HostOrder, size: size, bits: size * 8,
+			emit: func(reg uint32) []model.Expr { b := *s; b.DReg = reg; return []model.Expr{&b} }}, nil
+	}
+	return nil, fmt.Errorf("unsupported expression %q", x.Keyword)
+}
+
+// stmt linearizes one statement.
+func (r *ruleCtx) stmt(s parser.Stmt) error {
+	r.cur = r.c.pos(s)
+	switch x := s.(type) {
+	case *parser.ExprStmt:
+		return r.exprStmt(x.X)
+	case *parser.VerdictStmt:
+		return r.verdict(x)
+	case *parser.CounterStmt:
+		c := &model.Counter{}
+		if x.Packets != nil {
+			c.Packets, _ = strconv.ParseUint(x.Packets.Value(), 10, 64)
+		}
+		if x.Bytes != nil {
+			c.Bytes, _ = strconv.ParseUint(x.Bytes.Value(), 10, 64)
+		}
+		r.add(c)
+	case *parser.NotrackStmt:
+		r.add(&model.Notrack{})
+	case *parser.LogStmt:
+		return r.log(x)
+	case *parser.LimitStmt:
+		return r.limit(x)
+	case *parser.QuotaStmt:
+		return r.quota(x)
+	case *parser.RejectStmt:
+		return r.reject(x)
+	case *parser.NatStmt:
+		return r.nat(x)
+	case *parser.SetStmt:
+		return r.setStmt(x)
+	case *parser.ObjRefStmt:
+		return r.objref(x)
+	case *parser.ConnlimitStmt:
+		n, _ := strconv.ParseUint(x.Count.Value(), 10, 32)
+		c := &model.Connlimit{Count: uint32(n)}
+		if x.Over {
+			c.Flags = 1
+		}
+		r.add(c)
+	case *parser.DupStmt:
+		return r.dup(x)
+	case *parser.FwdStmt:
+		return r.fwd(x)
+	case *parser.FlowStmt:
+		name := ""
+		if sr, ok := x.Ft.(*parser.SetRef); ok {
+			name = sr.Name
+		}
+		r.add(&model.FlowOffload{Flowtable: name})
+	case *parser.SynproxyStmt:
+		sp := &model.Synproxy{}
+		for _, o := range x.Opts {
+			ws := words(o.Args)
+			switch o.Key {
+			case "mss":
+				if len(ws) > 0 {
+					v, _ := strconv.Atoi(ws[0])
+					sp.MSS = uint16(v)
+					sp.Flags |= 1
+				}
+			case "wscale":
+				if len(ws) > 0 {
+					v, _ := strconv.Atoi(ws[0])
+					sp.Wscale = uint8(v)
+					sp.Flags |= 2
+				}
+			case "timestamp":
+				sp.Flags |= 4
+			case "sack-perm":
+				sp.Flags |= 8
+			}
+		}
+		r.add(sp)
+	case *parser.DynsetStmt:
+		return r.dynset(x)
+	case *parser.TproxyStmt:
+		return r.tproxy(x)
+	default:
+		return fmt.Errorf("unsupported statement %T", s)
+	}
+	return nil
+}
+
+func (r *ruleCtx) exprStmt(e parser.Expr) error {
+	switch x := e.(type) {
+	case *parser.Relational:
+		if ml, ok := x.Left.(*parser.MapLookup); ok && x.Op == "" && x.Right == nil {
+			return r.mapLookup(ml)
+		}
+		return r.relational(x)
+	case *parser.MapLookup:
+		return r.mapLookup(x)
+	case *parser.Primary:
+		if x.Keyword == "exthdr" {
+			return r.relational(&parser.Relational{Left: x, Right: &parser.Literal{Kind: parser.LitSymbol, Text: "exists"}})
+		}
+	case *parser.Selector:
+		// "tcp option sack exists" parsed without a relational
+		return r.relational(&parser.Relational{Left: x, Right: &parser.Literal{Kind: parser.LitSymbol, Text: "exists"}})
+	}
+	return fmt.Errorf("unsupported match %T", e)
+}
+
+// mapLookup is "KEY vmap { ... }" used as a statement.
+func (r *ruleCtx) mapLookup(x *parser.MapLookup) error {
+	l, err := r.evalSel(x.Key)
+	if err != nil {
+		return err
+	}
+	if err := r.emitDeps(l); err != nil {
+		return err
+	}
+	if x.Kind != "vmap" {
+		return fmt.Errorf("map lookup without a statement")
+	}
+	r.emitLoad(l, 1)
+	switch m := x.Map.(type) {
+	case *parser.SetExpr:
+		s, err := r.anonSet(l, m, &load{dt: DatatypeByID(TypeVerdict)})
+		if err != nil {
+			return err
+		}
+		r.add(&model.Lookup{SReg: 1, DReg: 0, HasDReg: true, Set: s.Name, SetID: s.ID})
+	case *parser.SetRef:
+		lk := &model.Lookup{SReg: 1, DReg: 0, HasDReg: true, Set: m.Name}
+		if s := r.t.sets[m.Name]; s != nil {
+			lk.SetID = s.ID
+		}
+		r.add(lk)
+	default:
+		return fmt.Errorf("unsupported map %T", x.Map)
+	}
+	return nil
+}
+
+func (r *ruleCtx) verdict(x *parser.VerdictStmt) error {
+	if x.Kind == "queue" {
+		q := &model.Queue{Total: 1}
+		for _, o := range x.Opts {
+			switch o.Key {
+			case "num":
+				if len(o.Args) == 1 {
+					if rg, ok := o.Args[0].(*parser.Range); ok {
+						a, _ := litText(rg.Lo)
+						b, _ := litText(rg.Hi)
+						lo, _ := strconv.Atoi(a)
+						hi, _ := strconv.Atoi(b)
+						q.Num, q.Total = uint16(lo), uint16(hi-lo+1)
+						continue
+					}
+					s, _ := litText(o.Args[0])
+					n, _ := strconv.Atoi(s)
+					q.Num = uint16(n)
+				}
+			case "flags":
+				for _, w := range words(o.Args) {
+					switch w {
+					case "bypass":
+						q.Flags |= 1
+					case "fanout":
+						q.Flags |= 2
+					}
+				}
+			case "bypass":
+				q.Flags |= 1
+			case "fanout":
+				q.Flags |= 2
+			case "to":
+				if len(o.Args) == 1 {
+					l, err := r.evalSel(o.Args[0])
+					if err != nil {
+						return err
+					}
+					if err := r.emitDeps(l); err != nil {
+						return err
+					}
+					r.emitLoad(l, 1)
+					q.SRegQnum = 1
+				}
+			}
+		}
+		r.add(q)
+		return nil
+	}
+	v, err := verdictByName(x.Kind, x.Target)
+	if err != nil {
+		return err
+	}
+	r.add(&model.Immediate{DReg: 0, Verdict: v})
+	return nil
+}
+
+func (r *ruleCtx) log(x *parser.LogStmt) error {
+	lg := &model.Log{}
+	for _, o := range x.Opts {
+		ws := words(o.Args)
+		arg := ""
+		if len(ws) > 0 {
+			arg = ws[0]
+		}
+		switch o.Key {
+		case "prefix":
+			lg.Prefix, lg.HasPrefix = arg, true
+		case "level":
+			lv := map[string]uint32{"emerg": 0, "alert": 1, "crit": 2, "err": 3, "warn": 4, "notice": 5, "info": 6, "debug": 7, "audit": 8}
+			v, ok := lv[arg]
+			if !ok {
+				return fmt.Errorf("unknown log level %q", arg)
+			}
+			lg.Level, lg.HasLevel = v, true
+		case "group":
+			v, _ := strconv.Atoi(arg)
+			lg.Group, lg.HasGroup = uint16(v), true
+		case "snaplen":
+			v, _ := strconv.Atoi(arg)
+			lg.Snaplen = uint32(v)
+		case "queue-threshold":
+			v, _ := strconv.Atoi(arg)
+			lg.QThreshold = uint16(v)
+		case "flags":
+			for _, w := range ws {
+				switch w {
+				case "tcp", "ip":
+				case "sequence":
+					lg.Flags |= 1
+				case "options":
+					if len(ws) > 0 && ws[0] == "ip" {
+						lg.Flags |= 4
+					} else {
+						lg.Flags |= 2
+					}
+				case "skuid":
+					lg.Flags |= 8
+				case "ether":
+					lg.Flags |= 16
+				case "all":
+					lg.Flags |= 0x1f
+				}
+			}
+		}
+	}
+	r.add(lg)
+	return nil
+}
+
+var rateUnits = map[string]uint64{"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+
+var byteUnits = map[string]uint64{"bytes": 1, "kbytes": 1024, "mbytes": 1024 * 1024, "gbytes": 1024 * 1024 * 1024}
+
+func (r *ruleCtx) limit(x *parser.LimitStmt) error {
+	lm := &model.Limit{}
+	if x.Rate == nil || x.Rate.Value == nil {
+		return fmt.Errorf("limit without a rate")
+	}
+	v, _ := strconv.ParseUint(x.Rate.Value.Value(), 10, 64)
+	lm.Unit = rateUnits[x.Rate.Per]
+	if x.Rate.Unit != "" && x.Rate.Unit != "packets" {
+		lm.Type = 1
+		v *= byteUnits[x.Rate.Unit]
+	}
+	lm.Rate = v
+	if x.Burst != nil && x.Burst.Value != nil {
+		b, _ := strconv.ParseUint(x.Burst.Value.Value(), 10, 64)
+		if x.Burst.Unit != "" && x.Burst.Unit != "packets" {
+			b *= byteUnits[x.Burst.Unit]
+		}
+		lm.Burst = uint32(b)
+	} else if lm.Type == 0 {
+		lm.Burst = 5
+	}
+	if x.Over {
+		lm.Flags = 1
+	}
+	r.add(lm)
+	return nil
+}
+
+func (r *ruleCtx) quota(x *parser.QuotaStmt) error {
+	q := &model.Quota{}
+	if x.Quota == nil || x.Quota.Value == nil {
+		return fmt.Errorf("quota without an amount")
+	}
+	v, _ := strconv.ParseUint(x.Quota.Value.Value(), 10, 64)
+	q.Bytes = v * max(byteUnits[x.Quota.Unit], 1)
+	if x.Used != nil && x.Used.Value != nil {
+		u, _ := strconv.ParseUint(x.Used.Value.Value(), 10, 64)
+		q.Consumed = u * max(byteUnits[x.Used.Unit], 1)
+	}
+	if x.Mode == "over" {
+		q.Flags = 1
+	}
+	r.add(q)
+	return nil
+}
+
+func (r *ruleCtx) reject(x *parser.RejectStmt) error {
+	ws := words(x.With)
+	rj := &model.Reject{}
+	switch {
+	case len(ws) == 0:
+		switch r.family {
+		case model.FamilyIP:
+			rj.Type, rj.Code = 0, 3
+		case model.FamilyIP6:
+			rj.Type, rj.Code = 0, 4
+		default:
+			rj.Type, rj.Code = 2, 1
+		}
+		if r.family == model.FamilyBridge || r.family == model.FamilyNetdev || r.family == model.FamilyInet {
+			switch r.nh {
+			case "ip":
+				rj.Type, rj.Code = 0, 3
+			case "ip6":
+				rj.Type, rj.Code = 0, 4
+			}
+		}
+	case ws[0] == "tcp":
+		if r.th != "tcp" {
+			r.metaCmp(16, []byte{6})
+			r.th = "tcp"
+		}
+		rj.Type, rj.Code = 1, 0
+	case ws[0] == "icmp" || ws[0] == "icmpv6" || ws[0] == "icmpx":
+		dtName := map[string]string{"icmp": "icmp_code", "icmpv6": "icmpv6_code", "icmpx": "icmpx_code"}[ws[0]]
+		rj.Type = 0
+		if ws[0] == "icmpx" {
+			rj.Type = 2
+		} else if r.family == model.FamilyInet || r.family == model.FamilyBridge || r.family == model.FamilyNetdev {
+			if err := r.nhDep(map[string]string{"icmp": "ip", "icmpv6": "ip6"}[ws[0]]); err != nil {
+				return err
+			}
+		}
+		if len(ws) > 1 {
+			code := ws[len(ws)-1]
+			dt := DatatypeByName(dtName)
+			if v, ok := dt.Lookup(code); ok {
+				rj.Code = uint8(v)
+			} else if n, err := strconv.Atoi(code); err == nil {
+				rj.Code = uint8(n)
+			} else {
+				return fmt.Errorf("unknown %s code %q", ws[0], code)
+			}
+		}
+	default:
+		return fmt.Errorf("unsupported reject %q", strings.Join(ws, " "))
+	}
+	r.add(rj)
+	return nil
+}
+
+// immediateValue loads a constant (or evaluates an expression) into reg
+// and returns the bytes used.
+func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser.Expr, reg uint32) error {
+	if l, err := r.evalSel(e); err == nil {
+		if err := r.emitDeps(l); err != nil {
+			return err
+		}
+		r.emitLoad(l, reg)
+		return nil
+	}
+	v, err := encodeScalar(dt, size, order, e)
+	if err != nil {
+		return err
+	}
+	r.add(&model.Immediate{DReg: reg, Data: v})
+	return nil
+}
+
+func (r *ruleCtx) nat(x *parser.NatStmt) error {
+	fam := r.family
+	switch x.Family {
+	case "ip":
+		fam = model.FamilyIP
+	case "ip6":
+		fam = model.FamilyIP6
+	}
+	var flags uint32
+	if x.Flags != nil {
+		for _, w := range words(x.Flags.Elems) {
+			switch w {
+			case "random":
+				flags |= 0x4
+			case "persistent":
+				flags |= 0x8
+			case "fully-random":
+				flags |= 0x10
+			case "netmap":
+				flags |= 0x40
+			}
+		}
+	}
+	reg := uint32(1)
+	var addrMin, addrMax, protoMin, protoMax uint32
+	addrType := "ipv4_addr"
+	addrLen := uint32(4)
+	if fam == model.FamilyIP6 {
+		addrType, addrLen = "ipv6_addr", 16
+	}
+	if x.Addr != nil {
+		dt := DatatypeByName(addrType)
+		switch a := x.Addr.(type) {
+		case *parser.Range:
+			if err := r.loadValue(dt, BigEndian, addrLen, a.Lo, reg); err != nil {
+				return err
+			}
+			if err := r.loadValue(dt, BigEndian, addrLen, a.Hi, reg+1); err != nil {
+				return err
+			}
+			addrMin, addrMax = reg, reg+1
+			reg += 2
+			flags |= 0x1
+		case *parser.Prefix:
+			v, err := encodeScalar(dt, addrLen, BigEndian, a.X)
+			if err != nil {
+				return err
+			}
+			n, _ := strconv.Atoi(a.Len.Value())
+			m := prefixMask(addrLen, n)
+			lo := andBytes(v, m)
+			hi := make([]byte, len(lo))
+			for i := range hi {
+				hi[i] = lo[i] | ^m[i]
+			}
+			r.add(&model.Immediate{DReg: reg, Data: lo}, &model.Immediate{DReg: reg + 1, Data: hi})
+			addrMin, addrMax = reg, reg+1
+			reg += 2
+			flags |= 0x1
+		default:
+			if err := r.loadValue(dt, BigEndian, addrLen, a, reg); err != nil {
+				return err
+			}
+			addrMin = reg
+			reg++
+			flags |= 0x1
+		}
+	}
+	if x.Port != nil {
+		dt := DatatypeByName("inet_service")
+		switch p := x.Port.(type) {
+		case *parser.Range:
+			if err := r.loadValue(dt, BigEndian, 2, p.Lo, reg); err != nil {
+				return err
+			}
+			if err := r.loadValue(dt, BigEndian, 2, p.Hi, reg+1); err != nil {
+				return err
+			}
+			protoMin, protoMax = reg, reg+1
+		default:
+			if err := r.loadValue(dt, BigEndian, 2, p, reg); err != nil {
+				return err
+			}
+			protoMin = reg
+		}
+		flags |= 0x2
+	}
+	switch x.Kind {
+	case "masquerade":
+		r.add(&model.Masq{Flags: flags &^ 0x3, RegProtoMin: protoMin, RegProtoMax: protoMax})
+		if protoMin != 0 {
+			r.exprs[len(r.exprs)-1].(*model.Masq).Flags = flags &^ 0x1
+		}
+	case "redirect":
+		rd := &model.Redir{Flags: flags &^ 0x3, RegProtoMin: protoMin, RegProtoMax: protoMax}
+		if protoMin != 0 {
+			rd.Flags = flags &^ 0x1
+		}
+		r.add(rd)
+	default:
+		t := uint32(0)
+		if x.Kind == "dnat" {
+			t = 1
+		}
+		if x.Prefix {
+			flags |= 0x40
+		}
+		r.add(&model.NAT{Type: t, Family: uint32(fam), RegAddrMin: addrMin, RegAddrMax: addrMax,
+			RegProtoMin: protoMin, RegProtoMax: protoMax, Flags: flags})
+	}
+	return nil
+}
+
+func (r *ruleCtx) setStmt(x *parser.SetStmt) error {
+	sel, ok := x.Left.(*parser.Selector)
+	if !ok {
+		return fmt.Errorf("unsupported set target %T", x.Left)
+	}
+	l, err := r.evalSel(sel)
+	if err != nil {
+		return err
+	}
+	path := sel.Path
+	switch {
+	case path[0] == "meta" || (len(path) == 1 && l.meta != nil):
+		if err := r.loadValue(l.dt, l.order, l.size, x.Value, 1); err != nil {
+			return err
+		}
+		r.add(&model.Meta{Key: l.meta.Key, SReg: 1})
+		return nil
+	case path[0] == "ct":
+		ct := l.emit(1)[0].(*model.Ct)
+		if err := r.loadValue(l.dt, l.order, l.size, x.Value, 1); err != nil {
+			return err
+		}
+		r.add(&model.Ct{Key: ct.Key, SReg: 1, Direction: ct.Direction, HasDirection: ct.HasDirection})
+		return nil
+	}
+	return fmt.Errorf("unsupported set statement for %q", strings.Join(path, " "))
+}
+
+var objTypes = map[string]uint32{"counter": 1, "quota": 2, "ct helper": 3, "limit": 4, "connlimit": 5,
+	"tunnel": 6, "ct timeout": 7, "secmark": 8, "ct expectation": 9, "synproxy": 10}
+
+func (r *ruleCtx) objref(x *parser.ObjRefStmt) error {
+	t, ok := objTypes[x.Kind]
+	if !ok {
+		return fmt.Errorf("unknown object type %q", x.Kind)
+	}
+	switch n := x.Name.(type) {
+	case *parser.MapLookup:
+		l, err := r.evalSel(n.Key)
+		if err != nil {
+			return err
+		}
+		if err := r.emitDeps(l); err != nil {
+			return err
+		}
+		r.emitLoad(l, 1)
+		name := ""
+		var id uint32
+		switch m := n.Map.(type) {
+		case *parser.SetRef:
+			name = m.Name
+			if s := r.t.sets[m.Name]; s != nil {
+				id = s.ID
+			}
+		case *parser.SetExpr:
+			s, err := r.anonSet(l, m, &load{dt: &Datatype{Name: "object"}})
+			if err != nil {
+				return err
+			}
+			s.Name = "__objmap%d"
+			s.Flags = s.Flags&^setMap | setObject
+			s.ObjType = t
+			name, id = s.Name, s.ID
+		}
+		r.add(&model.Objref{Type: t, SReg: 1, Set: name, SetID: id})
+		return nil
+	}
+	name, ok := litText(x.Name)
+	if !ok {
+		return fmt.Errorf("unsupported object name %T", x.Name)
+	}
+	r.add(&model.Objref{Type: t, Name: name})
+	return nil
+}
+
+func (r *ruleCtx) dup(x *parser.DupStmt) error {
+	d := &model.Dup{}
+	reg := uint32(1)
+	if x.To != nil {
+		dt, n := DatatypeByName("ipv4_addr"), uint32(4)
+		if r.family == model.FamilyIP6 || x.Family == "ip6" {
+			dt, n = DatatypeByName("ipv6_addr"), 16
+		}
+		if err := r.loadValue(dt, BigEndian, n, x.To, reg); err != nil {
+			return err
+		}
+		d.RegAddr = reg
+		reg++
+	}
+	if x.Device != nil {
+		if err := r.loadDevice(x.Device, reg); err != nil {
+			return err
+		}
+		d.RegDev = reg
+	}
+	r.add(d)
+	return nil
+}
+
+// loadDevice loads an interface index for a device name. Without kernel
+// access the index cannot be known; nftflow loads the name's ifindex as 0
+// unless the device is given as a number or an expression.
+func (r *ruleCtx) loadDevice(e parser.Expr, reg uint32) error {
+	return r.loadValue(DatatypeByName("iface_index"), HostOrder, 4, e, reg)
+}
+
+func (r *ruleCtx) fwd(x *parser.FwdStmt) error {
+	f := &model.Fwd{}
+	if x.Family != "" && x.To != nil {
+		dt, n, nfp := DatatypeByName("ipv4_addr"), uint32(4), uint32(2)
+		if x.Family == "ip6" {
+			dt, n, nfp = DatatypeByName("ipv6_addr"), 16, 10
+		}
+		if err := r.loadValue(dt, BigEndian, n, x.To, 2); err != nil {
+			return err
+		}
+		if x.Device != nil {
+			if err := r.loadDevice(x.Device, 1); err != nil {
+				return err
+			}
+		}
+		f.RegAddr, f.RegDev, f.NFProto = 2, 1, nfp
+		r.add(f)
+		return nil
+	}
+	dev := x.Device
+	if dev == nil {
+		dev = x.To
+	}
+	if err := r.loadDevice(dev, 1); err != nil {
+		return err
+	}
+	f.RegDev = 1
+	r.add(f)
+	return nil
+}
+
+func (r *ruleCtx) tproxy(x *parser.TproxyStmt) error {
+	tp := &model.Tproxy{}
+	fam := r.family
+	switch x.Family {
+	case "ip":
+		fam = model.FamilyIP
+	case "ip6":
+		fam = model.FamilyIP6
+	}
+	if fam == model.FamilyIP || fam == model.FamilyIP6 {
+		tp.Family = uint32(fam)
+	}
+	reg := uint32(1)
+	if x.Addr != nil {
+		dt, n := DatatypeByName("ipv4_addr"), uint32(4)
+		if fam == model.FamilyIP6 {
+			dt, n = DatatypeByName("ipv6_addr"), 16
+		}
+		if err := r.loadValue(dt, BigEndian, n, x.Addr, reg); err != nil {
+			return err
+		}
+		tp.RegAddr = reg
+		reg++
+	}
+	if x.Port != nil {
+		if err := r.loadValue(DatatypeByName("inet_service"), BigEndian, 2, x.Port, reg); err != nil {
+			return err
+		}
+		tp.RegPort = reg
+	}
+	r.add(tp)
+	return nil
+}
+
+func (r *ruleCtx) dynset(x *parser.DynsetStmt) error {
+	name := ""
+	switch s := x.Set.(type) {
+	case *parser.SetRef:
+		name = s.Name
+	case *parser.Ident:
+		name = s.Name()
+	}
+	l, err := r.evalSel(x.Key)
+	if err != nil {
+		return err
+	}
+	if err := r.emitDeps(l); err != nil {
+		return err
+	}
+	r.emitLoad(l, 1)
+	ds := &model.Dynset{SRegKey: 1, Set: name}
+	switch x.Op {
+	case "update":
+		ds.Op = 1
+	case "delete":
+		ds.Op = 2
+	}
+	if s := r.t.sets[name]; s != nil {
+		ds.SetID = s.ID
+	}
+	if x.Value != nil {
+		s := r.t.sets[name]
+		dt, order, size := DatatypeByName("integer"), HostOrder, uint32(4)
+		if s != nil {
+			if d := DatatypeByID(s.DataType); d != nil {
+				dt, order = d, d.Order
+			}
+			size = s.DataLen
+		}
+		reg := regFor(padded(l.size) / 4)
+		if err := r.loadValue(dt, order, size, x.Value, reg); err != nil {
+			return err
+		}
+		ds.SRegData = reg
+	}
+	for _, st := range x.Stmts {
+		sub := &ruleCtx{c: r.c, t: r.t, family: r.family}
+		if err := sub.stmt(st); err != nil {
+			return err
+		}
+		ds.Exprs = append(ds.Exprs, sub.exprs...)
+	}
+	r.add(ds)
+	return nil
+}
