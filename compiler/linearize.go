@@ -46,10 +46,10 @@ type load struct {
 	deps  func(r *ruleCtx) error
 	parts []*load // concatenation
 	// context for dependency tracking
-	proto  *Proto
-	field  *Field
-	meta   *MetaKey
-	prefix bool // payload loads may be shortened for a prefix match
+	proto           *Proto
+	field           *Field
+	meta            *MetaKey
+	prefix          bool // payload loads may be shortened for a prefix match
 	payBase, payOff uint32
 }
 

@@ -445,7 +445,6 @@ func NetlinkSet(s *model.Set) string {
 	return b.String()
 }
 
-
 // NetlinkBatch prints every rule of a batch in the payload-file layout:
 // the anonymous sets a rule creates, then "FAMILY TABLE CHAIN" and its
 // expressions, a blank line between rules. Named sets print as their
