@@ -69,6 +69,7 @@ flow offload) and IPIP tunnels.
 	root.AddCommand(newVersionCommand(s))
 	root.AddCommand(newDocsCommand(s))
 	root.AddCommand(newListCommand(s))
+	root.AddCommand(newFlowtableCommand(s))
 	return root
 }
 

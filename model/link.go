@@ -54,36 +54,52 @@ func (c Capability) String() string {
 // MarshalText makes a Capability print as its name in JSON.
 func (c Capability) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+// UnmarshalText reads "yes", "no" or "unknown".
+func (c *Capability) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "yes":
+		*c = CapYes
+	case "no":
+		*c = CapNo
+	case "unknown", "":
+		*c = CapUnknown
+	default:
+		return fmt.Errorf("capability %q: want yes, no or unknown", b)
+	}
+	return nil
+}
+
 // Link is a network device as rtnetlink describes it.
 type Link struct {
-	Index int
-	Name  string
+	Index int    `json:"index,omitempty"`
+	Name  string `json:"name,omitempty"`
 	// Kind is IFLA_INFO_KIND: "ipip", "vlan", "bridge", ...; "" for a
 	// physical device.
-	Kind string
+	Kind string `json:"kind,omitempty"`
 	// SlaveKind is IFLA_INFO_SLAVE_KIND: "bridge" for a bridge port.
-	SlaveKind string
+	SlaveKind string `json:"slave_kind,omitempty"`
 	// AdminUp is IFF_UP; OperUp is IFF_RUNNING or an operstate of up or
 	// unknown (tunnels and loopback report unknown when they work).
-	AdminUp, OperUp bool
-	Loopback        bool // IFF_LOOPBACK
-	MTU             int
+	AdminUp  bool `json:"admin_up,omitempty"`
+	OperUp   bool `json:"oper_up,omitempty"`
+	Loopback bool `json:"loopback,omitempty"` // IFF_LOOPBACK
+	MTU      int  `json:"mtu,omitempty"`
 	// Master is the bridge or bond the device is enslaved to (IFLA_MASTER), 0 if none.
-	Master int
+	Master int `json:"master,omitempty"`
 	// Lower is IFLA_LINK: the real device of a vlan or macvlan, the peer of
 	// a veth, the device a tunnel is bound to; 0 if none.
-	Lower int
+	Lower int `json:"lower,omitempty"`
 	// LowerOtherNS is set when IFLA_LINK_NETNSID says Lower lives in another
 	// network namespace (a veth peer, for example).
-	LowerOtherNS bool
-	VLANID       uint16 // vlan devices
-	Tunnel       *LinkTunnel
+	LowerOtherNS bool        `json:"lower_other_ns,omitempty"`
+	VLANID       uint16      `json:"vlan_id,omitempty"` // vlan devices
+	Tunnel       *LinkTunnel `json:"tunnel,omitempty"`
 	// Addrs are the device's IP addresses.
-	Addrs []netip.Prefix
+	Addrs []netip.Prefix `json:"addrs,omitempty"`
 	// HWTCOffload says whether the device has the hw-tc-offload feature
 	// (NETIF_F_HW_TC), the approximation nftflow uses for "can take a
 	// flowtable with flags offload". See docs/flowtable.md.
-	HWTCOffload Capability
+	HWTCOffload Capability `json:"hw_tc_offload,omitempty"`
 }
 
 // IsUp reports whether the device is administratively and operationally up.
@@ -101,34 +117,36 @@ func (l Link) IsTunnel() bool {
 // LinkTunnel is the configuration of an IP tunnel device (IFLA_IPTUN_* for
 // ipip, sit and ip6tnl; IFLA_GRE_* for the gre family).
 type LinkTunnel struct {
-	Local, Remote netip.Addr // the outer addresses; invalid when "any"
+	// Local and Remote are the outer addresses; invalid when "any".
+	Local  netip.Addr `json:"local,omitzero"`
+	Remote netip.Addr `json:"remote,omitzero"`
 	// Link is the device the tunnel is bound to (IFLA_IPTUN_LINK), 0 if none.
-	Link int
+	Link int `json:"link,omitempty"`
 	// Proto is IFLA_IPTUN_PROTO for ip6tnl (41 ip6ip6, 4 ipip6, 0 any).
-	Proto uint8
+	Proto uint8 `json:"proto,omitempty"`
 	// EncapType is IFLA_IPTUN_ENCAP_TYPE: 0 none, 1 FOU, 2 GUE.
-	EncapType uint16
+	EncapType uint16 `json:"encap_type,omitempty"`
 	// External is set for collect_md (flow-based) tunnels.
-	External bool
+	External bool `json:"external,omitempty"`
 	// Underlay is the kernel's answer to "which route does the outer packet
 	// take" (RTM_GETROUTE to Remote), nil when not asked or no route.
-	Underlay *Route
+	Underlay *Route `json:"underlay,omitempty"`
 }
 
 // Route is a routing table entry, or the answer of a route lookup.
 type Route struct {
-	Dst      netip.Prefix // 0.0.0.0/0 or ::/0 for a default route
-	Gateway  netip.Addr
-	Src      netip.Addr // preferred source
-	OutIndex int
-	Table    int
-	Type     uint8 // RTN_UNICAST, RTN_LOCAL, ...
+	Dst      netip.Prefix `json:"dst,omitzero"` // 0.0.0.0/0 or ::/0 for a default route
+	Gateway  netip.Addr   `json:"gateway,omitzero"`
+	Src      netip.Addr   `json:"src,omitzero"` // preferred source
+	OutIndex int          `json:"out_index,omitempty"`
+	Table    int          `json:"table,omitempty"`
+	Type     uint8        `json:"type,omitempty"` // RTN_UNICAST, RTN_LOCAL, ...
 }
 
 // Topology is what nftflow knows about a namespace's devices and routes.
 type Topology struct {
-	Links  []Link
-	Routes []Route
+	Links  []Link  `json:"links,omitempty"`
+	Routes []Route `json:"routes,omitempty"`
 }
 
 // LinkByName returns the link with the given name.
@@ -153,7 +171,9 @@ func (t Topology) LinkByIndex(i int) (Link, bool) {
 
 // KernelVersion is a kernel release's major and minor number.
 type KernelVersion struct {
-	Major, Minor, Patch int
+	Major int `json:"major,omitempty"`
+	Minor int `json:"minor,omitempty"`
+	Patch int `json:"patch,omitempty"`
 }
 
 // AtLeast reports whether v is major.minor or newer.
@@ -203,30 +223,30 @@ func ParseKernelVersion(s string) (KernelVersion, error) {
 // Features is what the running (or target) kernel supports that matters
 // for flowtables.
 type Features struct {
-	Release string // uname -r, when read from a kernel
-	Version KernelVersion
+	Release string        `json:"release"` // uname -r, when read from a kernel
+	Version KernelVersion `json:"version"`
 	// Flowtables is set when the kernel can create flowtables
 	// (CONFIG_NF_FLOW_TABLE, module nf_flow_table_inet).
-	Flowtables bool
+	Flowtables bool `json:"flowtables"`
 	// FlowtablesHow says how Flowtables was decided: "probe" (a flowtable
 	// created in an aborted batch), "modules" (module files), "version"
 	// (assumed from the version alone).
-	FlowtablesHow string
+	FlowtablesHow string `json:"flowtables_how"`
 	// HWOffloadFlag: the kernel knows `flags offload` (>= 5.5).
-	HWOffloadFlag bool
+	HWOffloadFlag bool `json:"hw_offload_flag"`
 	// FlowtableCounter: the kernel knows the flowtable `counter` (>= 5.7).
-	FlowtableCounter bool
+	FlowtableCounter bool `json:"flowtable_counter"`
 	// ForwardPath: the flowtable walks virtual devices down to the real one
 	// (dev_fill_forward_path: vlan, bridge, pppoe, dsa; >= 5.13).
-	ForwardPath bool
+	ForwardPath bool `json:"forward_path"`
 	// IPIPAccel: the flowtable accelerates IPIP through the underlay
 	// device (ipip_fill_forward_path, >= 6.19).
-	IPIPAccel bool
+	IPIPAccel bool `json:"ipip_accel"`
 	// IP6IP6Accel: the same for ip6tnl (ip6_tnl_fill_forward_path, >= 7.0).
-	IP6IP6Accel bool
+	IP6IP6Accel bool `json:"ip6ip6_accel"`
 	// MissingDevicesOK: a flowtable may name a device that does not exist
 	// yet; the hook attaches when it appears (>= 6.16). Before, ENOENT.
-	MissingDevicesOK bool
+	MissingDevicesOK bool `json:"missing_devices_ok"`
 }
 
 // FeaturesForVersion returns what a mainline kernel of version v supports,
