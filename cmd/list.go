@@ -15,5 +15,6 @@ func newListCommand(s *streams) *cobra.Command {
 	}
 	// One line per subcommand; each lives in cmd/listNAME.go.
 	c.AddCommand(newListFlowsCommand(s))
+	c.AddCommand(newListRulesetCommands(s)...)
 	return c
 }

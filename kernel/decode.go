@@ -156,6 +156,7 @@ func DecodeChain(b []byte) (*model.Chain, error) {
 			c.Name = ad.String()
 		case attrHook:
 			h := &model.ChainHook{}
+			var dev string
 			ad.Nested(func(nad *netlink.AttributeDecoder) error {
 				for nad.Next() {
 					switch nad.Type() {
@@ -164,7 +165,7 @@ func DecodeChain(b []byte) (*model.Chain, error) {
 					case hookPriority:
 						h.Priority = nad.Int32()
 					case hookDev:
-						h.Devices = append(h.Devices, nad.String())
+						dev = nad.String()
 					case hookDevs:
 						nad.Nested(func(dd *netlink.AttributeDecoder) error {
 							devs, err := decodeDevices(dd)
@@ -175,6 +176,10 @@ func DecodeChain(b []byte) (*model.Chain, error) {
 				}
 				return nad.Err()
 			})
+			// The kernel reports a single device both ways.
+			if len(h.Devices) == 0 && dev != "" {
+				h.Devices = []string{dev}
+			}
 			c.Hook = h
 		case attrPolicy:
 			p := ad.Uint32()

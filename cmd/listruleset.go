@@ -1,0 +1,291 @@
+package cmd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nftflow/nftflow/kernel"
+	"github.com/nftflow/nftflow/model"
+	"github.com/nftflow/nftflow/render"
+)
+
+// listRulesetOptions are the flags and arguments of the ruleset listing
+// subcommands of `nftflow list`.
+type listRulesetOptions struct {
+	What   string // ruleset, tables, table, chain, set, map, flowtables, flowtable
+	Family model.Family
+	Table  string
+	Name   string // chain, set, map or flowtable name
+	Netns  string
+	Handle bool
+	Terse  bool
+	Output string // text or json
+}
+
+// newListRulesetCommands returns the ruleset listing subcommands of
+// `nftflow list`: ruleset, tables, table, chain, set, map, flowtables,
+// flowtable.
+func newListRulesetCommands(s *streams) []*cobra.Command {
+	type sub struct {
+		use, short string
+		args       cobra.PositionalArgs
+	}
+	subs := []sub{
+		{"ruleset [FAMILY]", "List the whole ruleset as `nft list ruleset` prints it", cobra.MaximumNArgs(1)},
+		{"tables [FAMILY]", "List the tables", cobra.MaximumNArgs(1)},
+		{"table [FAMILY] TABLE", "List one table with its contents", cobra.RangeArgs(1, 2)},
+		{"chain [FAMILY] TABLE CHAIN", "List one chain with its rules", cobra.RangeArgs(2, 3)},
+		{"set [FAMILY] TABLE SET", "List one set with its elements", cobra.RangeArgs(2, 3)},
+		{"map [FAMILY] TABLE MAP", "List one map with its elements", cobra.RangeArgs(2, 3)},
+		{"flowtables [FAMILY]", "List the flowtables", cobra.MaximumNArgs(1)},
+		{"flowtable [FAMILY] TABLE FLOWTABLE", "List one flowtable", cobra.RangeArgs(2, 3)},
+	}
+	var out []*cobra.Command
+	for _, sc := range subs {
+		o := &listRulesetOptions{}
+		what := strings.Fields(sc.use)[0]
+		c := &cobra.Command{
+			Use:   sc.use,
+			Short: sc.short,
+			Args:  sc.args,
+			RunE: func(_ *cobra.Command, args []string) error {
+				o.What = what
+				if err := o.parseArgs(args); err != nil {
+					return usageError(err)
+				}
+				return runListRuleset(o, s)
+			},
+		}
+		c.Flags().StringVar(&o.Netns, "netns", "", "read the ruleset of the named network namespace")
+		c.Flags().BoolVarP(&o.Handle, "handle", "a", false, "show object handles")
+		c.Flags().BoolVarP(&o.Terse, "terse", "t", false, "omit set elements")
+		c.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+		out = append(out, c)
+	}
+	return out
+}
+
+// parseArgs fills Family, Table and Name from the positional arguments,
+// the family defaulting to ip as in nft.
+func (o *listRulesetOptions) parseArgs(args []string) error {
+	names := 0 // how many names follow the optional family
+	switch o.What {
+	case "ruleset", "tables", "flowtables":
+		names = 0
+	case "table":
+		names = 1
+	default:
+		names = 2
+	}
+	if len(args) > names {
+		f, ok := model.ParseFamily(args[0])
+		if !ok {
+			return fmt.Errorf("unknown family %q (want ip, ip6, inet, arp, bridge or netdev)", args[0])
+		}
+		o.Family = f
+		args = args[1:]
+	} else if names > 0 {
+		o.Family = model.FamilyIP
+	}
+	if len(args) != names {
+		return fmt.Errorf("list %s: want %d names, got %d", o.What, names, len(args))
+	}
+	if names >= 1 {
+		o.Table = args[0]
+	}
+	if names == 2 {
+		o.Name = args[1]
+	}
+	if o.Output != "text" && o.Output != "json" {
+		return fmt.Errorf("unknown output format %q (want text or json)", o.Output)
+	}
+	return nil
+}
+
+// runListRuleset dumps the requested objects from the kernel and prints
+// them as they arrive.
+func runListRuleset(o *listRulesetOptions, s *streams) error {
+	d, err := kernel.NewDumper(o.Netns)
+	if err != nil {
+		return usageError(err)
+	}
+	defer d.Close()
+	bw := bufio.NewWriter(s.out)
+	var listErr error
+	if o.Output == "json" {
+		listErr = listJSON(d, o, bw)
+	} else {
+		listErr = listText(d, o, bw)
+	}
+	if err := bw.Flush(); err != nil && listErr == nil {
+		listErr = err
+	}
+	if errors.Is(listErr, render.ErrUndecodable) {
+		fmt.Fprintf(s.err, "nftflow: %v\n", listErr)
+		return silentExit(ExitFindings)
+	}
+	if listErr != nil {
+		return usageError(listErr)
+	}
+	return nil
+}
+
+// listText prints the listing in nft's text layout.
+func listText(d *kernel.Dumper, o *listRulesetOptions, w io.Writer) error {
+	l := render.NewLister(w, render.ListOptions{Handle: o.Handle, Terse: o.Terse})
+	tables, err := collectTables(d, o)
+	if err != nil {
+		return err
+	}
+	if o.What == "table" || o.What == "chain" || o.What == "set" || o.What == "map" || o.What == "flowtable" {
+		if len(tables) == 0 {
+			return fmt.Errorf("list %s: table %s %s not found", o.What, o.Family, o.Table)
+		}
+	}
+	for _, t := range tables {
+		if o.What == "tables" {
+			fmt.Fprintf(w, "table %s %s\n", t.Family, t.Name)
+			continue
+		}
+		if err := listTable(d, l, o, t); err != nil {
+			return err
+		}
+	}
+	return l.Err()
+}
+
+func collectTables(d *kernel.Dumper, o *listRulesetOptions) ([]*model.Table, error) {
+	var tables []*model.Table
+	err := d.Tables(kernel.Filter{Family: o.Family, Table: o.Table}, func(t *model.Table) error {
+		tables = append(tables, t)
+		return nil
+	})
+	return tables, err
+}
+
+// listTable prints one table with the members the command asks for:
+// objects, sets, flowtables, then chains with their rules, streaming rules
+// as the kernel returns them.
+func listTable(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, t *model.Table) error {
+	f := kernel.Filter{Family: t.Family, Table: t.Name}
+	all := o.What == "ruleset" || o.What == "table"
+	found := all || o.What == "flowtables"
+	l.BeginTable(t)
+	if all {
+		if err := d.Objects(f, func(ob *model.Object) error { l.Object(ob); return nil }); err != nil {
+			return fmt.Errorf("list objects of %s %s: %w", t.Family, t.Name, err)
+		}
+	}
+	wantSets := all || o.What == "chain" || o.What == "set" || o.What == "map"
+	if wantSets {
+		var sets []*model.Set
+		if err := d.Sets(f, func(s *model.Set) error { sets = append(sets, s); return nil }); err != nil {
+			return fmt.Errorf("list sets of %s %s: %w", t.Family, t.Name, err)
+		}
+		for _, s := range sets {
+			anon := s.Flags&0x1 != 0
+			show := all && !anon || (o.What == "set" || o.What == "map") && s.Name == o.Name
+			if anon || show {
+				if err := d.SetElems(s); err != nil {
+					return fmt.Errorf("list elements of set %s: %w", s.Name, err)
+				}
+			}
+			if show {
+				l.Set(s)
+				found = true
+			} else {
+				l.AddSet(s)
+			}
+		}
+	}
+	if all || o.What == "flowtables" || o.What == "flowtable" {
+		err := d.Flowtables(f, func(ft *model.Flowtable) error {
+			if o.What == "flowtable" && ft.Name != o.Name {
+				return nil
+			}
+			found = true
+			l.Flowtable(ft)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("list flowtables of %s %s: %w", t.Family, t.Name, err)
+		}
+	}
+	if all || o.What == "chain" {
+		if err := listChains(d, l, o, f); err != nil {
+			return err
+		}
+		found = found || o.What == "chain" && l.ChainsPrinted() > 0
+	}
+	l.EndTable()
+	if !found {
+		return fmt.Errorf("list %s: %s not found in table %s %s", o.What, o.Name, t.Family, t.Name)
+	}
+	return nil
+}
+
+// listChains prints the chains of a table (or the one chain asked for)
+// and streams their rules.
+func listChains(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, f kernel.Filter) error {
+	var chains []*model.Chain
+	if err := d.Chains(f, func(c *model.Chain) error {
+		if o.What == "chain" && c.Name != o.Name {
+			return nil
+		}
+		chains = append(chains, c)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("list chains of %s %s: %w", f.Family, f.Table, err)
+	}
+	if len(chains) == 0 {
+		return nil
+	}
+	if o.What == "chain" {
+		f.Chain = o.Name
+	}
+	next := 0 // chains[next] is the next chain to open
+	open := false
+	err := d.Rules(f, func(r *model.Rule) error {
+		if open && chains[next-1].Name == r.Chain {
+			l.Rule(r)
+			return nil
+		}
+		for next < len(chains) {
+			if open {
+				l.EndChain()
+			}
+			l.BeginChain(chains[next])
+			open = true
+			next++
+			if chains[next-1].Name == r.Chain {
+				l.Rule(r)
+				return nil
+			}
+		}
+		return fmt.Errorf("rule %d of chain %s arrived out of chain order", r.Handle, r.Chain)
+	})
+	if err != nil {
+		return fmt.Errorf("list rules of %s %s: %w", f.Family, f.Table, err)
+	}
+	for ; next < len(chains); next++ {
+		if open {
+			l.EndChain()
+		}
+		l.BeginChain(chains[next])
+		open = true
+	}
+	if open {
+		l.EndChain()
+	}
+	return nil
+}
+
+// listJSON prints the listing as libnftables JSON.
+func listJSON(d *kernel.Dumper, o *listRulesetOptions, w io.Writer) error {
+	return errors.New("json output is not implemented yet")
+}

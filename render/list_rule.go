@@ -1,0 +1,1039 @@
+package render
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nftflow/nftflow/compiler"
+	"github.com/nftflow/nftflow/model"
+)
+
+// lsSel is what a register holds while a rule is decoded: a selector
+// ("tcp dport", "meta mark") with the datatype of its values.
+type lsSel struct {
+	text  string
+	dt    lsDtype
+	host  bool // register value in host byte order
+	size  int  // bytes the value occupies
+	mask  []byte
+	shift uint // value = (reg & mask) >> shift
+	// Dependency facts: which protocol key this selector is.
+	depKind int // lsDepL3 (nfproto, meta protocol, ether type), lsDepL4 (l4proto, ip protocol, nexthdr)
+	proto   *compiler.Proto
+	field   *compiler.Field
+	netPfx  bool // the load covers only a prefix of the field (bytes)
+	parts   []*lsSel
+	raw     bool // a map result or similar: print as is
+}
+
+const (
+	lsDepNone = iota
+	lsDepL3
+	lsDepL4
+)
+
+// lsStmt is one printed statement; dependencies may be removed later.
+type lsStmt struct {
+	text    string
+	depKind int
+	depVal  uint64
+	dead    bool
+}
+
+// lsRuleCtx is the decoding state of one rule.
+type lsRuleCtx struct {
+	l     *Lister
+	fam   model.Family
+	regs  map[uint32]*lsSel
+	out   []*lsStmt
+	l3    uint64 // network protocol in force (ethertype), 0 unknown
+	l4    uint64 // transport protocol in force, 256 unknown
+	l3dep *lsStmt
+	l4dep *lsStmt
+	bad   bool
+}
+
+// lsReg32 normalises a register number to its 4-byte register index.
+func lsReg32(r uint32) uint32 {
+	if r >= 1 && r <= 4 {
+		return 8 + (r-1)*4
+	}
+	return r
+}
+
+// RuleText returns the rule in nft syntax (without the handle comment).
+// Expressions it cannot decode appear as "<unsupported: KIND>" and make
+// Err report ErrUndecodable.
+func (l *Lister) RuleText(r *model.Rule) string {
+	c := &lsRuleCtx{l: l, fam: r.Family, regs: map[uint32]*lsSel{}, l4: 256}
+	switch r.Family {
+	case model.FamilyIP:
+		c.l3 = 0x0800
+	case model.FamilyIP6:
+		c.l3 = 0x86dd
+	case model.FamilyARP:
+		c.l3 = 0x0806
+	}
+	for i := 0; i < len(r.Exprs); i++ {
+		i += c.expr(r.Exprs, i)
+	}
+	var parts []string
+	for _, s := range c.out {
+		if !s.dead {
+			parts = append(parts, s.text)
+		}
+	}
+	text := strings.Join(parts, " ")
+	if r.Comment != "" {
+		if text != "" {
+			text += " "
+		}
+		text += "comment " + lsQuote(r.Comment)
+	}
+	return text
+}
+
+func (c *lsRuleCtx) emit(text string) *lsStmt {
+	s := &lsStmt{text: text}
+	c.out = append(c.out, s)
+	return s
+}
+
+func (c *lsRuleCtx) unsupported(what string) {
+	c.l.bad = append(c.l.bad, what)
+	c.emit("<unsupported: " + what + ">")
+}
+
+// expr decodes exprs[i] (and possibly following ones) and returns how many
+// extra expressions it consumed.
+func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
+	switch e := exprs[i].(type) {
+	case *model.Meta:
+		if e.SReg != 0 {
+			c.setStmt(lsMetaText(e.Key, c.fam), e.SReg, lsMetaType(e.Key))
+			return 0
+		}
+		c.load(e.DReg, c.metaSel(e.Key))
+	case *model.Ct:
+		if e.SReg != 0 {
+			k := compiler.CtKeyByNum(e.Key)
+			name := fmt.Sprintf("ct key%d", e.Key)
+			dt := lsDtypeByID(lsTInteger)
+			if k != nil {
+				name = "ct " + k.Name
+				dt = lsDtypeByName(k.Type)
+			}
+			c.setStmt(name, e.SReg, dt)
+			return 0
+		}
+		c.load(e.DReg, c.ctSel(e))
+	case *model.Payload:
+		if e.SReg != 0 {
+			s := c.payloadSel(e)
+			c.setStmt(s.text, e.SReg, s.dt)
+			return 0
+		}
+		c.load(e.DReg, c.payloadSel(e))
+	case *model.Bitwise:
+		return c.bitwise(e)
+	case *model.Cmp:
+		c.cmp(exprs, i, e)
+		if i+1 < len(exprs) {
+			if n, ok := exprs[i+1].(*model.Cmp); ok && e.Op == 5 && n.Op == 3 && n.SReg == e.SReg {
+				return 1 // consumed as a range (gte + lte)
+			}
+		}
+	case *model.Range:
+		s := c.regs[lsReg32(e.SReg)]
+		if s == nil {
+			c.unsupported("range")
+			return 0
+		}
+		op := ""
+		if e.Op == 1 {
+			op = "!= "
+		}
+		c.match(s, op+lsFormatValue(s.dt, e.From, s.host)+"-"+lsFormatValue(s.dt, e.To, s.host), 0, false)
+	case *model.Immediate:
+		if e.DReg == 0 && e.Verdict != nil {
+			c.emit(lsVerdictName(e.Verdict.Code, e.Verdict.Chain))
+			return 0
+		}
+		c.regs[lsReg32(e.DReg)] = &lsSel{text: "", raw: true, size: len(e.Data), dt: lsDtypeByID(lsTInteger), mask: e.Data}
+	case *model.Lookup:
+		c.lookup(e)
+	case *model.Counter:
+		c.emit(fmt.Sprintf("counter packets %d bytes %d", e.Packets, e.Bytes))
+	case *model.NAT:
+		c.nat(e)
+	case *model.Masq:
+		c.natPorts("masquerade", e.RegProtoMin, e.RegProtoMax, e.Flags)
+	case *model.Redir:
+		c.natPorts("redirect", e.RegProtoMin, e.RegProtoMax, e.Flags)
+	default:
+		if t := c.l.stmtText(e); !strings.HasPrefix(t, "<unsupported") {
+			c.emit(t)
+			return 0
+		}
+		c.unsupported(e.Kind())
+	}
+	return 0
+}
+
+// load stores a selector in a register.
+func (c *lsRuleCtx) load(reg uint32, s *lsSel) {
+	c.regs[lsReg32(reg)] = s
+}
+
+func (c *lsRuleCtx) setStmt(name string, sreg uint32, dt lsDtype) {
+	s := c.regs[lsReg32(sreg)]
+	if s == nil {
+		c.unsupported(name + " set")
+		return
+	}
+	c.emit(name + " set " + c.valueOf(s, dt))
+}
+
+// valueOf prints a register's content used as a value of type dt.
+func (c *lsRuleCtx) valueOf(s *lsSel, dt lsDtype) string {
+	if s.raw && s.text == "" {
+		return lsFormatValue(dt, s.mask, dt.hostOrder())
+	}
+	return s.text
+}
+
+func lsMetaText(key uint32, fam model.Family) string {
+	k := compiler.MetaKeyByNum(key)
+	if k == nil {
+		return fmt.Sprintf("meta key%d", key)
+	}
+	switch k.Name {
+	case "iif", "oif", "iifname", "oifname", "iifgroup", "oifgroup":
+		return k.Name
+	}
+	return "meta " + k.Name
+}
+
+func lsMetaType(key uint32) lsDtype {
+	k := compiler.MetaKeyByNum(key)
+	if k == nil {
+		return lsDtypeByID(lsTInteger)
+	}
+	return lsDtypeByName(k.Type)
+}
+
+func (c *lsRuleCtx) metaSel(key uint32) *lsSel {
+	dt := lsMetaType(key)
+	s := &lsSel{text: lsMetaText(key, c.fam), dt: dt, host: dt.hostOrder()}
+	if k := compiler.MetaKeyByNum(key); k != nil {
+		s.size = int(k.Len)
+		switch k.Name {
+		case "nfproto", "protocol":
+			s.depKind = lsDepL3
+		case "l4proto":
+			s.depKind = lsDepL4
+		}
+	}
+	if dt.id == lsTEtherType || dt.id == lsTInetProto {
+		s.host = false
+	}
+	return s
+}
+
+func (c *lsRuleCtx) ctSel(e *model.Ct) *lsSel {
+	k := compiler.CtKeyByNum(e.Key)
+	if k == nil {
+		return &lsSel{text: fmt.Sprintf("ct key%d", e.Key), dt: lsDtypeByID(lsTInteger), host: true}
+	}
+	name := k.Name
+	dt := lsDtypeByName(k.Type)
+	if name == "saddr" || name == "daddr" {
+		if c.l3 == 0x86dd {
+			dt = lsDtypeByID(lsTIP6Addr)
+		}
+	}
+	text := "ct " + name
+	if e.HasDirection {
+		dir := "original"
+		if e.Direction == 1 {
+			dir = "reply"
+		}
+		text = "ct " + dir + " " + name
+	}
+	s := &lsSel{text: text, dt: dt, host: dt.hostOrder(), size: int(k.Len)}
+	switch dt.id {
+	case lsTIPAddr, lsTIP6Addr, lsTInetService, lsTInetProto:
+		s.host = false
+	}
+	return s
+}
+
+// payloadSel maps a payload load to "proto field", or raw "@base,off,len".
+func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
+	var p *compiler.Proto
+	switch e.Base {
+	case model.BaseLL:
+		if c.fam == model.FamilyBridge || c.fam == model.FamilyNetdev {
+			p = compiler.ProtoByName("ether")
+			if e.Offset*8 >= 112 && c.l3 == 0x8100 {
+				p = compiler.ProtoByName("vlan")
+			}
+		}
+	case model.BaseNetwork:
+		switch c.l3 {
+		case 0x0800:
+			p = compiler.ProtoByName("ip")
+		case 0x86dd:
+			p = compiler.ProtoByName("ip6")
+		case 0x0806:
+			p = compiler.ProtoByName("arp")
+		}
+	case model.BaseTransport:
+		if c.l4 < 256 {
+			for _, q := range compiler.Protos() {
+				if q.Layer == compiler.LayerTransport && uint64(q.Number) == c.l4 && q.Name != "th" {
+					p = compiler.ProtoByName(q.Name)
+					break
+				}
+			}
+		}
+	}
+	off, n := e.Offset*8, e.Len*8
+	if p != nil {
+		off0 := off
+		if p.Offset != 0 {
+			if off < p.Offset {
+				p = nil
+			} else {
+				off -= p.Offset
+			}
+		}
+		if p != nil {
+			// An exact field, or a byte-aligned load of a field's start
+			// (prefix match on addresses, sub-byte fields with a mask).
+			var best *compiler.Field
+			for i := range p.Fields {
+				f := &p.Fields[i]
+				if f.Offset == off && f.Len == n {
+					best = f
+					break
+				}
+			}
+			if best == nil {
+				for i := range p.Fields {
+					f := &p.Fields[i]
+					if f.Offset >= off && f.Offset+f.Len <= off+n && best == nil {
+						best = f
+					}
+					if f.Offset == off && f.Len > n && (f.Type == "ipv4_addr" || f.Type == "ipv6_addr") {
+						best = f
+						break
+					}
+				}
+			}
+			if best != nil {
+				dt := lsDtypeByName(best.Type)
+				s := &lsSel{text: p.Name + " " + best.Name, dt: dt, size: int(e.Len), proto: p, field: best}
+				if best.Len > n {
+					s.netPfx = true
+				}
+				if best.Len < n || best.Offset != off {
+					// Sub-field of the loaded bytes: needs a mask.
+					s.shift = uint(off + n - best.Offset - best.Len)
+				}
+				if (p.Name == "ip" && best.Name == "protocol") || (p.Name == "ip6" && best.Name == "nexthdr") {
+					s.depKind = lsDepL4
+				}
+				if best.Name == "type" && (p.Name == "ether" || p.Name == "vlan") {
+					s.depKind = lsDepL3
+				}
+				_ = off0
+				return s
+			}
+		}
+	}
+	base := [...]string{"ll", "nh", "th", "ih"}
+	b := "?"
+	if int(e.Base) < len(base) {
+		b = base[e.Base]
+	}
+	return &lsSel{text: fmt.Sprintf("@%s,%d,%d", b, e.Offset*8, e.Len*8), dt: lsDtypeByID(lsTInteger), size: int(e.Len)}
+}
+
+// bitwise applies a mask to the selector in the register.
+func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
+	s := c.regs[lsReg32(e.SReg)]
+	if s == nil || e.Op != model.BitwiseBool || !lsAllZero(e.Xor) {
+		c.unsupported("bitwise")
+		c.regs[lsReg32(e.DReg)] = nil
+		return 0
+	}
+	cp := *s
+	cp.mask = e.Mask
+	c.regs[lsReg32(e.DReg)] = &cp
+	return 0
+}
+
+func lsAllZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+var lsCmpOps = [...]string{"", "!= ", "< ", "<= ", "> ", ">= "}
+
+// cmp prints a relational match.
+func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
+	s := c.regs[lsReg32(e.SReg)]
+	if s == nil {
+		c.unsupported("cmp")
+		return
+	}
+	op := ""
+	if int(e.Op) < len(lsCmpOps) {
+		op = lsCmpOps[e.Op]
+	}
+	// gte followed by lte on the same register is a range.
+	if e.Op == 5 && i+1 < len(exprs) {
+		if n, ok := exprs[i+1].(*model.Cmp); ok && n.Op == 3 && n.SReg == e.SReg {
+			c.match(s, lsFormatValue(s.dt, e.Data, s.host)+"-"+lsFormatValue(s.dt, n.Data, s.host), 0, false)
+			return
+		}
+	}
+	data := e.Data
+	if s.mask != nil && !s.raw {
+		// Flag test: (reg & mask) != 0 prints the mask's flags.
+		if s.dt.dt != nil && s.dt.dt.Bitmask && e.Op == 1 && lsAllZero(data) {
+			c.match(s, lsFormatValue(s.dt, s.mask, s.host), 0, false)
+			return
+		}
+		if pl := lsPrefixLen(s.mask); pl >= 0 && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) && !s.netPfx {
+			c.match(s, op+lsFormatValue(s.dt, lsPadTo(data, s.dt.bytes()), s.host)+fmt.Sprintf("/%d", pl), 0, false)
+			return
+		}
+		if s.shift > 0 || s.field != nil && s.field.Len%8 != 0 {
+			v := lsToInt(data, s.host)
+			v.Rsh(v, s.shift)
+			c.match(s, op+lsFormatValue(s.dt, lsIntBytes(v, s.dt), false), v.Uint64(), e.Op == 0)
+			return
+		}
+		if s.dt.dt != nil && s.dt.dt.Bitmask {
+			c.match(s, fmt.Sprintf("%s / %s", lsFormatValue(s.dt, data, s.host), lsFormatValue(s.dt, s.mask, s.host)), 0, false)
+			return
+		}
+		c.unsupported("masked cmp")
+		return
+	}
+	if s.netPfx && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) {
+		c.match(s, op+lsFormatValue(s.dt, lsPadTo(data, s.dt.bytes()), false)+fmt.Sprintf("/%d", len(data)*8), 0, false)
+		return
+	}
+	if s.dt.id == lsTIfname || s.dt.id == lsTString {
+		str := lsCString(data)
+		if len(data) < 16 && !bytes.Contains(data, []byte{0}) {
+			str += "*"
+		}
+		c.match(s, op+lsQuote(str), 0, false)
+		return
+	}
+	v := lsToInt(data, s.host)
+	c.match(s, op+lsFormatValue(s.dt, data, s.host), v.Uint64(), e.Op == 0)
+}
+
+// lsIntBytes encodes v as a big-endian value of the type's size.
+func lsIntBytes(v *big.Int, d lsDtype) []byte {
+	n := d.bytes()
+	if n == 0 {
+		n = 4
+	}
+	b := v.FillBytes(make([]byte, max(n, (v.BitLen()+7)/8)))
+	return b
+}
+
+func lsPadTo(b []byte, n int) []byte {
+	if len(b) >= n {
+		return b
+	}
+	out := make([]byte, n)
+	copy(out, b)
+	return out
+}
+
+// match emits "selector value", recording and killing dependencies.
+func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
+	c.useDeps(s)
+	st := c.emit(s.text + " " + value)
+	if eq && s.depKind == lsDepL3 {
+		st.depKind = lsDepL3
+		switch {
+		case s.dt.id == lsTNFProto:
+			switch v {
+			case 2:
+				c.l3 = 0x0800
+			case 10:
+				c.l3 = 0x86dd
+			}
+		default:
+			c.l3 = v
+		}
+		c.l3dep = st
+	}
+	if eq && s.depKind == lsDepL4 {
+		st.depKind = lsDepL4
+		c.l4 = v
+		c.l4dep = st
+	}
+}
+
+// useDeps removes the dependency statement that the selector makes
+// redundant (meta l4proto tcp before tcp dport, ...).
+func (c *lsRuleCtx) useDeps(s *lsSel) {
+	if s.proto == nil {
+		return
+	}
+	switch s.proto.Layer {
+	case compiler.LayerTransport:
+		if c.l4dep != nil {
+			c.l4dep.dead = true
+			c.l4dep = nil
+		}
+	case compiler.LayerNetwork:
+		if c.l3dep != nil {
+			c.l3dep.dead = true
+			c.l3dep = nil
+		}
+	case compiler.LayerLink:
+		if s.proto.Name == "vlan" && c.l3dep != nil {
+			c.l3dep.dead = true
+			c.l3dep = nil
+		}
+	}
+}
+
+// lookup prints a set membership test or a map/vmap lookup.
+func (c *lsRuleCtx) lookup(e *model.Lookup) {
+	set := c.l.sets[e.Set]
+	key := c.regs[lsReg32(e.SReg)]
+	if key == nil || set == nil {
+		c.unsupported("lookup")
+		return
+	}
+	keyText := key.text
+	// Concatenations: registers following the first make up the key.
+	if set.KeyLen > 0 && key.size > 0 && int(set.KeyLen) > lsRoundUp4(key.size) {
+		parts := []string{key.text}
+		r := lsReg32(e.SReg) + uint32(lsRoundUp4(key.size)/4)
+		total := lsRoundUp4(key.size)
+		for total < int(set.KeyLen) {
+			s := c.regs[r]
+			if s == nil {
+				c.unsupported("concatenation")
+				return
+			}
+			c.useDeps(s)
+			parts = append(parts, s.text)
+			total += lsRoundUp4(s.size)
+			r += uint32(lsRoundUp4(s.size) / 4)
+		}
+		keyText = strings.Join(parts, " . ")
+	}
+	c.useDeps(key)
+	ref := "@" + set.Name
+	if set.Flags&lsSetAnonymous != 0 {
+		kt, dt := lsSetTypes(set)
+		if len(kt.fields) == 1 && key.dt.id != 0 && kt.fields[0].dt.id == lsTInteger {
+			kt.fields[0].dt = key.dt
+		}
+		ref = "{ " + strings.Join(c.l.setElements(set, kt, dt, true), ", ") + " }"
+	}
+	inv := ""
+	if e.Flags&1 != 0 {
+		inv = "!= "
+	}
+	if !e.HasDReg {
+		st := c.emit(keyText + " " + inv + ref)
+		// A set of protocols keeps its dependency role for "th".
+		_ = st
+		return
+	}
+	if e.DReg == 0 {
+		c.emit(keyText + " vmap " + ref)
+		return
+	}
+	_, dt := lsSetTypes(set)
+	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: dt.fields[0].dt, size: int(set.DataLen)}
+}
+
+func lsRoundUp4(n int) int { return (n + 3) &^ 3 }
+
+// field of a set key or data type.
+type lsSetField struct {
+	dt   lsDtype
+	size int // bytes in the element data
+	host bool
+}
+
+// lsSetType is a set's key or data type.
+type lsSetType struct {
+	decl   string // "type ipv4_addr . inet_service"
+	fields []lsSetField
+}
+
+// lsSetTypes returns the key and data types of a set from its type ids.
+func lsSetTypes(s *model.Set) (lsSetType, lsSetType) {
+	key := lsTypeFromID(s.KeyType, s.FieldLens, int(s.KeyLen))
+	var data lsSetType
+	if s.Flags&lsSetMap != 0 {
+		if s.DataType == compiler.TypeVerdictData {
+			data = lsSetType{decl: "verdict", fields: []lsSetField{{dt: lsDtypeByID(lsTVerdict)}}}
+		} else {
+			data = lsTypeFromID(s.DataType, nil, int(s.DataLen))
+		}
+	}
+	key.decl = "type " + key.decl
+	return key, data
+}
+
+func lsTypeFromID(id uint32, lens []uint32, total int) lsSetType {
+	var ids []uint32
+	if id < 64 {
+		ids = []uint32{id}
+	} else {
+		for v := id; v != 0; v >>= 6 {
+			ids = append([]uint32{v & 0x3f}, ids...)
+		}
+	}
+	var t lsSetType
+	var names []string
+	for i, x := range ids {
+		d := lsDtypeByID(x)
+		n := d.bytes()
+		if i < len(lens) {
+			n = int(lens[i])
+		} else if len(ids) == 1 && total > 0 {
+			n = total
+		}
+		names = append(names, d.name)
+		t.fields = append(t.fields, lsSetField{dt: d, size: n, host: d.hostOrder()})
+	}
+	t.decl = strings.Join(names, " . ")
+	return t
+}
+
+// setElements prints a set's elements, intervals folded back into ranges
+// and prefixes.
+func (l *Lister) setElements(s *model.Set, kt, dt lsSetType, anon bool) []string {
+	elems := s.Elements
+	var out []string
+	if s.Flags&lsSetInterval != 0 && s.Flags&lsSetConcat == 0 && len(kt.fields) == 1 {
+		sorted := make([]model.SetElem, len(elems))
+		copy(sorted, elems)
+		sort.SliceStable(sorted, func(i, j int) bool {
+			c := bytes.Compare(sorted[i].Key, sorted[j].Key)
+			if c != 0 {
+				return c < 0
+			}
+			return sorted[i].Flags&1 != 0 && sorted[j].Flags&1 == 0
+		})
+		f := kt.fields[0]
+		for i := 0; i < len(sorted); i++ {
+			e := sorted[i]
+			if e.Flags&1 != 0 { // interval end without a start
+				continue
+			}
+			lo := e.Key
+			var hi []byte
+			if i+1 < len(sorted) && sorted[i+1].Flags&1 != 0 {
+				hi = lsDecrement(sorted[i+1].Key)
+				i++
+			} else {
+				hi = bytes.Repeat([]byte{0xff}, len(lo))
+			}
+			out = append(out, l.elemText(lsRangeText(f, lo, hi), e, dt))
+		}
+		return out
+	}
+	for _, e := range elems {
+		if e.Flags&1 != 0 && len(e.KeyEnd) == 0 {
+			continue
+		}
+		var parts []string
+		off := 0
+		for _, f := range kt.fields {
+			n := f.size
+			if len(kt.fields) > 1 {
+				n = lsRoundUp4(f.size)
+			}
+			if n == 0 || off+n > len(e.Key) {
+				n = len(e.Key) - off
+			}
+			lo := e.Key[off : off+n]
+			if f.size < n && len(kt.fields) > 1 {
+				lo = lo[:f.size]
+			}
+			if len(e.KeyEnd) >= off+n {
+				hi := e.KeyEnd[off : off+n]
+				if f.size < n && len(kt.fields) > 1 {
+					hi = hi[:f.size]
+				}
+				parts = append(parts, lsRangeText(f, lo, hi))
+			} else {
+				parts = append(parts, lsFormatKey(f, lo))
+			}
+			off += n
+		}
+		if e.Flags&2 != 0 { // NFT_SET_ELEM_CATCHALL
+			parts = []string{"*"}
+		}
+		out = append(out, l.elemText(strings.Join(parts, " . "), e, dt))
+	}
+	return out
+}
+
+func lsFormatKey(f lsSetField, b []byte) string {
+	if f.dt.id == lsTIfname || f.dt.id == lsTString {
+		return lsQuote(lsCString(b))
+	}
+	return lsFormatValue(f.dt, b, f.host)
+}
+
+// lsRangeText prints [lo, hi] as a value, a prefix or a range.
+func lsRangeText(f lsSetField, lo, hi []byte) string {
+	if bytes.Equal(lo, hi) {
+		return lsFormatKey(f, lo)
+	}
+	if (f.dt.id == lsTIPAddr || f.dt.id == lsTIP6Addr) && !f.host {
+		if pl := lsRangeAsPrefix(lo, hi); pl >= 0 {
+			return lsFormatKey(f, lo) + fmt.Sprintf("/%d", pl)
+		}
+	}
+	return lsFormatKey(f, lo) + "-" + lsFormatKey(f, hi)
+}
+
+func lsDecrement(b []byte) []byte {
+	out := append([]byte(nil), b...)
+	for i := len(out) - 1; i >= 0; i-- {
+		if out[i] > 0 {
+			out[i]--
+			break
+		}
+		out[i] = 0xff
+	}
+	return out
+}
+
+// elemText adds an element's timeout, comment, statements and data.
+func (l *Lister) elemText(key string, e model.SetElem, dt lsSetType) string {
+	var sb strings.Builder
+	sb.WriteString(key)
+	if e.Timeout != 0 {
+		sb.WriteString(" timeout " + lsFormatDuration(e.Timeout))
+	}
+	if e.Expiration != 0 {
+		sb.WriteString(" expires " + lsFormatDuration(e.Expiration))
+	}
+	if c := lsUdString(e.Userdata, 0); c != "" {
+		sb.WriteString(" comment " + lsQuote(c))
+	}
+	for _, x := range e.Exprs {
+		sb.WriteString(" " + l.stmtText(x))
+	}
+	if e.Verdict != nil {
+		sb.WriteString(" : " + lsVerdictName(e.Verdict.Code, e.Verdict.Chain))
+	} else if e.ObjRef != "" {
+		sb.WriteString(" : " + lsQuote(e.ObjRef))
+	} else if e.Data != nil && len(dt.fields) > 0 {
+		if len(dt.fields) == 1 {
+			sb.WriteString(" : " + lsFormatKey(dt.fields[0], e.Data))
+		} else {
+			var parts []string
+			off := 0
+			for _, f := range dt.fields {
+				n := lsRoundUp4(f.size)
+				if off+n > len(e.Data) {
+					break
+				}
+				parts = append(parts, lsFormatKey(f, e.Data[off:off+f.size]))
+				off += n
+			}
+			sb.WriteString(" : " + strings.Join(parts, " . "))
+		}
+	}
+	return sb.String()
+}
+
+// stmtText prints a self-contained statement expression (one that does
+// not read registers), or an unsupported marker.
+func (l *Lister) stmtText(e model.Expr) string {
+	switch e := e.(type) {
+	case *model.Counter:
+		return fmt.Sprintf("counter packets %d bytes %d", e.Packets, e.Bytes)
+	case *model.Limit:
+		return "limit " + lsLimitText(e, false)
+	case *model.Quota:
+		s := "quota "
+		if e.Flags&1 != 0 {
+			s += "over "
+		}
+		s += lsBytesUnit(e.Bytes)
+		if e.Consumed != 0 {
+			s += " used " + lsBytesUnit(e.Consumed)
+		}
+		return s
+	case *model.Log:
+		return lsLogText(e)
+	case *model.Notrack:
+		return "notrack"
+	case *model.FlowOffload:
+		return "flow add @" + e.Flowtable
+	case *model.Masq:
+		if e.RegProtoMin == 0 && e.Flags == 0 {
+			return "masquerade"
+		}
+	case *model.Redir:
+		if e.RegProtoMin == 0 && e.Flags == 0 {
+			return "redirect"
+		}
+	case *model.Reject:
+		return lsRejectText(e)
+	case *model.Objref:
+		if e.Set == "" {
+			return lsObjTypeName(e.Type) + " name " + lsQuote(e.Name)
+		}
+	case *model.Connlimit:
+		s := "ct count "
+		if e.Flags&1 != 0 {
+			s += "over "
+		}
+		return s + fmt.Sprint(e.Count)
+	case *model.Last:
+		if !e.Set {
+			return "last"
+		}
+		return "last used " + lsFormatDuration(lsMsDuration(e.Msecs))
+	case *model.Synproxy:
+		return "synproxy " + lsSynproxyText(e)
+	}
+	l.bad = append(l.bad, e.Kind())
+	return "<unsupported: " + e.Kind() + ">"
+}
+
+func lsLimitText(e *model.Limit, obj bool) string {
+	s := "rate "
+	if e.Flags&1 != 0 {
+		s += "over "
+	}
+	unit := map[uint64]string{1: "second", 60: "minute", 3600: "hour", 86400: "day", 604800: "week"}[e.Unit]
+	if unit == "" {
+		unit = fmt.Sprintf("%dseconds", e.Unit)
+	}
+	if e.Type == 1 { // NFT_LIMIT_PKT_BYTES
+		s += lsBytesUnit(e.Rate) + "/" + unit
+		if e.Burst != 0 {
+			s += " burst " + lsBytesUnit(uint64(e.Burst))
+		}
+		return s
+	}
+	s += fmt.Sprintf("%d/%s", e.Rate, unit)
+	if e.Burst != 0 && e.Burst != 5 {
+		s += fmt.Sprintf(" burst %d packets", e.Burst)
+	}
+	return s
+}
+
+func lsLogText(e *model.Log) string {
+	s := "log"
+	if e.HasPrefix {
+		s += " prefix " + lsQuote(e.Prefix)
+	}
+	if e.HasGroup {
+		s += fmt.Sprintf(" group %d", e.Group)
+	}
+	if e.Snaplen != 0 {
+		s += fmt.Sprintf(" snaplen %d", e.Snaplen)
+	}
+	if e.QThreshold != 0 {
+		s += fmt.Sprintf(" queue-threshold %d", e.QThreshold)
+	}
+	if e.HasLevel && e.Level != 4 {
+		levels := []string{"emerg", "alert", "crit", "err", "warn", "notice", "info", "debug", "audit"}
+		if int(e.Level) < len(levels) {
+			s += " level " + levels[e.Level]
+		}
+	}
+	if e.Flags != 0 {
+		if e.Flags == 0xf {
+			s += " flags all"
+		} else {
+			var fl []string
+			names := []struct {
+				bit  uint32
+				name string
+			}{{1, "tcp sequence"}, {2, "tcp options"}, {4, "ip options"}, {8, "skuid"}, {32, "ether"}}
+			var tcp []string
+			for _, n := range names {
+				if e.Flags&n.bit != 0 {
+					if strings.HasPrefix(n.name, "tcp ") {
+						tcp = append(tcp, strings.TrimPrefix(n.name, "tcp "))
+						continue
+					}
+					fl = append(fl, "flags "+n.name)
+				}
+			}
+			if len(tcp) > 0 {
+				fl = append([]string{"flags tcp " + strings.Join(tcp, ",")}, fl...)
+			}
+			s += " " + strings.Join(fl, " ")
+		}
+	}
+	return s
+}
+
+func lsRejectText(e *model.Reject) string {
+	switch e.Type {
+	case 1: // NFT_REJECT_TCP_RST
+		return "reject with tcp reset"
+	case 0: // NFT_REJECT_ICMP_UNREACH
+		if e.Code == 3 {
+			return "reject"
+		}
+		d := compiler.DatatypeByID(compiler.TypeICMPCode)
+		if n, ok := d.SymbolName(uint64(e.Code)); ok {
+			return "reject with icmp " + n
+		}
+		return fmt.Sprintf("reject with icmp %d", e.Code)
+	case 2: // NFT_REJECT_ICMPX_UNREACH
+		if e.Code == 1 {
+			return "reject"
+		}
+		d := compiler.DatatypeByID(compiler.TypeICMPXCode)
+		if n, ok := d.SymbolName(uint64(e.Code)); ok {
+			return "reject with icmpx " + n
+		}
+		return fmt.Sprintf("reject with icmpx %d", e.Code)
+	}
+	return fmt.Sprintf("reject type %d", e.Type)
+}
+
+func lsSynproxyText(e *model.Synproxy) string {
+	s := fmt.Sprintf("mss %d wscale %d", e.MSS, e.Wscale)
+	if e.Flags&0x1 != 0 {
+		s += " timestamp"
+	}
+	if e.Flags&0x2 != 0 {
+		s += " sack-perm"
+	}
+	return s
+}
+
+func lsMsDuration(ms uint64) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// lsHostU32 reads a host-order 32-bit value.
+func lsHostU32(b []byte) uint32 {
+	if len(b) < 4 {
+		b = lsPadTo(b, 4)
+	}
+	return binary.NativeEndian.Uint32(b)
+}
+
+// regValue prints the value a register holds as type dt.
+func (c *lsRuleCtx) regValue(r uint32, dt lsDtype) (string, bool) {
+	s := c.regs[lsReg32(r)]
+	if s == nil {
+		return "", false
+	}
+	return c.valueOf(s, dt), true
+}
+
+func lsNatFlags(f uint32) string {
+	var fl []string
+	if f&0x4 != 0 {
+		fl = append(fl, "random")
+	}
+	if f&0x10 != 0 {
+		fl = append(fl, "fully-random")
+	}
+	if f&0x8 != 0 {
+		fl = append(fl, "persistent")
+	}
+	if len(fl) == 0 {
+		return ""
+	}
+	return " " + strings.Join(fl, ",")
+}
+
+func (c *lsRuleCtx) nat(e *model.NAT) {
+	text := "snat"
+	if e.Type == 1 {
+		text = "dnat"
+	}
+	adt := lsDtypeByID(lsTIPAddr)
+	if e.Family == 10 {
+		adt = lsDtypeByID(lsTIP6Addr)
+	}
+	if c.fam == model.FamilyInet {
+		if e.Family == 10 {
+			text += " ip6"
+		} else {
+			text += " ip"
+		}
+	}
+	addr := ""
+	if e.RegAddrMin != 0 {
+		a, ok := c.regValue(e.RegAddrMin, adt)
+		if !ok {
+			c.unsupported("nat")
+			return
+		}
+		addr = a
+		if e.RegAddrMax != 0 && e.RegAddrMax != e.RegAddrMin {
+			b, _ := c.regValue(e.RegAddrMax, adt)
+			addr += "-" + b
+		}
+		if e.RegProtoMin != 0 && e.Family == 10 {
+			addr = "[" + addr + "]"
+		}
+	}
+	port := ""
+	if e.RegProtoMin != 0 {
+		p, ok := c.regValue(e.RegProtoMin, lsDtypeByID(lsTInetService))
+		if !ok {
+			c.unsupported("nat")
+			return
+		}
+		port = ":" + p
+		if e.RegProtoMax != 0 && e.RegProtoMax != e.RegProtoMin {
+			q, _ := c.regValue(e.RegProtoMax, lsDtypeByID(lsTInetService))
+			port += "-" + q
+		}
+	}
+	if addr != "" || port != "" {
+		text += " to " + addr + port
+	}
+	c.emit(text + lsNatFlags(e.Flags&^0x3))
+}
+
+func (c *lsRuleCtx) natPorts(kind string, min, max, flags uint32) {
+	text := kind
+	if min != 0 {
+		p, ok := c.regValue(min, lsDtypeByID(lsTInetService))
+		if !ok {
+			c.unsupported(kind)
+			return
+		}
+		text += " to :" + p
+		if max != 0 && max != min {
+			q, _ := c.regValue(max, lsDtypeByID(lsTInetService))
+			text += "-" + q
+		}
+	}
+	c.emit(text + lsNatFlags(flags&^0x3))
+}
