@@ -88,7 +88,7 @@ func codeTable() []CodeInfo {
 		{CodeUnknownConstant, "unknown-constant", SeverityError, "An unknown symbolic constant (ct state, icmp type, service name, ...)"},
 		{CodeStatementHook, "statement-hook", SeverityError, "A statement not allowed in this chain's type or hook"},
 		{CodeValueRange, "value-range", SeverityError, "A number out of range for the field it is compared with"},
-		{CodeChainType, "chain-type", SeverityError, "A base chain type or hook that the family does not support"},
+		{CodeChainType, "chain-type", SeverityError, "A base chain type, hook or priority name the family does not support"},
 
 		{CodeUnreachableRule, "unreachable-rule", SeverityWarning, "A rule after an unconditional verdict can never match"},
 		{CodeUnusedChain, "unused-chain", SeverityWarning, "A regular chain that no jump or goto reaches"},
@@ -96,16 +96,17 @@ func codeTable() []CodeInfo {
 	}
 }
 
-// Codes returns the catalogue of diagnostic codes sorted by code.
+// Codes returns the catalogue of diagnostic codes sorted by code: the
+// checks of `nftflow lint` and the topology checks of `--system`.
 func Codes() []CodeInfo {
-	out := codeTable()
+	out := append(codeTable(), TopologyCodes()...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out
 }
 
 // LookupCode returns the catalogue entry for code.
 func LookupCode(code string) (CodeInfo, bool) {
-	for _, c := range codeTable() {
+	for _, c := range Codes() {
 		if c.Code == code {
 			return c, true
 		}

@@ -1,0 +1,268 @@
+package compiler
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/nftflow/nftflow/parser"
+)
+
+// checkFlowtables checks flowtable declarations against what the kernel
+// and nft accept (family, hook, priority) and for the usual mistakes (no
+// devices, a device listed twice, a flowtable no rule uses).
+func (l *linter) checkFlowtables() {
+	for _, t := range l.tables {
+		for _, ft := range t.ftOrder {
+			first := ft.decls[0]
+			if t.family != "ip" && t.family != "ip6" && t.family != "inet" {
+				l.report(CodeFlowtableFamily, first.Name, "flowtable %s is in %s, but flowtables exist only in ip, ip6 and inet tables (the kernel answers \"No such file or directory\"); move it to an inet table", ft.name, t)
+				continue
+			}
+			hooked := firstHooked(ft.decls)
+			if hooked == nil {
+				d := l.report(CodeFlowtableHook, first.Name, "flowtable %s has no hook; the kernel needs one to create it: add `hook ingress priority filter`", ft.name)
+				d.Suggestion = "hook ingress priority filter"
+			} else {
+				if h := hooked.Hook.Name(); h != "ingress" {
+					d := l.report(CodeFlowtableHook, hooked.Hook, "flowtable hook %s: flowtables only attach at ingress; write `hook ingress`", h)
+					d.Suggestion = "hook ingress"
+				}
+				l.checkFlowtablePriority(ft, hooked)
+			}
+			l.checkFlowtableDevices(t, ft)
+			if !ft.used {
+				l.report(CodeUnusedFlowtable, first.Name, "flowtable %s is declared but no rule adds flows to it; add `meta l4proto { tcp, udp } flow add @%s` to a forward chain of %s, or remove it", ft.name, ft.name, t)
+			}
+		}
+	}
+}
+
+func (l *linter) checkFlowtablePriority(ft *lflowtable, d *parser.FlowtableBlock) {
+	if d.Priority == nil {
+		l.report(CodeFlowtablePriority, d.Hook, "flowtable %s has a hook but no priority; write `hook ingress priority filter`", ft.name)
+		return
+	}
+	name, ok := l.priorityName(d.Priority)
+	if !ok {
+		l.report(CodeFlowtablePriority, d.Priority, "flowtable priority %s is not a number or filter [+-] NUMBER", exprText(d.Priority))
+		return
+	}
+	if name != "" && name != "filter" {
+		d := l.report(CodeFlowtablePriority, d.Priority, "flowtable priority %s: a flowtable hooks at netdev ingress, where the only priority name is filter; nft rejects it (\"invalid priority expression\"): use filter, filter + N or a number", name)
+		d.Suggestion = "priority filter"
+		return
+	}
+	if lit, ok := l.resolve(d.Priority).(*parser.Literal); ok && name == "" {
+		if v, err := strconv.ParseInt(lit.Value(), 0, 64); err == nil && (v > math.MaxInt32 || v < math.MinInt32) {
+			l.report(CodeFlowtablePriority, d.Priority, "flowtable priority %d does not fit the kernel's 32-bit signed priority", v)
+		}
+	}
+}
+
+// deviceNames flattens a devices expression ({ a, b }, a $variable, a
+// single name) into its names with their nodes.
+func (l *linter) deviceNames(e parser.Expr, out *[]devName, depth int) {
+	if isNil(e) || depth > 8 {
+		return
+	}
+	switch x := l.resolve(e).(type) {
+	case *parser.SetExpr:
+		for _, el := range x.Elems {
+			l.deviceNames(el, out, depth+1)
+		}
+	case *parser.List:
+		for _, el := range x.Elems {
+			l.deviceNames(el, out, depth+1)
+		}
+	case *parser.Elem:
+		l.deviceNames(x.Key, out, depth+1)
+	case *parser.Literal:
+		*out = append(*out, devName{x.Value(), x})
+	case *parser.Ident:
+		*out = append(*out, devName{x.Name(), x})
+	}
+}
+
+type devName struct {
+	name string
+	node parser.Node
+}
+
+func (l *linter) flowtableDevices(ft *lflowtable) []devName {
+	var devs []devName
+	for _, d := range ft.decls {
+		l.deviceNames(d.Devices, &devs, 0)
+	}
+	return devs
+}
+
+func (l *linter) checkFlowtableDevices(t *ltable, ft *lflowtable) {
+	devs := l.flowtableDevices(ft)
+	if len(devs) == 0 {
+		d := l.report(CodeFlowtableNoDevices, ft.decls[0].Name, "flowtable %s lists no devices, so no flow can be offloaded; add `devices = { lan0, wan0 }` with the interfaces traffic is forwarded between", ft.name)
+		d.Suggestion = "devices = { ... }"
+		return
+	}
+	seen := map[string]bool{}
+	for _, d := range devs {
+		if seen[d.name] {
+			l.report(CodeFlowtableDevDup, d.node, "device %s is listed twice in flowtable %s; remove the duplicate", d.name, ft.name)
+			continue
+		}
+		seen[d.name] = true
+	}
+}
+
+// bypassed says whether a statement after `flow add` misses offloaded
+// packets, and what to call it.
+func bypassed(s parser.Stmt) (string, bool) {
+	switch x := s.(type) {
+	case *parser.CounterStmt:
+		return "counter", true
+	case *parser.LogStmt:
+		return "log", true
+	case *parser.LimitStmt:
+		return "limit", true
+	case *parser.QuotaStmt:
+		return "quota", true
+	case *parser.ObjRefStmt:
+		switch x.Kind {
+		case "counter", "quota", "limit":
+			return x.Kind + " name", true
+		}
+	case *parser.SetStmt:
+		if sel, ok := x.Left.(*parser.Selector); ok {
+			switch sel.Field() {
+			case "meta mark", "mark", "ct mark", "ip dscp", "ip6 dscp", "meta priority", "priority":
+				return sel.Field() + " set", true
+			}
+		}
+	}
+	return "", false
+}
+
+// checkFlowPitfalls warns about statements after `flow add` in a chain,
+// which offloaded packets skip, and about `flow add` not restricted to
+// tcp and udp.
+func (l *linter) checkFlowPitfalls(t *ltable, c *lchain) {
+	var flow *parser.FlowStmt
+	for _, r := range c.rules {
+		for i, st := range r.Stmts {
+			if fs, ok := st.(*parser.FlowStmt); ok {
+				if !l.restrictsL4(r.Stmts[:i], true) {
+					d := l.report(CodeFlowNotL4, fs, "flow %s is not restricted to tcp and udp, the only protocols the kernel offloads; match them first: `meta l4proto { tcp, udp } flow add %s`", fs.Op, exprText(fs.Ft))
+					d.Suggestion = "meta l4proto { tcp, udp } flow add " + exprText(fs.Ft)
+				}
+				if flow == nil {
+					flow = fs
+				}
+				continue
+			}
+			if flow == nil {
+				continue
+			}
+			what, ok := bypassed(st)
+			if !ok {
+				continue
+			}
+			p := flow.Pos()
+			l.report(CodeBypassedStatement, st, "%s after flow add (line %d) does not see offloaded packets: once a flow is in the flowtable its packets skip this chain; %s", what, p.Line, bypassAdvice(what, ftName(flow)))
+		}
+	}
+}
+
+func ftName(fs *parser.FlowStmt) string {
+	return strings.TrimPrefix(exprText(fs.Ft), "@")
+}
+
+func bypassAdvice(what, ft string) string {
+	switch {
+	case strings.HasPrefix(what, "counter"):
+		return fmt.Sprintf("add `counter` to flowtable %s to count offloaded flows (conntrack keeps the counts)", ft)
+	case strings.HasPrefix(what, "ct mark"):
+		return "set the ct mark before flow add, which conntrack keeps for the whole flow"
+	case strings.Contains(what, "mark"), strings.Contains(what, "dscp"), strings.Contains(what, "priority"):
+		return fmt.Sprintf("do it in a netdev ingress chain with a priority below flowtable %s's, which runs before the flowtable, or do not offload these flows", ft)
+	}
+	return "apply it before flow add or exclude these flows from offload"
+}
+
+// restrictsL4 reports whether the statements restrict the packet to tcp
+// or udp (or to a protocol set the linter cannot see into). With
+// onlyTCPUDP, a restriction to other protocols does not count.
+func (l *linter) restrictsL4(stmts []parser.Stmt, onlyTCPUDP bool) bool {
+	for _, st := range stmts {
+		es, ok := st.(*parser.ExprStmt)
+		if !ok {
+			continue
+		}
+		found := false
+		walkExpr(es.X, func(x parser.Expr) bool {
+			if found {
+				return false
+			}
+			switch y := x.(type) {
+			case *parser.Relational:
+				if y.Op != "" && y.Op != "==" && y.Op != "eq" {
+					return true
+				}
+				if sel, ok := y.Left.(*parser.Selector); ok {
+					switch sel.Field() {
+					case "meta l4proto", "ip protocol", "ip6 nexthdr", "ct protocol", "ct original protocol", "ct reply protocol":
+						found = l.protoValues(y.Right, onlyTCPUDP)
+						return false
+					}
+				}
+			case *parser.Selector:
+				switch y.Head() {
+				case "tcp", "udp":
+					found = true
+				case "udplite", "sctp", "dccp":
+					found = !onlyTCPUDP
+				}
+			}
+			return true
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// protoValues reports whether every protocol in e is tcp or udp (any
+// protocol when !onlyTCPUDP); sets it cannot see into count as yes.
+func (l *linter) protoValues(e parser.Expr, onlyTCPUDP bool) bool {
+	ok := true
+	any := false
+	var visit func(parser.Expr)
+	visit = func(e parser.Expr) {
+		switch x := l.resolve(e).(type) {
+		case *parser.SetExpr:
+			for _, el := range x.Elems {
+				visit(el)
+			}
+		case *parser.List:
+			for _, el := range x.Elems {
+				visit(el)
+			}
+		case *parser.Elem:
+			visit(x.Key)
+		case *parser.Literal:
+			any = true
+			switch strings.ToLower(x.Value()) {
+			case "tcp", "udp", "6", "17":
+			default:
+				if onlyTCPUDP {
+					ok = false
+				}
+			}
+		default:
+			any = true // @set, $var to something else: trust it
+		}
+	}
+	visit(e)
+	return ok && any
+}
