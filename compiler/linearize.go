@@ -152,8 +152,9 @@ func (r *ruleCtx) binarySel(x *parser.Binary) (*load, error) {
 			copy(xor, v)
 		}
 		size := l.size
+		host := l.order == HostOrder
 		l.emit = func(reg uint32) []model.Expr {
-			return append(inner(reg), &model.Bitwise{SReg: reg, DReg: reg, Len: size, Op: model.BitwiseBool, Mask: mask, Xor: xor})
+			return append(inner(reg), &model.Bitwise{SReg: reg, DReg: reg, Len: size, Op: model.BitwiseBool, Mask: mask, Xor: xor, HostOrder: host})
 		}
 		return l, nil
 	case "<<", ">>":
@@ -563,8 +564,9 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 			} else {
 				m = val
 			}
-			r.add(&model.Bitwise{SReg: 1, DReg: 1, Len: l.size, Op: model.BitwiseBool, Mask: m, Xor: make([]byte, l.size)},
-				&model.Cmp{SReg: 1, Op: cmpNeq, Data: make([]byte, l.size)})
+			host := l.order == HostOrder
+			r.add(&model.Bitwise{SReg: 1, DReg: 1, Len: l.size, Op: model.BitwiseBool, Mask: m, Xor: make([]byte, l.size), HostOrder: host},
+				&model.Cmp{SReg: 1, Op: cmpNeq, Data: make([]byte, l.size), HostOrder: host})
 			return nil
 		}
 	}
@@ -588,11 +590,13 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 		return fmt.Errorf("unsupported operator %q", op)
 	}
 	r.emitLoad(l, 1)
-	if cop >= cmpLt && l.order == HostOrder && l.size > 1 {
+	host := l.order == HostOrder
+	if cop >= cmpLt && host && l.size > 1 {
 		r.add(&model.Byteorder{SReg: 1, DReg: 1, Op: 1, Len: l.size, Size: l.size})
 		reverse(val)
+		host = false
 	}
-	r.add(&model.Cmp{SReg: 1, Op: cop, Data: val})
+	r.add(&model.Cmp{SReg: 1, Op: cop, Data: val, HostOrder: host})
 	r.learn(l, op, val)
 	return nil
 }
@@ -786,6 +790,9 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 	if len(l.parts) > 0 {
 		for _, p := range l.parts {
 			s.FieldLens = append(s.FieldLens, p.size)
+			if p.order == HostOrder && p.size > 1 {
+				s.KeyByteorder = 1
+			}
 		}
 	}
 	isVmap := false
@@ -795,6 +802,9 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		if data.dt != nil {
 			s.DataType = data.dt.ID
 			s.DataLen = data.size
+		}
+		if data.order == HostOrder {
+			s.DataByteorder = 1
 		}
 		if data.dt != nil && data.dt.ID == TypeVerdict {
 			isVmap = true

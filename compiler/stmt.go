@@ -563,7 +563,7 @@ func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser
 	if err != nil {
 		return err
 	}
-	r.add(&model.Immediate{DReg: reg, Data: v})
+	r.add(&model.Immediate{DReg: reg, Data: v, HostOrder: order == HostOrder})
 	return nil
 }
 

@@ -85,8 +85,17 @@ func compareEntry(want corpus.PayloadEntry, rule *model.Rule, sets []*model.Set)
 	for _, e := range rule.Exprs {
 		got = append(got, render.NetlinkExpr(e))
 	}
-	if strings.Join(got, "\n") != strings.Join(want.Exprs, "\n") {
-		return fmt.Sprintf("expressions differ:\n got: %s\nwant: %s", strings.Join(got, "\n      "), strings.Join(want.Exprs, "\n      "))
+	for i := 0; i < len(got) || i < len(want.Exprs); i++ {
+		g, w := "(none)", "(none)"
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(want.Exprs) {
+			w = want.Exprs[i]
+		}
+		if g != w {
+			return fmt.Sprintf("got %s want %s\n got: %s\nwant: %s", g, w, strings.Join(got, "\n      "), strings.Join(want.Exprs, "\n      "))
+		}
 	}
 	var wantEl, gotEl []string
 	for _, s := range want.Sets {

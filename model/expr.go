@@ -43,6 +43,9 @@ type Cmp struct {
 	SReg uint32
 	Op   uint32 // NFT_CMP_EQ..GTE
 	Data []byte
+	// HostOrder marks data in host byte order (a printing hint: libnftnl
+	// shows such values as numbers). It is not sent to the kernel.
+	HostOrder bool
 }
 
 // Range compares a register with [From, To].
@@ -50,6 +53,9 @@ type Range struct {
 	SReg     uint32
 	Op       uint32 // NFT_RANGE_EQ, NFT_RANGE_NEQ
 	From, To []byte
+	// HostOrder marks data in host byte order (a printing hint: libnftnl
+	// shows such values as numbers). It is not sent to the kernel.
+	HostOrder bool
 }
 
 // Bitwise operations (NFT_BITWISE_*).
@@ -66,6 +72,9 @@ type Bitwise struct {
 	Op         uint32
 	Mask, Xor  []byte
 	Data       []byte // shift amount
+	// HostOrder marks data in host byte order (a printing hint: libnftnl
+	// shows such values as numbers). It is not sent to the kernel.
+	HostOrder bool
 }
 
 // Byteorder converts SReg to DReg (NFT_BYTEORDER_NTOH=0, HTON=1).
@@ -80,6 +89,9 @@ type Immediate struct {
 	DReg    uint32
 	Data    []byte
 	Verdict *Verdict // DReg 0
+	// HostOrder marks data in host byte order (a printing hint: libnftnl
+	// shows such values as numbers). It is not sent to the kernel.
+	HostOrder bool
 }
 
 // Lookup looks SReg up in a set; for maps DReg receives the data.

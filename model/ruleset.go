@@ -114,11 +114,14 @@ type Set struct {
 	KeyType      uint32 // nft datatype id (concatenations: packed ids)
 	KeyLen       uint32 // bytes
 	KeyByteorder uint32
-	DataType     uint32 // maps: datatype id, or NFT_DATA_VERDICT (0xffffff00)
-	DataLen      uint32
-	ObjType      uint32 // object maps
-	Policy       *uint32
-	Size         uint32 // NFTA_SET_DESC_SIZE; 0 when not given
+	// DataByteorder is 1 when map data is in host byte order (a printing
+	// hint like KeyByteorder).
+	DataByteorder uint32
+	DataType      uint32 // maps: datatype id, or NFT_DATA_VERDICT (0xffffff00)
+	DataLen       uint32
+	ObjType       uint32 // object maps
+	Policy        *uint32
+	Size          uint32 // NFTA_SET_DESC_SIZE; 0 when not given
 	// FieldLens are the concatenation field lengths (NFTA_SET_DESC_CONCAT).
 	FieldLens  []uint32
 	Timeout    time.Duration

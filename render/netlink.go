@@ -48,6 +48,22 @@ func NetlinkData(b []byte) string {
 	return dataChunks(b, "0x")
 }
 
+// netlinkValue prints data, as a number when it is in host byte order.
+func netlinkValue(b []byte, host bool) string {
+	if host {
+		b = reversed(b)
+	}
+	return dataChunks(b, "0x")
+}
+
+func reversed(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i := range b {
+		out[len(b)-1-i] = b[i]
+	}
+	return out
+}
+
 func dataChunks(b []byte, pfx string) string {
 	var sb strings.Builder
 	for i := 0; i < len(b); i += 4 {
@@ -111,21 +127,21 @@ func netlinkBody(e model.Expr) string {
 			p("meta load %s => reg %d ", name(metaKeyNames[:], x.Key), x.DReg)
 		}
 	case *model.Cmp:
-		p("cmp %s reg %d %s ", name(cmpOps[:], x.Op), x.SReg, NetlinkData(x.Data))
+		p("cmp %s reg %d %s ", name(cmpOps[:], x.Op), x.SReg, netlinkValue(x.Data, x.HostOrder))
 	case *model.Range:
 		op := "eq"
 		if x.Op == 1 {
 			op = "neq"
 		}
-		p("range %s reg %d %s %s ", op, x.SReg, NetlinkData(x.From), NetlinkData(x.To))
+		p("range %s reg %d %s %s ", op, x.SReg, netlinkValue(x.From, x.HostOrder), netlinkValue(x.To, x.HostOrder))
 	case *model.Bitwise:
 		switch x.Op {
 		case model.BitwiseLShift:
-			p("bitwise reg %d = ( reg %d << %s ) ", x.DReg, x.SReg, NetlinkData(x.Data))
+			p("bitwise reg %d = ( reg %d << %s ) ", x.DReg, x.SReg, netlinkValue(x.Data, true))
 		case model.BitwiseRShift:
-			p("bitwise reg %d = ( reg %d >> %s ) ", x.DReg, x.SReg, NetlinkData(x.Data))
+			p("bitwise reg %d = ( reg %d >> %s ) ", x.DReg, x.SReg, netlinkValue(x.Data, true))
 		default:
-			p("bitwise reg %d = ( reg %d & %s ) ^ %s ", x.DReg, x.SReg, NetlinkData(x.Mask), NetlinkData(x.Xor))
+			p("bitwise reg %d = ( reg %d & %s ) ^ %s ", x.DReg, x.SReg, netlinkValue(x.Mask, x.HostOrder), netlinkValue(x.Xor, x.HostOrder))
 		}
 	case *model.Byteorder:
 		op := "ntoh"
@@ -137,7 +153,7 @@ func netlinkBody(e model.Expr) string {
 		if x.Verdict != nil {
 			p("immediate reg %d %s ", x.DReg, NetlinkVerdict(x.Verdict))
 		} else {
-			p("immediate reg %d %s ", x.DReg, NetlinkData(x.Data))
+			p("immediate reg %d %s ", x.DReg, netlinkValue(x.Data, x.HostOrder))
 		}
 	case *model.Lookup:
 		p("lookup reg %d set %s ", x.SReg, x.Set)
@@ -396,13 +412,17 @@ func NetlinkElement(s *model.Set, e *model.SetElem) string {
 		b.WriteString(" - ")
 		b.WriteString(elemKey(s, e.KeyEnd))
 	}
+	data := e.Data
+	if s.DataByteorder == 1 {
+		data = reversed(data)
+	}
 	switch {
 	case e.Verdict != nil:
 		b.WriteString(" : ")
 		b.WriteString(strings.Replace(NetlinkVerdict(e.Verdict), "-> ", "", 1))
 	case e.Data != nil:
 		b.WriteString(" : ")
-		b.WriteString(dataChunks(e.Data, ""))
+		b.WriteString(dataChunks(data, ""))
 	}
 	if e.Flags != 0 {
 		fmt.Fprintf(&b, " flags %d", e.Flags)
@@ -411,7 +431,11 @@ func NetlinkElement(s *model.Set, e *model.SetElem) string {
 }
 
 func elemKey(s *model.Set, key []byte) string {
+	host := s.KeyByteorder == 1
 	if len(s.FieldLens) < 2 {
+		if host {
+			key = reversed(key)
+		}
 		return dataChunks(key, "")
 	}
 	var parts []string
@@ -422,7 +446,11 @@ func elemKey(s *model.Set, key []byte) string {
 		if off >= len(key) {
 			break
 		}
-		parts = append(parts, dataChunks(key[off:end], ""))
+		part := key[off:end]
+		if host {
+			part = reversed(part)
+		}
+		parts = append(parts, dataChunks(part, ""))
 		off += (n + 3) / 4 * 4
 	}
 	return strings.Join(parts, " . ")
