@@ -106,6 +106,9 @@ func (s Span) Text() string {
 // Offset returns the start byte offset.
 func (s Span) Offset() int { return int(s.Start) }
 
+// EndOffset returns the byte offset just after the node.
+func (s Span) EndOffset() int { return int(s.Stop) }
+
 // ---------------------------------------------------------------------------
 // File and commands
 
@@ -167,6 +170,8 @@ func Unquote(s string) string {
 // declarative form, else "add", "create", ...: `add table ip t { }`).
 type TableBlock struct {
 	Span
+	// Block is true when the declaration has a { } body.
+	Block  bool
 	Verb   string
 	Family string // "" when omitted (ip)
 	Name   *Ident
@@ -188,6 +193,8 @@ type CommentDecl struct {
 // ChainBlock is `chain NAME { ... }`.
 type ChainBlock struct {
 	Span
+	// Block is true when the declaration has a { } body.
+	Block    bool
 	Verb     string // "" inside a table block; else the command verb
 	Family   string // only for the command form
 	Table    *Ident // only for the command form
@@ -209,6 +216,8 @@ type ChainBlock struct {
 // SetBlock is `set NAME { ... }` or `map NAME { ... }`.
 type SetBlock struct {
 	Span
+	// Block is true when the declaration has a { } body.
+	Block      bool
 	Verb       string
 	Family     string
 	Table      *Ident
@@ -236,6 +245,8 @@ type SetBlock struct {
 // FlowtableBlock is `flowtable NAME { hook ingress priority P; devices = {...}; }`.
 type FlowtableBlock struct {
 	Span
+	// Block is true when the declaration has a { } body.
+	Block    bool
 	Verb     string
 	Family   string
 	Table    *Ident
@@ -252,6 +263,8 @@ type FlowtableBlock struct {
 // ct helper, ct timeout, ct expectation, synproxy, secmark, tunnel.
 type ObjectBlock struct {
 	Span
+	// Block is true when the declaration has a { } body.
+	Block   bool
 	Verb    string
 	Family  string
 	Table   *Ident

@@ -83,7 +83,7 @@ func (p *parser) stmt() Stmt {
 	case "jump", "goto":
 		p.i++
 		if p.peek().kind == LBrace {
-			c := &ChainBlock{}
+			c := &ChainBlock{Block: true}
 			p.chainBody(c)
 			c.Span = p.span(start)
 			return &VerdictStmt{Span: p.span(start), Kind: w, Chain: c}

@@ -290,6 +290,7 @@ func (p *parser) command() Command {
 		tb := &TableBlock{Verb: verb, Family: p.family()}
 		tb.Name = p.ident("table name")
 		if p.peek().kind == LBrace {
+			tb.Block = true
 			p.tableBody(tb)
 		}
 		tb.Span = p.span(start)
@@ -485,6 +486,7 @@ func (p *parser) chainHead(start int32, verb string) *ChainBlock {
 	if p.peek().kind != LBrace {
 		return c
 	}
+	c.Block = true
 	p.chainBody(c)
 	return c
 }
@@ -581,7 +583,7 @@ func (p *parser) prioExpr() Expr {
 		n := p.expect(Number, "number")
 		x = &Unary{Span: p.span(start), Op: "-", X: &Literal{Span: p.tokSpan(n), Kind: LitNumber, Text: p.text(n)}}
 	} else {
-		x = p.value()
+		x = p.prioOperand()
 	}
 	for {
 		k := p.peek().kind
@@ -589,9 +591,27 @@ func (p *parser) prioExpr() Expr {
 			return x
 		}
 		op := p.text(p.next())
-		y := p.value()
+		y := p.prioOperand()
 		x = &Binary{Span: p.span(start), Op: op, X: x, Y: y}
 	}
+}
+
+func (p *parser) prioOperand() Expr {
+	t := p.peek()
+	switch t.kind {
+	case Word, Number, String:
+		p.i++
+		k := LitSymbol
+		if t.kind == Number {
+			k = LitNumber
+		}
+		return &Literal{Span: p.tokSpan(t), Kind: k, Text: p.text(t)}
+	case Var:
+		p.i++
+		return &VarRef{Span: p.tokSpan(t), Name: p.text(t)[1:]}
+	}
+	p.fail("priority (a number or filter, raw, mangle, dstnat, srcnat, security, out)")
+	return nil
 }
 
 // setHead parses NAME [{ body }] after set/map.
@@ -601,6 +621,7 @@ func (p *parser) setHead(start int32, verb string, isMap bool) *SetBlock {
 	if p.peek().kind != LBrace {
 		return s
 	}
+	s.Block = true
 	p.i++
 	for {
 		p.skipNewlines()
@@ -719,6 +740,7 @@ func (p *parser) flowtableHead(start int32, verb string) *FlowtableBlock {
 	if p.peek().kind != LBrace {
 		return f
 	}
+	f.Block = true
 	p.i++
 	for {
 		p.skipNewlines()
@@ -785,6 +807,7 @@ func (p *parser) objectHead(start int32, verb, kind string) *ObjectBlock {
 		}
 		return ob
 	}
+	ob.Block = true
 	p.i++
 	for {
 		p.skipNewlines()
