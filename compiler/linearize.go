@@ -53,6 +53,12 @@ type load struct {
 	payBase, payOff uint32
 }
 
+// hostHint reports whether l's values print as host-order numbers
+// (strings print as bytes even though nft calls them host order).
+func (l *load) hostHint() bool {
+	return l.order == HostOrder && l.size > 1 && (l.dt == nil || !l.dt.IsA("string"))
+}
+
 // ruleCtx linearizes one rule.
 type ruleCtx struct {
 	c      *compiler
@@ -64,6 +70,7 @@ type ruleCtx struct {
 	cur    model.Pos
 	// protocol context: the protocol known at each layer
 	ll, nh, th string
+	icmpType   bool // an icmp/icmpv6 type match was seen
 	sets       []*model.Set // anonymous sets this rule creates
 }
 
@@ -152,7 +159,7 @@ func (r *ruleCtx) binarySel(x *parser.Binary) (*load, error) {
 			copy(xor, v)
 		}
 		size := l.size
-		host := l.order == HostOrder
+		host := l.hostHint()
 		l.emit = func(reg uint32) []model.Expr {
 			return append(inner(reg), &model.Bitwise{SReg: reg, DReg: reg, Len: size, Op: model.BitwiseBool, Mask: mask, Xor: xor, HostOrder: host})
 		}
@@ -190,7 +197,21 @@ func (r *ruleCtx) selector(path []string) (*load, error) {
 	case "ct":
 		return r.ctSel(path[1:])
 	case "rt":
+		if len(path) >= 2 {
+			if eh := exthdrByName("rt"); eh.Field(strings.Join(path[1:], " ")) != nil {
+				return r.exthdrSel(eh, path[1:])
+			}
+		}
 		return r.rtSel(path[1:])
+	case "exthdr":
+		if len(path) >= 2 {
+			if eh := exthdrByName(path[1]); eh != nil {
+				if len(path) == 2 {
+					return existsLoad(model.ExthdrIPv6, eh.Type), nil
+				}
+				return r.exthdrSel(eh, path[2:])
+			}
+		}
 	case "tcp":
 		if len(path) >= 2 && path[1] == "option" {
 			return r.tcpoptSel(path[2:])
@@ -242,8 +263,47 @@ func (r *ruleCtx) payloadSel(p *Proto, fd *Field) *load {
 	l.emit = func(reg uint32) []model.Expr {
 		return []model.Expr{&model.Payload{DReg: reg, Base: base, Offset: byteOff, Len: n}}
 	}
-	l.deps = func(r *ruleCtx) error { return r.protoDep(p) }
+	l.deps = func(r *ruleCtx) error {
+		if err := r.protoDep(p); err != nil {
+			return err
+		}
+		return r.icmpTypeDep(p, fd)
+	}
 	return l
+}
+
+// icmpTypeDeps are the ICMP types a field only exists in; nft matches the
+// type before loading such a field.
+var icmpTypeDeps = map[string][]byte{
+	"icmp id": {8, 0}, "icmp sequence": {8, 0}, "icmp gateway": {5}, "icmp mtu": {3},
+	"icmpv6 id": {128, 129}, "icmpv6 sequence": {128, 129}, "icmpv6 mtu": {2},
+	"icmpv6 parameter-problem": {4}, "icmpv6 max-delay": {130},
+	"icmpv6 taddr": {130, 131, 132, 135, 136, 137}, "icmpv6 daddr": {137},
+}
+
+func (r *ruleCtx) icmpTypeDep(p *Proto, fd *Field) error {
+	types, ok := icmpTypeDeps[p.Name+" "+fd.Name]
+	if !ok || r.icmpType {
+		return nil
+	}
+	r.add(&model.Payload{DReg: 1, Base: model.BaseTransport, Offset: 0, Len: 1})
+	if len(types) == 1 {
+		r.add(&model.Cmp{SReg: 1, Op: cmpEq, Data: []byte{types[0]}})
+	} else {
+		r.c.setID++
+		s := &model.Set{Family: r.family, Table: r.t.name, Name: "__set%d", ID: r.c.setID,
+			Flags: setAnonymous | setConstant, KeyType: TypeICMPType, KeyLen: 1, Pos: r.cur}
+		if p.Name == "icmpv6" {
+			s.KeyType = TypeICMP6Type
+		}
+		for _, t := range types {
+			s.Elements = append(s.Elements, model.SetElem{Key: []byte{t}})
+		}
+		r.sets = append(r.sets, s)
+		r.add(&model.Lookup{SReg: 1, Set: s.Name, SetID: s.ID})
+	}
+	r.icmpType = true
+	return nil
 }
 
 func (r *ruleCtx) metaSel(name string) (*load, error) {
@@ -378,7 +438,7 @@ func (r *ruleCtx) rawSel(path []string) (*load, error) {
 // dependencies
 
 func (r *ruleCtx) metaCmp(key uint32, data []byte) {
-	r.add(&model.Meta{Key: key, DReg: 1}, &model.Cmp{SReg: 1, Op: cmpEq, Data: data})
+	r.add(&model.Meta{Key: key, DReg: 1}, &model.Cmp{SReg: 1, Op: cmpEq, Data: data, HostOrder: key == 8})
 }
 
 // protoDep emits what nft puts before a payload load of protocol p so the
@@ -483,6 +543,8 @@ func (r *ruleCtx) learn(l *load, op string, value []byte) {
 		if r.nh == "" && num == 0x8100 {
 			r.ll = "vlan"
 		}
+	case l.field != nil && (l.proto.Name == "icmp" || l.proto.Name == "icmpv6") && l.field.Name == "type":
+		r.icmpType = true
 	case l.field != nil && l.proto.Name == "vlan" && l.field.Name == "type":
 		r.nh = byNumber(LayerNetwork, num)
 	}
@@ -564,7 +626,7 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 			} else {
 				m = val
 			}
-			host := l.order == HostOrder
+			host := l.hostHint()
 			r.add(&model.Bitwise{SReg: 1, DReg: 1, Len: l.size, Op: model.BitwiseBool, Mask: m, Xor: make([]byte, l.size), HostOrder: host},
 				&model.Cmp{SReg: 1, Op: cmpNeq, Data: make([]byte, l.size), HostOrder: host})
 			return nil
@@ -590,7 +652,7 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 		return fmt.Errorf("unsupported operator %q", op)
 	}
 	r.emitLoad(l, 1)
-	host := l.order == HostOrder
+	host := l.hostHint()
 	if cop >= cmpLt && host && l.size > 1 {
 		r.add(&model.Byteorder{SReg: 1, DReg: 1, Op: 1, Len: l.size, Size: l.size})
 		reverse(val)

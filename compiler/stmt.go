@@ -367,6 +367,20 @@ func (r *ruleCtx) verdict(x *parser.VerdictStmt) error {
 			case "fanout":
 				q.Flags |= 2
 			case "to":
+				if s, ok := litText(o.Args[0]); ok && len(o.Args) == 1 {
+					if n, err := strconv.Atoi(s); err == nil {
+						q.Num = uint16(n)
+						continue
+					}
+				}
+				if rg, ok := o.Args[0].(*parser.Range); ok && len(o.Args) == 1 {
+					a, _ := litText(rg.Lo)
+					b, _ := litText(rg.Hi)
+					lo, _ := strconv.Atoi(a)
+					hi, _ := strconv.Atoi(b)
+					q.Num, q.Total = uint16(lo), uint16(hi-lo+1)
+					continue
+				}
 				if len(o.Args) == 1 {
 					l, err := r.evalSel(o.Args[0])
 					if err != nil {
@@ -563,7 +577,7 @@ func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser
 	if err != nil {
 		return err
 	}
-	r.add(&model.Immediate{DReg: reg, Data: v, HostOrder: order == HostOrder})
+	r.add(&model.Immediate{DReg: reg, Data: v, HostOrder: (&load{dt: dt, order: order, size: size}).hostHint()})
 	return nil
 }
 

@@ -158,7 +158,11 @@ func encodeScalar(dt *Datatype, nbytes uint32, order ByteOrder, e parser.Expr) (
 		b := make([]byte, nbytes)
 		copy(b, s)
 		return b, nil
+	case name == "iface_index" && s == "lo":
+		// the loopback device is ifindex 1 in every network namespace
+		return encodeInt(big.NewInt(1), nbytes, order), nil
 	case name == "ipv4_addr" || name == "ipv6_addr":
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 		a, err := netip.ParseAddr(s)
 		if err != nil {
 			return nil, fmt.Errorf("bad address %q", s)

@@ -431,7 +431,7 @@ func NetlinkElement(s *model.Set, e *model.SetElem) string {
 }
 
 func elemKey(s *model.Set, key []byte) string {
-	host := s.KeyByteorder == 1
+	host := s.KeyByteorder == 1 && s.KeyType != 41 && s.KeyType != 5 && s.KeyLen > 1
 	if len(s.FieldLens) < 2 {
 		if host {
 			key = reversed(key)
