@@ -722,7 +722,8 @@ func decodeObjectData(typ uint32, data []byte) (model.Expr, error) {
 			case 3:
 				x.DPort = ad.Uint16()
 			case 4:
-				x.Timeout = ad.Uint32()
+				// The kernel reads this one in host byte order.
+				x.Timeout = binary.NativeEndian.Uint32(ad.Bytes())
 			case 5:
 				x.Size = ad.Uint8()
 			}

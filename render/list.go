@@ -185,16 +185,16 @@ func (l *Lister) printSet(s *model.Set, tab string) {
 	}
 	if flags&(lsSetConstant|lsSetInterval|lsSetTimeout|lsSetEval) != 0 {
 		var fl []string
-		if flags&lsSetConstant != 0 {
+		if s.Flags&lsSetConstant != 0 {
 			fl = append(fl, "constant")
 		}
-		if flags&lsSetEval != 0 {
+		if s.Flags&lsSetEval != 0 {
 			fl = append(fl, "dynamic")
 		}
-		if flags&lsSetInterval != 0 {
+		if s.Flags&lsSetInterval != 0 {
 			fl = append(fl, "interval")
 		}
-		if flags&lsSetTimeout != 0 {
+		if s.Flags&lsSetTimeout != 0 {
 			fl = append(fl, "timeout")
 		}
 		l.printf("%sflags %s\n", tt, strings.Join(fl, ","))
@@ -390,7 +390,18 @@ func (l *Lister) objectBody(o *model.Object) []string {
 	case *model.Secmark:
 		return []string{"context " + lsQuote(d.Ctx)}
 	case *model.Synproxy:
-		return []string{lsSynproxyText(d)}
+		lines := []string{fmt.Sprintf("mss %d", d.MSS), fmt.Sprintf("wscale %d", d.Wscale)}
+		var fl []string
+		if d.Flags&0x1 != 0 {
+			fl = append(fl, "timestamp")
+		}
+		if d.Flags&0x2 != 0 {
+			fl = append(fl, "sack-perm")
+		}
+		if len(fl) > 0 {
+			lines = append(lines, strings.Join(fl, " "))
+		}
+		return lines
 	case *model.Connlimit:
 		s := "count "
 		if d.Flags&1 != 0 {
@@ -448,9 +459,10 @@ func (l *Lister) BeginChain(c *model.Chain) {
 		case 1:
 			l.printf(" device %s", lsQuote(c.Hook.Devices[0]))
 		default:
+			// nft lists several devices unquoted, last reported first.
 			q := make([]string, len(c.Hook.Devices))
 			for i, d := range c.Hook.Devices {
-				q[i] = lsQuote(d)
+				q[len(q)-1-i] = d
 			}
 			l.printf(" devices = { %s }", strings.Join(q, ", "))
 		}
@@ -461,7 +473,7 @@ func (l *Lister) BeginChain(c *model.Chain) {
 		}
 		l.printf(" policy %s;\n", pol)
 	}
-	if c.Flags&0x4 != 0 { // NFT_CHAIN_HW_OFFLOAD
+	if c.Flags&0x2 != 0 { // NFT_CHAIN_HW_OFFLOAD
 		l.printf("\t\tflags offload;\n")
 	}
 }

@@ -27,6 +27,9 @@ type lsSel struct {
 	proto   *compiler.Proto
 	field   *compiler.Field
 	netPfx  bool // the load covers only a prefix of the field (bytes)
+	hex     bool // raw payload: integers print in hex
+	loadOff uint32 // payload: bit offset and length of the load
+	loadLen uint32
 	parts   []*lsSel
 	raw     bool // a map result or similar: print as is
 }
@@ -35,6 +38,7 @@ const (
 	lsDepNone = iota
 	lsDepL3
 	lsDepL4
+	lsDepLL // meta iiftype ether before an ether header match
 )
 
 // lsStmt is one printed statement; dependencies may be removed later.
@@ -54,6 +58,7 @@ type lsRuleCtx struct {
 	l3    uint64 // network protocol in force (ethertype), 0 unknown
 	l4    uint64 // transport protocol in force, 256 unknown
 	l3dep *lsStmt
+	lldep *lsStmt
 	l4dep *lsStmt
 	bad   bool
 }
@@ -135,6 +140,7 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 	case *model.Payload:
 		if e.SReg != 0 {
 			s := c.payloadSel(e)
+			c.useDeps(s)
 			c.setStmt(s.text, e.SReg, s.dt)
 			return 0
 		}
@@ -237,6 +243,8 @@ func (c *lsRuleCtx) metaSel(key uint32) *lsSel {
 			s.depKind = lsDepL3
 		case "l4proto":
 			s.depKind = lsDepL4
+		case "iiftype":
+			s.depKind = lsDepLL
 		}
 	}
 	if dt.id == lsTEtherType || dt.id == lsTInetProto {
@@ -278,11 +286,9 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 	var p *compiler.Proto
 	switch e.Base {
 	case model.BaseLL:
-		if c.fam == model.FamilyBridge || c.fam == model.FamilyNetdev {
-			p = compiler.ProtoByName("ether")
-			if e.Offset*8 >= 112 && c.l3 == 0x8100 {
-				p = compiler.ProtoByName("vlan")
-			}
+		p = compiler.ProtoByName("ether")
+		if e.Offset*8 >= 112 && c.l3 == 0x8100 {
+			p = compiler.ProtoByName("vlan")
 		}
 	case model.BaseNetwork:
 		switch c.l3 {
@@ -301,6 +307,9 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 					break
 				}
 			}
+		}
+		if p == nil {
+			p = compiler.ProtoByName("th")
 		}
 	}
 	off, n := e.Offset*8, e.Len*8
@@ -338,7 +347,7 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 			}
 			if best != nil {
 				dt := lsDtypeByName(best.Type)
-				s := &lsSel{text: p.Name + " " + best.Name, dt: dt, size: int(e.Len), proto: p, field: best}
+				s := &lsSel{text: p.Name + " " + best.Name, dt: dt, size: int(e.Len), proto: p, field: best, loadOff: off, loadLen: n}
 				if best.Len > n {
 					s.netPfx = true
 				}
@@ -362,7 +371,7 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 	if int(e.Base) < len(base) {
 		b = base[e.Base]
 	}
-	return &lsSel{text: fmt.Sprintf("@%s,%d,%d", b, e.Offset*8, e.Len*8), dt: lsDtypeByID(lsTInteger), size: int(e.Len)}
+	return &lsSel{text: fmt.Sprintf("@%s,%d,%d", b, e.Offset*8, e.Len*8), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true}
 }
 
 // bitwise applies a mask to the selector in the register.
@@ -375,6 +384,19 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 	}
 	cp := *s
 	cp.mask = e.Mask
+	if s.proto != nil && s.field != nil && s.loadLen > 0 {
+		first, count := maskBits(e.Mask)
+		for i := range s.proto.Fields {
+			f := &s.proto.Fields[i]
+			if count > 0 && f.Offset == s.loadOff+uint32(first) && f.Len == uint32(count) {
+				cp.field = f
+				cp.text = s.proto.Name + " " + f.Name
+				cp.dt = lsDtypeByName(f.Type)
+				cp.shift = uint(s.loadOff + s.loadLen - f.Offset - f.Len)
+				break
+			}
+		}
+	}
 	c.regs[lsReg32(e.DReg)] = &cp
 	return 0
 }
@@ -445,6 +467,10 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		return
 	}
 	v := lsToInt(data, s.host)
+	if s.hex {
+		c.match(s, op+fmt.Sprintf("0x%x", v), v.Uint64(), e.Op == 0)
+		return
+	}
 	c.match(s, op+lsFormatValue(s.dt, data, s.host), v.Uint64(), e.Op == 0)
 }
 
@@ -486,6 +512,9 @@ func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 		}
 		c.l3dep = st
 	}
+	if eq && s.depKind == lsDepLL && v == 1 {
+		c.lldep = st
+	}
 	if eq && s.depKind == lsDepL4 {
 		st.depKind = lsDepL4
 		c.l4 = v
@@ -504,6 +533,11 @@ func (c *lsRuleCtx) useDeps(s *lsSel) {
 		if c.l4dep != nil {
 			c.l4dep.dead = true
 			c.l4dep = nil
+			// icmp and icmpv6 bring their network protocol along in inet.
+			if (s.proto.Name == "icmp" || s.proto.Name == "icmpv6") && c.l3dep != nil {
+				c.l3dep.dead = true
+				c.l3dep = nil
+			}
 		}
 	case compiler.LayerNetwork:
 		if c.l3dep != nil {
@@ -511,6 +545,10 @@ func (c *lsRuleCtx) useDeps(s *lsSel) {
 			c.l3dep = nil
 		}
 	case compiler.LayerLink:
+		if c.lldep != nil {
+			c.lldep.dead = true
+			c.lldep = nil
+		}
 		if s.proto.Name == "vlan" && c.l3dep != nil {
 			c.l3dep.dead = true
 			c.l3dep = nil
@@ -552,6 +590,9 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 		if len(kt.fields) == 1 && key.dt.id != 0 && kt.fields[0].dt.id == lsTInteger {
 			kt.fields[0].dt = key.dt
 		}
+		if len(kt.fields) == 1 {
+			kt.fields[0].shift = key.shift
+		}
 		ref = "{ " + strings.Join(c.l.setElements(set, kt, dt, true), ", ") + " }"
 	}
 	inv := ""
@@ -576,9 +617,10 @@ func lsRoundUp4(n int) int { return (n + 3) &^ 3 }
 
 // field of a set key or data type.
 type lsSetField struct {
-	dt   lsDtype
-	size int // bytes in the element data
-	host bool
+	dt    lsDtype
+	size  int // bytes in the element data
+	host  bool
+	shift uint // sub-byte header fields: value = key >> shift
 }
 
 // lsSetType is a set's key or data type.
@@ -628,79 +670,141 @@ func lsTypeFromID(id uint32, lens []uint32, total int) lsSetType {
 	return t
 }
 
-// setElements prints a set's elements, intervals folded back into ranges
-// and prefixes.
+// elemOut is one printed element with what nft sorts it by.
+type elemOut struct {
+	text     string
+	sortKey  []*big.Int
+	catchall bool
+}
+
+// setElements prints a set's elements in nft's order, intervals folded
+// back into ranges and prefixes. nft builds its element list from the dump
+// last-first, then sorts it (stably) by value; catch-all elements go last.
 func (l *Lister) setElements(s *model.Set, kt, dt lsSetType, anon bool) []string {
-	elems := s.Elements
-	var out []string
+	if s.Flags&lsSetInterval != 0 {
+		// nft stores interval keys in network byte order.
+		fields := make([]lsSetField, len(kt.fields))
+		copy(fields, kt.fields)
+		for i := range fields {
+			fields[i].host = false
+		}
+		kt.fields = fields
+	}
+	var outs []elemOut
 	if s.Flags&lsSetInterval != 0 && s.Flags&lsSetConcat == 0 && len(kt.fields) == 1 {
-		sorted := make([]model.SetElem, len(elems))
-		copy(sorted, elems)
-		sort.SliceStable(sorted, func(i, j int) bool {
-			c := bytes.Compare(sorted[i].Key, sorted[j].Key)
-			if c != 0 {
-				return c < 0
-			}
-			return sorted[i].Flags&1 != 0 && sorted[j].Flags&1 == 0
-		})
-		f := kt.fields[0]
-		for i := 0; i < len(sorted); i++ {
-			e := sorted[i]
-			if e.Flags&1 != 0 { // interval end without a start
+		outs = l.intervalElements(s, kt, dt)
+	} else {
+		for i := len(s.Elements) - 1; i >= 0; i-- {
+			e := s.Elements[i]
+			if e.Flags&2 != 0 { // NFT_SET_ELEM_CATCHALL
+				outs = append(outs, elemOut{text: l.elemText("*", e, dt), catchall: true})
 				continue
 			}
-			lo := e.Key
-			var hi []byte
-			if i+1 < len(sorted) && sorted[i+1].Flags&1 != 0 {
-				hi = lsDecrement(sorted[i+1].Key)
-				i++
-			} else {
-				hi = bytes.Repeat([]byte{0xff}, len(lo))
+			if e.Flags&1 != 0 && len(e.KeyEnd) == 0 {
+				continue
 			}
-			out = append(out, l.elemText(lsRangeText(f, lo, hi), e, dt))
-		}
-		return out
-	}
-	for _, e := range elems {
-		if e.Flags&1 != 0 && len(e.KeyEnd) == 0 {
-			continue
-		}
-		var parts []string
-		off := 0
-		for _, f := range kt.fields {
-			n := f.size
-			if len(kt.fields) > 1 {
-				n = lsRoundUp4(f.size)
-			}
-			if n == 0 || off+n > len(e.Key) {
-				n = len(e.Key) - off
-			}
-			lo := e.Key[off : off+n]
-			if f.size < n && len(kt.fields) > 1 {
-				lo = lo[:f.size]
-			}
-			if len(e.KeyEnd) >= off+n {
-				hi := e.KeyEnd[off : off+n]
-				if f.size < n && len(kt.fields) > 1 {
-					hi = hi[:f.size]
+			var parts []string
+			var keys []*big.Int
+			off := 0
+			for _, f := range kt.fields {
+				n := f.size
+				if len(kt.fields) > 1 {
+					n = lsRoundUp4(f.size)
 				}
-				parts = append(parts, lsRangeText(f, lo, hi))
-			} else {
-				parts = append(parts, lsFormatKey(f, lo))
+				if n == 0 || off+n > len(e.Key) {
+					n = len(e.Key) - off
+				}
+				lo := e.Key[off : off+n]
+				if f.size < n && len(kt.fields) > 1 {
+					lo = lo[:f.size]
+				}
+				keys = append(keys, lsToInt(lo, f.host))
+				if len(e.KeyEnd) >= off+n {
+					hi := e.KeyEnd[off : off+n]
+					if f.size < n && len(kt.fields) > 1 {
+						hi = hi[:f.size]
+					}
+					parts = append(parts, lsRangeText(f, lo, hi))
+				} else {
+					parts = append(parts, lsFormatKey(f, lo))
+				}
+				off += n
 			}
-			off += n
+			outs = append(outs, elemOut{text: l.elemText(strings.Join(parts, " . "), e, dt), sortKey: keys})
 		}
-		if e.Flags&2 != 0 { // NFT_SET_ELEM_CATCHALL
-			parts = []string{"*"}
+	}
+	sortable := !(len(kt.fields) > 0 && kt.fields[0].dt.dt != nil && kt.fields[0].dt.dt.Bitmask)
+	sort.SliceStable(outs, func(i, j int) bool {
+		a, b := outs[i], outs[j]
+		if a.catchall != b.catchall {
+			return b.catchall
 		}
-		out = append(out, l.elemText(strings.Join(parts, " . "), e, dt))
+		if !sortable {
+			return false
+		}
+		for k := 0; k < len(a.sortKey) && k < len(b.sortKey); k++ {
+			if c := a.sortKey[k].Cmp(b.sortKey[k]); c != 0 {
+				return c < 0
+			}
+		}
+		return false
+	})
+	out := make([]string, len(outs))
+	for i, o := range outs {
+		out[i] = o.text
 	}
 	return out
+}
+
+// intervalElements folds the start and end elements of a one-field
+// interval set into ranges.
+func (l *Lister) intervalElements(s *model.Set, kt, dt lsSetType) []elemOut {
+	var sorted []model.SetElem
+	var outs []elemOut
+	for _, e := range s.Elements {
+		if e.Flags&2 != 0 {
+			outs = append(outs, elemOut{text: l.elemText("*", e, dt), catchall: true})
+			continue
+		}
+		sorted = append(sorted, e)
+	}
+	sort.SliceStable(sorted, func(i, j int) bool {
+		c := bytes.Compare(sorted[i].Key, sorted[j].Key)
+		if c != 0 {
+			return c < 0
+		}
+		return sorted[i].Flags&1 != 0 && sorted[j].Flags&1 == 0
+	})
+	f := kt.fields[0]
+	for i := 0; i < len(sorted); i++ {
+		e := sorted[i]
+		if e.Flags&1 != 0 { // interval end without a start
+			continue
+		}
+		lo := e.Key
+		var hi []byte
+		if i+1 < len(sorted) && sorted[i+1].Flags&1 != 0 {
+			hi = lsDecrement(sorted[i+1].Key)
+			i++
+		} else {
+			hi = bytes.Repeat([]byte{0xff}, len(lo))
+		}
+		outs = append(outs, elemOut{text: l.elemText(lsRangeText(f, lo, hi), e, dt), sortKey: []*big.Int{lsToInt(lo, false)}})
+	}
+	return outs
 }
 
 func lsFormatKey(f lsSetField, b []byte) string {
 	if f.dt.id == lsTIfname || f.dt.id == lsTString {
 		return lsQuote(lsCString(b))
+	}
+	if f.shift > 0 {
+		v := lsToInt(b, f.host)
+		v.Rsh(v, f.shift)
+		return lsFormatValue(f.dt, lsIntBytes(v, f.dt), false)
+	}
+	if f.dt.dt != nil && f.dt.dt.Bitmask {
+		return strings.ReplaceAll(lsFormatValue(f.dt, b, f.host), ",", " | ")
 	}
 	return lsFormatValue(f.dt, b, f.host)
 }
@@ -1036,4 +1140,21 @@ func (c *lsRuleCtx) natPorts(kind string, min, max, flags uint32) {
 		}
 	}
 	c.emit(text + lsNatFlags(flags&^0x3))
+}
+
+// maskBits returns the position of the first set bit of a big-endian mask
+// and the number of contiguous set bits from there (0 when not contiguous).
+func maskBits(m []byte) (first, count int) {
+	first = -1
+	for i := 0; i < len(m)*8; i++ {
+		if lsBitAt(m, i) == 1 {
+			if first < 0 {
+				first = i
+			} else if i != first+count {
+				return first, 0
+			}
+			count++
+		}
+	}
+	return first, count
 }
