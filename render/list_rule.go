@@ -26,8 +26,8 @@ type lsSel struct {
 	depKind int // lsDepL3 (nfproto, meta protocol, ether type), lsDepL4 (l4proto, ip protocol, nexthdr)
 	proto   *compiler.Proto
 	field   *compiler.Field
-	netPfx  bool // the load covers only a prefix of the field (bytes)
-	hex     bool // raw payload: integers print in hex
+	netPfx  bool   // the load covers only a prefix of the field (bytes)
+	hex     bool   // raw payload: integers print in hex
 	loadOff uint32 // payload: bit offset and length of the load
 	loadLen uint32
 	parts   []*lsSel
