@@ -272,7 +272,7 @@ func writeDiagSARIF(w io.Writer, diags []compiler.Diagnostic, opts DiagOptions) 
 		drv.Rules = append(drv.Rules, sarifRule{
 			ID: c.Code, Name: c.Name,
 			ShortDescription:     sarifText{c.Short},
-			HelpURI:              codesURL + "#" + strings.ToLower(c.Code),
+			HelpURI:              codesURL + "#" + strings.ToLower(c.Code) + "-" + c.Name,
 			DefaultConfiguration: sarifDefault{sarifLevel(c.Severity)},
 		})
 	}
