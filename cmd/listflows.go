@@ -131,15 +131,15 @@ func runListFlows(ctx context.Context, o *listFlowsOptions, changed func(string)
 	w := render.NewFlowWriter(s.out, format, nil)
 	opts := kernel.FlowOptions{Netns: o.netns}
 	if o.watch {
-		err = kernel.WatchFlows(ctx, opts, func(ev kernel.FlowEvent, f *model.Flow, lost bool) error {
-			if lost {
+		err = kernel.WatchFlows(ctx, opts, func(ch kernel.FlowChange) error {
+			if ch.Lost {
 				fmt.Fprintln(s.err, "nftflow: warning: events lost, the socket receive buffer overflowed")
 				return nil
 			}
-			if !ff.Match(f) {
+			if !ff.Match(ch.Flow) {
 				return nil
 			}
-			return w.WriteEvent(ev.String(), f)
+			return w.WriteEvent(ch.Kind.String(), ch.PortID, ch.Flow)
 		})
 		if cerr := w.Close(); err == nil {
 			err = cerr

@@ -125,15 +125,22 @@ func (e FlowEvent) String() string {
 	return "UNKNOWN"
 }
 
-// ErrEventsLost is passed to WatchFlows' callback when the kernel dropped
-// events because the socket buffer overflowed (ENOBUFS); watching goes on.
-var ErrEventsLost = errors.New("conntrack events lost: socket receive buffer overflowed")
+// FlowChange is one conntrack event as WatchFlows reports it.
+type FlowChange struct {
+	Kind FlowEvent
+	// Flow is reused between events: copy what you keep. Nil when Lost.
+	Flow *model.Flow
+	// PortID is the netlink port of the process whose request caused the
+	// event (conntrack -E's "[USERSPACE] portid="), 0 for the kernel.
+	PortID uint32
+	// Lost reports that the kernel dropped events because the socket
+	// buffer overflowed (ENOBUFS); watching goes on.
+	Lost bool
+}
 
 // WatchFlows subscribes to conntrack NEW, UPDATE and DESTROY events and calls
 // fn for each until ctx ends (it then returns nil) or fn returns an error.
-// The *model.Flow is reused between calls. When the kernel drops events,
-// fn is called once with a nil flow and lost set; watching continues.
-func WatchFlows(ctx context.Context, opts FlowOptions, fn func(ev FlowEvent, f *model.Flow, lost bool) error) error {
+func WatchFlows(ctx context.Context, opts FlowOptions, fn func(FlowChange) error) error {
 	groups := uint32(1<<(nfnlgrpConntrackNew-1) | 1<<(nfnlgrpConntrackUpdate-1) | 1<<(nfnlgrpConntrackDestroy-1))
 	c, err := dialConntrack(opts.Netns, groups)
 	if err != nil {
@@ -152,7 +159,7 @@ func WatchFlows(ctx context.Context, opts FlowOptions, fn func(ev FlowEvent, f *
 					return nil
 				}
 				if errors.Is(err, unix.ENOBUFS) {
-					if err := fn(0, nil, true); err != nil {
+					if err := fn(FlowChange{Lost: true}); err != nil {
 						return err
 					}
 					break
@@ -178,7 +185,7 @@ func WatchFlows(ctx context.Context, opts FlowOptions, fn func(ev FlowEvent, f *
 			if opts.Family != 0 && f.Family != opts.Family {
 				continue
 			}
-			if err := fn(ev, f, false); err != nil {
+			if err := fn(FlowChange{Kind: ev, Flow: f, PortID: m.Header.PID}); err != nil {
 				return err
 			}
 		}

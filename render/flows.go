@@ -94,18 +94,31 @@ func NewFlowWriter(w io.Writer, format FlowFormat, now func() time.Time) *FlowWr
 func (fw *FlowWriter) Counts() FlowCounts { return fw.counts }
 
 // Write writes one flow of a listing.
-func (fw *FlowWriter) Write(f *model.Flow) error { return fw.WriteEvent("", f) }
+func (fw *FlowWriter) Write(f *model.Flow) error { return fw.WriteEvent("", 0, f) }
 
 // WriteEvent writes one flow; event is "" in a listing or NEW, UPDATE or
-// DESTROY when watching. Events are flushed at once so a watcher sees them
-// as they happen.
-func (fw *FlowWriter) WriteEvent(event string, f *model.Flow) error {
+// DESTROY when watching, and portid the netlink port of the process that
+// caused the event (0 for the kernel). Events are flushed at once so a
+// watcher sees them as they happen.
+func (fw *FlowWriter) WriteEvent(event string, portid uint32, f *model.Flow) error {
 	fw.counts.Add(f)
 	switch fw.format {
 	case FlowConntrack:
 		fw.line = AppendConntrack(fw.line[:0], event, f, fw.now())
+		if portid != 0 {
+			// conntrack -E's mark for changes made by a process (it also
+			// names the program, which nftflow does not look up).
+			fw.line = append(fw.line, " [USERSPACE] portid="...)
+			fw.line = strconv.AppendUint(fw.line, uint64(portid), 10)
+		}
 	case FlowJSON:
 		fw.line = AppendFlowJSON(fw.line[:0], event, f)
+		if portid != 0 {
+			fw.line = fw.line[:len(fw.line)-1]
+			fw.line = append(fw.line, `,"portid":`...)
+			fw.line = strconv.AppendUint(fw.line, uint64(portid), 10)
+			fw.line = append(fw.line, '}')
+		}
 	default:
 		fw.table.add(event, f)
 		if event != "" || fw.table.rows == FlowTableBlock {
