@@ -70,7 +70,7 @@ type ruleCtx struct {
 	cur    model.Pos
 	// protocol context: the protocol known at each layer
 	ll, nh, th string
-	icmpType   bool // an icmp/icmpv6 type match was seen
+	icmpType   bool         // an icmp/icmpv6 type match was seen
 	sets       []*model.Set // anonymous sets this rule creates
 }
 

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -566,6 +567,40 @@ func (r *ruleCtx) reject(x *parser.RejectStmt) error {
 // immediateValue loads a constant (or evaluates an expression) into reg
 // and returns the bytes used.
 func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser.Expr, reg uint32) error {
+	if v, ok := e.(*parser.VarRef); ok {
+		if d, ok := r.t.defines[v.Name]; ok {
+			return r.loadValue(dt, order, size, d, reg)
+		}
+	}
+	if ml, ok := e.(*parser.MapLookup); ok && ml.Kind == "map" {
+		k, err := r.evalSel(ml.Key)
+		if err != nil {
+			return err
+		}
+		if err := r.emitDeps(k); err != nil {
+			return err
+		}
+		r.emitLoad(k, reg)
+		data := &load{dt: dt, order: order, size: size, bits: size * 8}
+		lk := &model.Lookup{SReg: reg, DReg: reg, HasDReg: true}
+		switch m := ml.Map.(type) {
+		case *parser.SetExpr:
+			s, err := r.anonSet(k, m, data)
+			if err != nil {
+				return err
+			}
+			lk.Set, lk.SetID = s.Name, s.ID
+		case *parser.SetRef:
+			lk.Set = m.Name
+			if s := r.t.sets[m.Name]; s != nil {
+				lk.SetID = s.ID
+			}
+		default:
+			return fmt.Errorf("unsupported map %T", ml.Map)
+		}
+		r.add(lk)
+		return nil
+	}
 	if l, err := r.evalSel(e); err == nil {
 		if err := r.emitDeps(l); err != nil {
 			return err
@@ -719,7 +754,123 @@ func (r *ruleCtx) setStmt(x *parser.SetStmt) error {
 		r.add(&model.Ct{Key: ct.Key, SReg: 1, Direction: ct.Direction, HasDirection: ct.HasDirection})
 		return nil
 	}
+	if l.proto != nil && l.field != nil {
+		return r.payloadSet(l, x.Value)
+	}
 	return fmt.Errorf("unsupported set statement for %q", strings.Join(path, " "))
+}
+
+// checksum returns how the kernel must fix checksums after writing a
+// field of p: (csum type, csum offset, csum flags).
+func checksum(p *Proto, fd *Field) (uint32, uint32, uint32) {
+	var flags uint32
+	switch p.Name {
+	case "ip":
+		if fd.Name == "saddr" || fd.Name == "daddr" || fd.Name == "protocol" {
+			flags = 1
+		}
+		return 1, 10, flags
+	case "ip6":
+		if fd.Name == "saddr" || fd.Name == "daddr" || fd.Name == "nexthdr" {
+			flags = 1
+		}
+		return 0, 0, flags
+	case "tcp":
+		return 1, 16, 0
+	case "udp", "udplite":
+		return 1, 6, 0
+	case "icmp", "icmpv6", "igmp":
+		return 1, 2, 0
+	}
+	return 0, 0, 0
+}
+
+// flattenOr splits "A | b | c" into A and the constants b, c.
+func flattenBin(e parser.Expr) (head parser.Expr, op string, consts []parser.Expr) {
+	b, ok := e.(*parser.Binary)
+	if !ok {
+		return e, "", nil
+	}
+	h, hop, cs := flattenBin(b.X)
+	if hop != "" && hop != b.Op {
+		return e, "", nil
+	}
+	return h, b.Op, append(cs, b.Y)
+}
+
+// payloadSet writes a header field: "ip dscp set cs1".
+func (r *ruleCtx) payloadSet(l *load, value parser.Expr) error {
+	if err := r.emitDeps(l); err != nil {
+		return err
+	}
+	p, fd := l.proto, l.field
+	off := p.Offset + fd.Offset
+	ctype, coff, cflags := checksum(p, fd)
+	start := off / 8
+	end := (off + fd.Len + 7) / 8
+	if ctype != 0 {
+		start &^= 1
+		end = (end + 1) &^ 1
+	}
+	n := end - start
+	shift := n*8 - (off - start*8) - fd.Len
+	base := uint32(p.Layer)
+	write := &model.Payload{SReg: 1, Base: base, Offset: start, Len: n, CsumType: ctype, CsumOffset: coff, CsumFlags: cflags}
+	exact := start*8 == off && n*8 == fd.Len
+	if exact {
+		if err := r.loadValue(l.dt, l.order, l.size, value, 1); err != nil {
+			return err
+		}
+		r.add(write)
+		return nil
+	}
+	fm := new(big.Int).Lsh(new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(fd.Len)), big.NewInt(1)), uint(shift))
+	all := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(n*8)), big.NewInt(1))
+	notFm := new(big.Int).Xor(all, fm)
+	constant := func(e parser.Expr) (*big.Int, error) {
+		b, err := encodeScalar(l.dt, (fd.Len+7)/8, BigEndian, e)
+		if err != nil {
+			return nil, err
+		}
+		v := new(big.Int).SetBytes(b)
+		return v.Lsh(v, uint(shift)), nil
+	}
+	var mask, xor *big.Int
+	head, op, consts := flattenBin(value)
+	if hs, ok := head.(*parser.Selector); ok && op != "" {
+		hl, err := r.evalSel(hs)
+		if err != nil || hl.field != fd {
+			return fmt.Errorf("unsupported value for %s %s", p.Name, fd.Name)
+		}
+		c := new(big.Int)
+		for _, ce := range consts {
+			v, err := constant(ce)
+			if err != nil {
+				return err
+			}
+			c.Or(c, v)
+		}
+		switch op {
+		case "&", "and":
+			mask, xor = new(big.Int).Or(notFm, c), new(big.Int)
+		case "|", "or":
+			mask, xor = new(big.Int).Xor(all, c), c
+		case "^", "xor":
+			mask, xor = all, c
+		default:
+			return fmt.Errorf("unsupported operator %q", op)
+		}
+	} else {
+		v, err := constant(value)
+		if err != nil {
+			return err
+		}
+		mask, xor = notFm, v
+	}
+	r.add(&model.Payload{DReg: 1, Base: base, Offset: start, Len: n},
+		&model.Bitwise{SReg: 1, DReg: 1, Len: n, Op: model.BitwiseBool, Mask: encodeInt(mask, n, BigEndian), Xor: encodeInt(xor, n, BigEndian)},
+		write)
+	return nil
 }
 
 var objTypes = map[string]uint32{"counter": 1, "quota": 2, "ct helper": 3, "limit": 4, "connlimit": 5,
