@@ -434,6 +434,7 @@ func (c *compiler) rule(t *tableCtx, chain string, r *parser.Rule) (*model.Rule,
 			return nil, nil, &posErr{pos: c.pos(s), err: err}
 		}
 	}
+	rc.mergePayloads()
 	rule := &model.Rule{Family: t.family, Table: t.name, Chain: chain, Exprs: rc.exprs, ExprPos: rc.pos, Pos: c.pos(r)}
 	if r.Comment != nil {
 		rule.Comment = r.Comment.Name()

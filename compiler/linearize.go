@@ -1155,3 +1155,36 @@ func verdictByName(kind string, target *parser.Ident) (*model.Verdict, error) {
 	}
 	return nil, fmt.Errorf("unknown verdict %q", kind)
 }
+
+// mergePayloads combines adjacent matches of adjacent header bytes into
+// one load and compare, as nft's payload merging does: "tcp sport 1 tcp
+// dport 2" loads 4 bytes at transport offset 0 once.
+func (r *ruleCtx) mergePayloads() {
+	match := func(i int) (*model.Payload, *model.Cmp, bool) {
+		if i+1 >= len(r.exprs) {
+			return nil, nil, false
+		}
+		p, ok1 := r.exprs[i].(*model.Payload)
+		c, ok2 := r.exprs[i+1].(*model.Cmp)
+		if !ok1 || !ok2 || p.SReg != 0 || p.DReg != 1 || c.SReg != 1 || c.Op != cmpEq || c.HostOrder {
+			return nil, nil, false
+		}
+		return p, c, true
+	}
+	for i := 0; i+3 < len(r.exprs); {
+		p1, c1, ok1 := match(i)
+		p2, c2, ok2 := match(i + 2)
+		if !ok1 || !ok2 || p1.Base != p2.Base || p1.Offset+p1.Len != p2.Offset || p1.Len+p2.Len > 16 {
+			i += 2
+			if !ok1 {
+				i--
+			}
+			continue
+		}
+		np := *p1
+		np.Len = p1.Len + p2.Len
+		nc := &model.Cmp{SReg: 1, Op: cmpEq, Data: append(append([]byte(nil), c1.Data...), c2.Data...)}
+		r.exprs = append(r.exprs[:i], append([]model.Expr{&np, nc}, r.exprs[i+4:]...)...)
+		r.pos = append(r.pos[:i+2], r.pos[i+4:]...)
+	}
+}

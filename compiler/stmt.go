@@ -658,7 +658,6 @@ func (r *ruleCtx) nat(x *parser.NatStmt) error {
 			}
 			addrMin, addrMax = reg, reg+1
 			reg += 2
-			flags |= 0x1
 		case *parser.Prefix:
 			v, err := encodeScalar(dt, addrLen, BigEndian, a.X)
 			if err != nil {
@@ -674,14 +673,12 @@ func (r *ruleCtx) nat(x *parser.NatStmt) error {
 			r.add(&model.Immediate{DReg: reg, Data: lo}, &model.Immediate{DReg: reg + 1, Data: hi})
 			addrMin, addrMax = reg, reg+1
 			reg += 2
-			flags |= 0x1
 		default:
 			if err := r.loadValue(dt, BigEndian, addrLen, a, reg); err != nil {
 				return err
 			}
 			addrMin = reg
 			reg++
-			flags |= 0x1
 		}
 	}
 	if x.Port != nil {
@@ -705,16 +702,9 @@ func (r *ruleCtx) nat(x *parser.NatStmt) error {
 	}
 	switch x.Kind {
 	case "masquerade":
-		r.add(&model.Masq{Flags: flags &^ 0x3, RegProtoMin: protoMin, RegProtoMax: protoMax})
-		if protoMin != 0 {
-			r.exprs[len(r.exprs)-1].(*model.Masq).Flags = flags &^ 0x1
-		}
+		r.add(&model.Masq{Flags: flags, RegProtoMin: protoMin, RegProtoMax: protoMax})
 	case "redirect":
-		rd := &model.Redir{Flags: flags &^ 0x3, RegProtoMin: protoMin, RegProtoMax: protoMax}
-		if protoMin != 0 {
-			rd.Flags = flags &^ 0x1
-		}
-		r.add(rd)
+		r.add(&model.Redir{Flags: flags, RegProtoMin: protoMin, RegProtoMax: protoMax})
 	default:
 		t := uint32(0)
 		if x.Kind == "dnat" {
