@@ -1,0 +1,229 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nftflow/nftflow/model"
+)
+
+func p32(v uint32) *uint32 { return &v }
+func p16(v uint16) *uint16 { return &v }
+func p8(v uint8) *uint8    { return &v }
+
+func tcpFlow(src, dst string, sport, dport uint16, status model.FlowStatus) *model.Flow {
+	s, d := netip.MustParseAddr(src), netip.MustParseAddr(dst)
+	fam := model.FamilyIP
+	if s.Is6() {
+		fam = model.FamilyIP6
+	}
+	return &model.Flow{
+		Family: fam,
+		Orig:   model.FlowTuple{Src: s, Dst: d, Proto: model.ProtoTCP, SrcPort: sport, DstPort: dport},
+		Reply:  model.FlowTuple{Src: d, Dst: s, Proto: model.ProtoTCP, SrcPort: dport, DstPort: sport},
+		Status: status, State: p8(3), Timeout: p32(120), Mark: p32(0), Use: p32(1),
+	}
+}
+
+func TestAppendConntrackTags(t *testing.T) {
+	base := model.StatusConfirmed | model.StatusSeenReply
+	cases := []struct {
+		status model.FlowStatus
+		tag    string
+	}{
+		{base, ""},
+		{base | model.StatusAssured, " [ASSURED]"},
+		{base | model.StatusAssured | model.StatusOffload, " [OFFLOAD]"},
+		{base | model.StatusAssured | model.StatusOffload | model.StatusHWOffload, " [HW_OFFLOAD]"},
+		{base | model.StatusHWOffload, " [HW_OFFLOAD]"},
+	}
+	for _, c := range cases {
+		f := tcpFlow("10.0.0.1", "10.0.0.2", 1000, 80, c.status)
+		got := string(AppendConntrack(nil, "", f, time.Time{}))
+		want := "tcp      6 120 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=1000 dport=80 src=10.0.0.2 dst=10.0.0.1 sport=80 dport=1000" + c.tag + " mark=0 use=1"
+		if got != want {
+			t.Errorf("status %#x:\n got %q\nwant %q", uint32(c.status), got, want)
+		}
+	}
+}
+
+func TestAppendConntrackOptionalFields(t *testing.T) {
+	f := tcpFlow("10.0.0.1", "10.0.0.2", 1000, 80, model.StatusOffload)
+	f.Timeout, f.State, f.Mark, f.Use = nil, nil, nil, nil
+	got := string(AppendConntrack(nil, "DESTROY", f, time.Time{}))
+	want := "[DESTROY] tcp      6 src=10.0.0.1 dst=10.0.0.2 sport=1000 dport=80 [UNREPLIED] src=10.0.0.2 dst=10.0.0.1 sport=80 dport=1000 [OFFLOAD]"
+	if got != want {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	if got := string(AppendConntrack(nil, "NEW", f, time.Time{})); !strings.HasPrefix(got, "    [NEW] tcp ") {
+		t.Errorf("event prefix not right-aligned to 9: %q", got)
+	}
+	f.Counters = &model.FlowCounters{OrigPackets: 1, OrigBytes: 60, ReplyPackets: 2, ReplyBytes: 120}
+	f.Start = new(uint64)
+	*f.Start = uint64(1000 * time.Second)
+	f.Zone = p16(5)
+	f.Helper = "ftp"
+	got = string(AppendConntrack(nil, "", f, time.Unix(1030, 0)))
+	want = "tcp      6 src=10.0.0.1 dst=10.0.0.2 sport=1000 dport=80 packets=1 bytes=60 [UNREPLIED] src=10.0.0.2 dst=10.0.0.1 sport=80 dport=1000 packets=2 bytes=120 [OFFLOAD] zone=5 delta-time=30 helper=ftp"
+	if got != want {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestAppendCtAddrLikeGlibc(t *testing.T) {
+	// Expected strings are what inet_ntop(3) prints.
+	for in, want := range map[string]string{
+		"10.1.2.3":        "10.1.2.3",
+		"::":              "::",
+		"::1":             "::1",
+		"::102:304":       "::1.2.3.4",
+		"::ffff:1.2.3.4":  "::ffff:1.2.3.4",
+		"2001:db8::1":     "2001:db8::1",
+		"2001:db8:0:1::":  "2001:db8:0:1::",
+		"1:0:0:1:0:0:0:1": "1:0:0:1::1",
+		"fe80:0:0:0:1::":  "fe80::1:0:0:0", // equal runs: the first is compressed
+	} {
+		if got := string(appendCtAddr(nil, netip.MustParseAddr(in))); got != want {
+			t.Errorf("%s: %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFlowTable(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewFlowWriter(&buf, FlowTable, nil)
+	a := tcpFlow("10.0.0.1", "192.0.2.1", 40000, 443, model.StatusAssured|model.StatusSeenReply|model.StatusOffload)
+	a.Timeout, a.State = nil, nil
+	b := tcpFlow("2001:db8::1", "2001:db8::2", 1, 22, model.StatusOffload|model.StatusHWOffload|model.StatusSeenReply)
+	b.Counters = &model.FlowCounters{OrigPackets: 3, OrigBytes: 300, ReplyPackets: 4, ReplyBytes: 4000}
+	b.Zone = p16(9)
+	c := &model.Flow{Family: model.FamilyIP, Orig: model.FlowTuple{Src: netip.MustParseAddr("10.9.9.9"),
+		Dst: netip.MustParseAddr("10.9.9.8"), Proto: model.ProtoICMP, ICMPType: 8, ICMPID: 77}, Timeout: p32(30)}
+	for _, f := range []*model.Flow{a, b, c} {
+		if err := w.Write(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := `PROTO  SRC          DST          SPORT  DPORT  STATE        STATUS           TIMEOUT  PACKETS  BYTES  MARK  ZONE
+tcp    10.0.0.1     192.0.2.1    40000  443    -            OFFLOAD,ASSURED        -        -      -     0     0
+tcp    2001:db8::1  2001:db8::2  1      22     ESTABLISHED  HW_OFFLOAD           120        7   4300     0     9
+icmp   10.9.9.9     10.9.9.8     77     8/0    -            UNREPLIED             30        -      -     -     0
+3 flows, 2 offloaded (1 hardware)
+`
+	if got := buf.String(); got != want {
+		t.Errorf("table:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestFlowTableBlocks writes more rows than one alignment block: every row
+// is printed once, the header once, and a later, wider block widens the
+// columns without reordering anything.
+func TestFlowTableBlocks(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewFlowWriter(&buf, FlowTable, nil)
+	n := FlowTableBlock*2 + 17
+	for i := 0; i < n; i++ {
+		src := fmt.Sprintf("10.0.%d.%d", i/256, i%256)
+		if i == FlowTableBlock+5 {
+			src = "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff"
+		}
+		if err := w.Write(tcpFlow(src, "192.0.2.1", uint16(i), 80, model.StatusSeenReply)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != n+2 {
+		t.Fatalf("%d lines, want %d rows + header + summary", len(lines), n)
+	}
+	if !strings.HasPrefix(lines[0], "PROTO ") || strings.Count(buf.String(), "PROTO") != 1 {
+		t.Error("header missing or repeated")
+	}
+	if want := fmt.Sprintf("%d flows, 0 offloaded (0 hardware)", n); lines[n+1] != want {
+		t.Errorf("summary %q, want %q", lines[n+1], want)
+	}
+	// Within a block all rows have the same length (fixed-width values).
+	if len(lines[1]) != len(lines[FlowTableBlock]) {
+		t.Errorf("rows of one block not aligned:\n%s\n%s", lines[1], lines[FlowTableBlock])
+	}
+	if len(lines[2*FlowTableBlock+1]) <= len(lines[1]) {
+		t.Error("the block after a wide address did not keep the wider column")
+	}
+}
+
+func TestFlowJSON(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewFlowWriter(&buf, FlowJSON, nil)
+	a := tcpFlow("10.0.0.1", "192.0.2.1", 40000, 443, model.StatusAssured|model.StatusSeenReply|model.StatusOffload)
+	a.Timeout, a.State = nil, nil
+	a.Helper = "weird\"name"
+	b := &model.Flow{Family: model.FamilyIP6, Orig: model.FlowTuple{Src: netip.MustParseAddr("2001:db8::1"),
+		Dst: netip.MustParseAddr("2001:db8::2"), Proto: model.ProtoICMPv6, ICMPType: 128, ICMPID: 9}, Timeout: p32(30),
+		Counters: &model.FlowCounters{OrigPackets: 1, OrigBytes: 2, ReplyPackets: 3, ReplyBytes: 4}, Zone: p16(4)}
+	if err := w.Write(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteEvent("DESTROY", 1234, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2 (no summary in JSON)", len(lines))
+	}
+	var objs [2]map[string]any
+	for i, l := range lines {
+		if err := json.Unmarshal([]byte(l), &objs[i]); err != nil {
+			t.Fatalf("line %d is not JSON: %v\n%s", i, err, l)
+		}
+	}
+	o := objs[0]
+	if o["family"] != "ipv4" || o["proto"] != "tcp" || o["offloaded"] != true || o["hw_offloaded"] != false ||
+		o["helper"] != "weird\"name" || o["mark"] != 0.0 {
+		t.Errorf("first object wrong: %v", o)
+	}
+	for _, k := range []string{"timeout", "state", "counters", "event", "zone"} {
+		if _, ok := o[k]; ok {
+			t.Errorf("absent %s printed: %v", k, o)
+		}
+	}
+	if st := o["status"].([]any); len(st) != 3 || st[0] != "SEEN_REPLY" || st[1] != "ASSURED" || st[2] != "OFFLOAD" {
+		t.Errorf("status %v", st)
+	}
+	if orig := o["orig"].(map[string]any); orig["sport"] != 40000.0 || orig["dst"] != "192.0.2.1" {
+		t.Errorf("orig %v", orig)
+	}
+	e := objs[1]
+	if e["event"] != "DESTROY" || e["portid"] != 1234.0 || e["zone"] != 4.0 || e["timeout"] != 30.0 {
+		t.Errorf("event object wrong: %v", e)
+	}
+	if orig := e["orig"].(map[string]any); orig["icmp_type"] != 128.0 || orig["icmp_id"] != 9.0 {
+		t.Errorf("icmp tuple %v", orig)
+	}
+	if c := e["counters"].(map[string]any); c["reply"].(map[string]any)["bytes"] != 4.0 {
+		t.Errorf("counters %v", c)
+	}
+}
+
+func TestParseFlowFormat(t *testing.T) {
+	for _, s := range []string{"table", "json", "conntrack"} {
+		if _, ok := ParseFlowFormat(s); !ok {
+			t.Errorf("%s refused", s)
+		}
+	}
+	if _, ok := ParseFlowFormat("yaml"); ok {
+		t.Error("yaml accepted")
+	}
+}
