@@ -76,6 +76,8 @@ func TestFlowtableDevicesNetns(t *testing.T) {
 	if hasBridge {
 		ifaces = append(ifaces, "br0")
 	}
+	// The interfaces chosen by default: those with addresses (tun0 has none).
+	defaults := append([]string(nil), ifaces...)
 	hasIPIP := ip("link", "add", "tun0", "type", "ipip", "local", "10.1.0.1", "remote", "10.1.0.2") == nil
 	if hasIPIP {
 		if err := ip("link", "set", "tun0", "up"); err != nil {
@@ -117,7 +119,7 @@ func TestFlowtableDevicesNetns(t *testing.T) {
 	out.Reset()
 	errOut.Reset()
 	Main([]string{"flowtable", "devices", "--netns", ns, "-v"}, nil, &out, &errOut)
-	if !sameSet(interfacesLine(out.String()), ifaces) {
+	if !sameSet(interfacesLine(out.String()), defaults) {
 		t.Errorf("default interfaces: %s", out.String())
 	}
 

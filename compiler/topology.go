@@ -202,15 +202,16 @@ func (r *resolver) walk(l model.Link, depth, encaps int) []hop {
 	case model.LinkKindDSA:
 		what = "a dsa switch port (the forward path stops at the port)"
 	default:
-		what = "a " + l.Kind + " device; the flowtable has no forward path through it"
+		what = "a " + l.Kind + " device, where the forward path ends"
 	}
 	return []hop{{l, fmt.Sprintf("%s: %s", l.Name, what)}}
 }
 
-// prefix adds "via" context to the reasons of hops found below an upper device.
+// prefix puts the step from an upper device in front of the reasons of the
+// hops found below it: "port of bridge br0 -> eth2: a real device".
 func (r *resolver) prefix(hs []hop, via string) []hop {
 	for i := range hs {
-		hs[i].reason = hs[i].reason + "; " + via
+		hs[i].reason = via + " -> " + hs[i].reason
 	}
 	return hs
 }
