@@ -193,7 +193,7 @@ var datatypes = []Datatype{
 	{ID: TypeARPOp, Name: "arp_op", Desc: "ARP operation", Bits: 16, Order: BigEndian, Base: "integer",
 		Symbols: syms("request", 1, "reply", 2, "rrequest", 3, "rreply", 4, "inrequest", 8, "inreply", 9, "nak", 10)},
 	{ID: TypeInetProto, Name: "inet_proto", Desc: "Internet protocol", Bits: 8, Order: BigEndian, Base: "integer",
-		Symbols: syms("hopopt", 0, "icmp", 1, "igmp", 2, "ggp", 3, "ipencap", 4, "st", 5, "tcp", 6, "egp", 8,
+		Symbols: syms("ip", 0, "hopopt", 0, "icmp", 1, "igmp", 2, "ggp", 3, "ipencap", 4, "st", 5, "tcp", 6, "egp", 8,
 			"igp", 9, "pup", 12, "udp", 17, "hmp", 20, "xns-idp", 22, "rdp", 27, "iso-tp4", 29, "dccp", 33,
 			"xtp", 36, "ddp", 37, "idpr-cmtp", 38, "ipv6", 41, "ipv6-route", 43, "ipv6-frag", 44, "idrp", 45,
 			"rsvp", 46, "gre", 47, "esp", 50, "ah", 51, "skip", 57, "ipv6-icmp", 58, "icmpv6", 58, "ipv6-nonxt", 59,

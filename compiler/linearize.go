@@ -501,7 +501,12 @@ func (r *ruleCtx) nhDep(name string) error {
 		r.metaCmp(15, []byte{byte(fam)})
 	case model.FamilyBridge, model.FamilyNetdev:
 		p := ProtoByName(name)
-		r.metaCmp(1, be16(uint16(p.Number)))
+		if r.ll == "vlan" {
+			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 16, Len: 2},
+				&model.Cmp{SReg: 1, Op: cmpEq, Data: be16(uint16(p.Number))})
+		} else {
+			r.metaCmp(1, be16(uint16(p.Number)))
+		}
 	default:
 		return fmt.Errorf("%s is not supported in the %s family", name, r.family)
 	}
@@ -1174,7 +1179,7 @@ func (r *ruleCtx) mergePayloads() {
 	for i := 0; i+3 < len(r.exprs); {
 		p1, c1, ok1 := match(i)
 		p2, c2, ok2 := match(i + 2)
-		if !ok1 || !ok2 || p1.Base != p2.Base || p1.Offset+p1.Len != p2.Offset || p1.Len+p2.Len > 16 {
+		if !ok1 || !ok2 || p1.Base != p2.Base || p1.Offset+p1.Len != p2.Offset || p1.Len+p2.Len > 4 {
 			i += 2
 			if !ok1 {
 				i--

@@ -107,6 +107,24 @@ func litText(e parser.Expr) (string, bool) {
 func encodeScalar(dt *Datatype, nbytes uint32, order ByteOrder, e parser.Expr) ([]byte, error) {
 	switch x := e.(type) {
 	case *parser.Binary:
+		if x.Op == "&" || x.Op == "and" || x.Op == "^" || x.Op == "xor" {
+			a, err := encodeScalar(dt, nbytes, order, x.X)
+			if err != nil {
+				return nil, err
+			}
+			b, err := encodeScalar(dt, nbytes, order, x.Y)
+			if err != nil {
+				return nil, err
+			}
+			for i := range a {
+				if x.Op == "&" || x.Op == "and" {
+					a[i] &= b[i]
+				} else {
+					a[i] ^= b[i]
+				}
+			}
+			return a, nil
+		}
 		if x.Op == "|" || x.Op == "or" {
 			a, err := encodeScalar(dt, nbytes, order, x.X)
 			if err != nil {
@@ -164,6 +182,9 @@ func encodeScalar(dt *Datatype, nbytes uint32, order ByteOrder, e parser.Expr) (
 	case name == "ipv4_addr" || name == "ipv6_addr":
 		s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 		a, err := netip.ParseAddr(s)
+		if v, ok := parseNumber(s); ok && err != nil {
+			return encodeInt(v, nbytes, BigEndian), nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("bad address %q", s)
 		}
