@@ -203,6 +203,9 @@ func (p *parser) stmt() Stmt {
 		return r
 	case "snat", "dnat", "masquerade", "redirect":
 		return p.natStmt()
+	case "reset":
+		p.i++
+		return &GenericStmt{Keyword: "reset", Args: []Expr{p.lhs()}, Span: p.span(start)}
 	case "notrack":
 		p.i++
 		return &NotrackStmt{Span: p.span(start)}
@@ -231,10 +234,10 @@ func (p *parser) stmt() Stmt {
 		}
 		p.expectWord("to")
 		if p.peek().kind != Colon {
-			tp.Addr = p.value()
+			tp.Addr = p.lhs()
 		}
 		if p.got(Colon) {
-			tp.Port = p.value()
+			tp.Port = p.lhs()
 		}
 		tp.Span = p.span(start)
 		return tp
@@ -479,8 +482,14 @@ var wordRelOps = map[string]bool{"eq": true, "ne": true, "lt": true, "gt": true,
 // exprStmt parses a match (LHS [op] RHS), a vmap lookup, or a field
 // assignment (LHS set VALUE).
 func (p *parser) exprStmt() Stmt {
-	start := p.peek().start
+	first := p.peek()
+	start := first.start
 	left := p.lhs()
+	if _, ok := left.(*Literal); ok {
+		p.i--
+		p.errorAt(first, "syntax error, unexpected %s, expecting statement", p.describe(first))
+		panic(bail{})
+	}
 	if ml, ok := left.(*MapLookup); ok && ml.Kind == "vmap" {
 		return &ExprStmt{Span: p.span(start), X: left}
 	}

@@ -242,6 +242,13 @@ var verbs = map[string]bool{"add": true, "create": true, "insert": true, "replac
 	"destroy": true, "flush": true, "reset": true, "list": true, "rename": true, "describe": true,
 	"monitor": true, "export": true, "import": true, "get": true}
 
+var knownObjects = map[string]bool{"table": true, "tables": true, "chain": true, "chains": true,
+	"rule": true, "rules": true, "set": true, "sets": true, "map": true, "maps": true, "element": true,
+	"flowtable": true, "flowtables": true, "counter": true, "counters": true, "quota": true,
+	"quotas": true, "limit": true, "limits": true, "ct": true, "synproxy": true, "synproxys": true,
+	"secmark": true, "secmarks": true, "tunnel": true, "tunnels": true, "ruleset": true,
+	"meter": true, "meters": true, "hooks": true, "flow": true}
+
 var objectKinds = map[string]bool{"counter": true, "quota": true, "limit": true, "synproxy": true,
 	"secmark": true, "tunnel": true}
 
@@ -336,6 +343,9 @@ func (p *parser) command() Command {
 		return p.ruleCmd(start, verb)
 	}
 	// generic command
+	if !knownObjects[o] || verb == "" && o != "element" && o != "rule" {
+		p.fail("command (table, chain, set, map, element, rule, flowtable, ... or a verb: add, delete, flush, list, ...)")
+	}
 	p.i++
 	object := []string{o}
 	if o == "ct" || o == "set" && p.is("element") {
