@@ -70,7 +70,8 @@ type ruleCtx struct {
 	cur    model.Pos
 	// protocol context: the protocol known at each layer
 	ll, nh, th string
-	icmpType   bool         // an icmp/icmpv6 type match was seen
+	icmpType   bool // an icmp/icmpv6 type match was seen
+	inner      map[string]*ruleCtx
 	sets       []*model.Set // anonymous sets this rule creates
 }
 
@@ -223,6 +224,9 @@ func (r *ruleCtx) selector(path []string) (*load, error) {
 	}
 	if strings.HasPrefix(head, "@") {
 		return r.rawSel(path)
+	}
+	if tun := TunnelByName(head); tun != nil {
+		return r.tunnelSel(tun, path[1:])
 	}
 	if p := ProtoByName(head); p != nil && len(path) >= 2 {
 		fname := strings.Join(path[1:], " ")
