@@ -137,7 +137,11 @@ func runListRuleset(o *listRulesetOptions, s *streams) error {
 
 // listText prints the listing in nft's text layout.
 func listText(d *kernel.Dumper, o *listRulesetOptions, w io.Writer) error {
-	l := render.NewLister(w, render.ListOptions{Handle: o.Handle, Terse: o.Terse})
+	ifnames, err := kernel.InterfaceNames(o.Netns)
+	if err != nil {
+		return err
+	}
+	l := render.NewLister(w, render.ListOptions{Handle: o.Handle, Terse: o.Terse, IfNames: ifnames})
 	tables, err := collectTables(d, o)
 	if err != nil {
 		return err

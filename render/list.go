@@ -14,6 +14,9 @@ import (
 type ListOptions struct {
 	Handle bool // -a: "# handle N" after each object
 	Terse  bool // -t: no set elements
+	// IfNames maps interface indexes to names, so that iif and oif print
+	// as nft prints them ("lo" rather than 1); nil prints numbers.
+	IfNames map[uint32]string
 }
 
 // ErrUndecodable is wrapped by the error a Lister reports when some rule
@@ -223,7 +226,7 @@ func (l *Lister) printSet(s *model.Set, tab string) {
 		l.printf("%scomment %s\n", tt, lsQuote(c))
 	}
 	if !l.opts.Terse && len(s.Elements) > 0 {
-		elems := l.setElements(s, keyT, dataT, false)
+		elems := l.setElements(s, l.withIfNames(keyT), dataT, false)
 		if len(elems) > 0 {
 			l.printf("%selements = { ", tt)
 			n := 0
@@ -392,10 +395,10 @@ func (l *Lister) objectBody(o *model.Object) []string {
 	case *model.Synproxy:
 		lines := []string{fmt.Sprintf("mss %d", d.MSS), fmt.Sprintf("wscale %d", d.Wscale)}
 		var fl []string
-		if d.Flags&0x1 != 0 {
+		if d.Flags&0x8 != 0 { // NF_SYNPROXY_OPT_TIMESTAMP
 			fl = append(fl, "timestamp")
 		}
-		if d.Flags&0x2 != 0 {
+		if d.Flags&0x4 != 0 { // NF_SYNPROXY_OPT_SACK_PERM
 			fl = append(fl, "sack-perm")
 		}
 		if len(fl) > 0 {

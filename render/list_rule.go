@@ -177,6 +177,10 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		c.emit(fmt.Sprintf("counter packets %d bytes %d", e.Packets, e.Bytes))
 	case *model.NAT:
 		c.nat(e)
+	case *model.Dynset:
+		c.dynset(e)
+	case *model.Objref:
+		c.objref(e)
 	case *model.Masq:
 		c.natPorts("masquerade", e.RegProtoMin, e.RegProtoMax, e.Flags)
 	case *model.Redir:
@@ -466,6 +470,12 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		c.match(s, op+lsQuote(str), 0, false)
 		return
 	}
+	if s.dt.id == lsTIfindex && len(data) == 4 {
+		if name, ok := c.l.opts.IfNames[binary.NativeEndian.Uint32(data)]; ok {
+			c.match(s, op+lsQuote(name), 0, false)
+			return
+		}
+	}
 	v := lsToInt(data, s.host)
 	if s.hex {
 		c.match(s, op+fmt.Sprintf("0x%x", v), v.Uint64(), e.Op == 0)
@@ -559,50 +569,22 @@ func (c *lsRuleCtx) useDeps(s *lsSel) {
 // lookup prints a set membership test or a map/vmap lookup.
 func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	set := c.l.sets[e.Set]
-	key := c.regs[lsReg32(e.SReg)]
-	if key == nil || set == nil {
+	if set == nil {
 		c.unsupported("lookup")
 		return
 	}
-	keyText := key.text
-	// Concatenations: registers following the first make up the key.
-	if set.KeyLen > 0 && key.size > 0 && int(set.KeyLen) > lsRoundUp4(key.size) {
-		parts := []string{key.text}
-		r := lsReg32(e.SReg) + uint32(lsRoundUp4(key.size)/4)
-		total := lsRoundUp4(key.size)
-		for total < int(set.KeyLen) {
-			s := c.regs[r]
-			if s == nil {
-				c.unsupported("concatenation")
-				return
-			}
-			c.useDeps(s)
-			parts = append(parts, s.text)
-			total += lsRoundUp4(s.size)
-			r += uint32(lsRoundUp4(s.size) / 4)
-		}
-		keyText = strings.Join(parts, " . ")
+	keyText, key, ok := c.keyText(e.SReg, set)
+	if !ok {
+		c.unsupported("lookup")
+		return
 	}
-	c.useDeps(key)
-	ref := "@" + set.Name
-	if set.Flags&lsSetAnonymous != 0 {
-		kt, dt := lsSetTypes(set)
-		if len(kt.fields) == 1 && key.dt.id != 0 && kt.fields[0].dt.id == lsTInteger {
-			kt.fields[0].dt = key.dt
-		}
-		if len(kt.fields) == 1 {
-			kt.fields[0].shift = key.shift
-		}
-		ref = "{ " + strings.Join(c.l.setElements(set, kt, dt, true), ", ") + " }"
-	}
+	ref := c.setRef(set, key)
 	inv := ""
 	if e.Flags&1 != 0 {
 		inv = "!= "
 	}
 	if !e.HasDReg {
-		st := c.emit(keyText + " " + inv + ref)
-		// A set of protocols keeps its dependency role for "th".
-		_ = st
+		c.emit(keyText + " " + inv + ref)
 		return
 	}
 	if e.DReg == 0 {
@@ -610,7 +592,138 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 		return
 	}
 	_, dt := lsSetTypes(set)
-	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: dt.fields[0].dt, size: int(set.DataLen)}
+	var d lsDtype
+	if len(dt.fields) > 0 {
+		d = dt.fields[0].dt
+	}
+	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen)}
+}
+
+// keyText prints the set key held in sreg and the registers after it (a
+// concatenation when the set's key is longer than the first selector).
+// Immediate values print with the set's field types.
+func (c *lsRuleCtx) keyText(sreg uint32, set *model.Set) (string, *lsSel, bool) {
+	key := c.regs[lsReg32(sreg)]
+	if key == nil {
+		return "", nil, false
+	}
+	kt, _ := lsSetTypes(set)
+	fieldText := func(s *lsSel, i int) string {
+		if s.raw && s.text == "" && i < len(kt.fields) {
+			f := kt.fields[i]
+			b := s.mask
+			if f.size > 0 && f.size < len(b) {
+				b = b[:f.size]
+			}
+			return lsFormatKey(f, b)
+		}
+		return s.text
+	}
+	c.useDeps(key)
+	parts := []string{fieldText(key, 0)}
+	if set.KeyLen > 0 && key.size > 0 && int(set.KeyLen) > lsRoundUp4(key.size) {
+		r := lsReg32(sreg) + uint32(lsRoundUp4(key.size)/4)
+		total := lsRoundUp4(key.size)
+		for total < int(set.KeyLen) {
+			s := c.regs[r]
+			if s == nil || s.size == 0 {
+				return "", nil, false
+			}
+			c.useDeps(s)
+			parts = append(parts, fieldText(s, len(parts)))
+			total += lsRoundUp4(s.size)
+			r += uint32(lsRoundUp4(s.size) / 4)
+		}
+	}
+	return strings.Join(parts, " . "), key, true
+}
+
+// setRef prints "@name", or the elements of an anonymous set.
+func (c *lsRuleCtx) setRef(set *model.Set, key *lsSel) string {
+	if set.Flags&lsSetAnonymous == 0 {
+		return "@" + set.Name
+	}
+	kt, dt := lsSetTypes(set)
+	if len(kt.fields) == 1 && key.dt.id != 0 && kt.fields[0].dt.id == lsTInteger {
+		kt.fields[0].dt = key.dt
+	}
+	if len(kt.fields) == 1 {
+		kt.fields[0].shift = key.shift
+	}
+	kt = c.l.withIfNames(kt)
+	return "{ " + strings.Join(c.l.setElements(set, kt, dt, true), ", ") + " }"
+}
+
+// dynset prints "add @s { key timeout T stmts : data }".
+func (c *lsRuleCtx) dynset(e *model.Dynset) {
+	set := c.l.sets[e.Set]
+	if set == nil {
+		c.unsupported("dynset")
+		return
+	}
+	keyText, _, ok := c.keyText(e.SRegKey, set)
+	if !ok {
+		c.unsupported("dynset")
+		return
+	}
+	op := map[uint32]string{0: "add", 1: "update", 2: "delete"}[e.Op]
+	if op == "" {
+		c.unsupported("dynset")
+		return
+	}
+	text := op + " @" + set.Name + " { " + keyText
+	if e.Timeout != 0 {
+		text += " timeout " + lsFormatDuration(lsMsDuration(e.Timeout))
+	}
+	for _, x := range e.Exprs {
+		text += " " + c.l.stmtText(x)
+	}
+	if e.SRegData != 0 {
+		d := c.regs[lsReg32(e.SRegData)]
+		if d == nil {
+			c.unsupported("dynset")
+			return
+		}
+		_, dt := lsSetTypes(set)
+		var dd lsDtype
+		if len(dt.fields) > 0 {
+			dd = dt.fields[0].dt
+		}
+		text += " : " + c.valueOf(d, dd)
+	}
+	c.emit(text + " }")
+}
+
+// objref prints a named object reference, directly or through a map.
+func (c *lsRuleCtx) objref(e *model.Objref) {
+	var target string
+	if e.Set != "" {
+		set := c.l.sets[e.Set]
+		if set == nil {
+			c.unsupported("objref")
+			return
+		}
+		keyText, key, ok := c.keyText(e.SReg, set)
+		if !ok {
+			c.unsupported("objref")
+			return
+		}
+		target = keyText + " map " + c.setRef(set, key)
+	} else {
+		target = lsQuote(e.Name)
+	}
+	switch e.Type {
+	case 3:
+		c.emit("ct helper set " + target)
+	case 7:
+		c.emit("ct timeout set " + target)
+	case 9:
+		c.emit("ct expectation set " + target)
+	case 8:
+		c.emit("meta secmark set " + target)
+	default:
+		c.emit(lsObjTypeName(e.Type) + " name " + target)
+	}
 }
 
 func lsRoundUp4(n int) int { return (n + 3) &^ 3 }
@@ -621,6 +734,8 @@ type lsSetField struct {
 	size  int // bytes in the element data
 	host  bool
 	shift uint // sub-byte header fields: value = key >> shift
+	// ifnames resolves iface_index values to names.
+	ifnames map[uint32]string
 }
 
 // lsSetType is a set's key or data type.
@@ -641,6 +756,11 @@ func lsSetTypes(s *model.Set) (lsSetType, lsSetType) {
 		}
 	}
 	key.decl = "type " + key.decl
+	lsApplyTypeof(&key, s.Userdata, lsUdKeyTypeof)
+	if strings.HasPrefix(key.decl, "typeof ") && s.Flags&lsSetMap != 0 && s.DataType != compiler.TypeVerdictData {
+		lsApplyTypeof(&data, s.Userdata, lsUdDataTypeof)
+		data.decl = strings.TrimPrefix(data.decl, "typeof ")
+	}
 	return key, data
 }
 
@@ -730,6 +850,10 @@ func (l *Lister) setElements(s *model.Set, kt, dt lsSetType, anon bool) []string
 				}
 				off += n
 			}
+			if len(kt.fields) > 1 {
+				// nft compares concatenations as one host-order number.
+				keys = []*big.Int{lsToInt(e.Key, true)}
+			}
 			outs = append(outs, elemOut{text: l.elemText(strings.Join(parts, " . "), e, dt), sortKey: keys})
 		}
 	}
@@ -798,6 +922,11 @@ func lsFormatKey(f lsSetField, b []byte) string {
 	if f.dt.id == lsTIfname || f.dt.id == lsTString {
 		return lsQuote(lsCString(b))
 	}
+	if f.dt.id == lsTIfindex && len(b) == 4 {
+		if name, ok := f.ifnames[binary.NativeEndian.Uint32(b)]; ok {
+			return lsQuote(name)
+		}
+	}
 	if f.shift > 0 {
 		v := lsToInt(b, f.host)
 		v.Rsh(v, f.shift)
@@ -813,6 +942,18 @@ func lsFormatKey(f lsSetField, b []byte) string {
 func lsRangeText(f lsSetField, lo, hi []byte) string {
 	if bytes.Equal(lo, hi) {
 		return lsFormatKey(f, lo)
+	}
+	if f.dt.id == lsTIfname || f.dt.id == lsTString {
+		p := lsCString(lo)
+		if len(hi) > len(p) && string(hi[:len(p)]) == p && allFF(hi[len(p):]) {
+			return lsQuote(p + "*")
+		}
+	}
+	// nft prints range bounds numerically.
+	if f.dt.dt != nil && len(f.dt.dt.Symbols) > 0 && !f.dt.dt.Bitmask {
+		num := f
+		num.dt = lsDtype{id: lsTInteger, name: "integer", dt: compiler.DatatypeByID(lsTInteger)}
+		return lsFormatKey(num, lo) + "-" + lsFormatKey(num, hi)
 	}
 	if (f.dt.id == lsTIPAddr || f.dt.id == lsTIP6Addr) && !f.host {
 		if pl := lsRangeAsPrefix(lo, hi); pl >= 0 {
@@ -1029,10 +1170,10 @@ func lsRejectText(e *model.Reject) string {
 
 func lsSynproxyText(e *model.Synproxy) string {
 	s := fmt.Sprintf("mss %d wscale %d", e.MSS, e.Wscale)
-	if e.Flags&0x1 != 0 {
+	if e.Flags&0x8 != 0 {
 		s += " timestamp"
 	}
-	if e.Flags&0x2 != 0 {
+	if e.Flags&0x4 != 0 {
 		s += " sack-perm"
 	}
 	return s
@@ -1157,4 +1298,24 @@ func maskBits(m []byte) (first, count int) {
 		}
 	}
 	return first, count
+}
+
+func allFF(b []byte) bool {
+	for _, c := range b {
+		if c != 0xff {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// withIfNames lets iface_index fields print interface names.
+func (l *Lister) withIfNames(t lsSetType) lsSetType {
+	fields := make([]lsSetField, len(t.fields))
+	copy(fields, t.fields)
+	for i := range fields {
+		fields[i].ifnames = l.opts.IfNames
+	}
+	t.fields = fields
+	return t
 }
