@@ -72,6 +72,8 @@ type ruleCtx struct {
 	ll, nh, th string
 	icmpType   bool // an icmp/icmpv6 type match was seen
 	inner      map[string]*ruleCtx
+	etherType  bool         // network dependencies match the ether type
+	innerLL    bool         // inside a tunnel that carries a link layer header
 	sets       []*model.Set // anonymous sets this rule creates
 }
 
@@ -467,6 +469,11 @@ func (r *ruleCtx) protoDep(p *Proto) error {
 		if r.th == p.Name || p.Name == "th" {
 			return nil
 		}
+		// nft matches the ether type (not meta protocol) for the network
+		// layer a transport protocol needs where a link layer header is
+		// known: the bridge family and tunnels carrying Ethernet
+		saved := r.etherType
+		r.etherType = r.family == model.FamilyBridge || r.innerLL
 		switch p.Name {
 		case "icmp", "igmp":
 			if err := r.nhDepIf("ip"); err != nil {
@@ -477,6 +484,7 @@ func (r *ruleCtx) protoDep(p *Proto) error {
 				return err
 			}
 		}
+		r.etherType = saved
 		r.metaCmp(16, []byte{byte(p.Number)})
 		r.th = p.Name
 	}
@@ -507,6 +515,9 @@ func (r *ruleCtx) nhDep(name string) error {
 		p := ProtoByName(name)
 		if r.ll == "vlan" {
 			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 16, Len: 2},
+				&model.Cmp{SReg: 1, Op: cmpEq, Data: be16(uint16(p.Number))})
+		} else if r.etherType {
+			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 12, Len: 2},
 				&model.Cmp{SReg: 1, Op: cmpEq, Data: be16(uint16(p.Number))})
 		} else {
 			r.metaCmp(1, be16(uint16(p.Number)))
@@ -819,9 +830,13 @@ func (r *ruleCtx) prefixMatch(l *load, op string, x *parser.Prefix) error {
 			return nil
 		}
 		exprs := l.emit(1)
-		if p, ok := exprs[0].(*model.Payload); ok {
+		e := exprs[0]
+		if in, ok := e.(*model.Inner); ok {
+			e = in.Expr
+		}
+		if p, ok := e.(*model.Payload); ok {
 			p.Len = nb
-			r.add(p)
+			r.add(exprs[0])
 			r.add(&model.Cmp{SReg: 1, Op: cop, Data: v[:nb]})
 			return nil
 		}

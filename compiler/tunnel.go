@@ -80,7 +80,7 @@ func (r *ruleCtx) tunnelSel(tun *Tunnel, path []string) (*load, error) {
 	}
 	sub := r.inner[tun.Name]
 	if sub == nil {
-		sub = &ruleCtx{c: r.c, t: r.t, family: model.FamilyNetdev, ll: "ether"}
+		sub = &ruleCtx{c: r.c, t: r.t, family: model.FamilyNetdev, ll: "ether", innerLL: tun.Flags&2 != 0}
 		r.inner[tun.Name] = sub
 	}
 	l, err := sub.selector(path)
