@@ -57,6 +57,22 @@ func DetectFeatures() (model.Features, error) {
 	return f, nil
 }
 
+// ReadSystem gathers what the flowtable topology checks need
+// (compiler.CheckFlowtableDevices, compiler.ResolveFlowtableDevices): the
+// devices and routes of the namespace netns ("" for the current one) with
+// each device's hw-tc-offload capability, and the running kernel's
+// features. A failure to read device features leaves them unknown rather
+// than failing.
+func ReadSystem(netns string) (model.Topology, model.Features, error) {
+	topo, err := ReadTopology(netns)
+	if err != nil {
+		return topo, model.Features{}, err
+	}
+	_ = FillHWTCOffload(netns, topo.Links) // best effort: CapUnknown stays
+	f, err := DetectFeatures()
+	return topo, f, err
+}
+
 // KernelRelease returns uname -r.
 func KernelRelease() (string, error) {
 	var u unix.Utsname

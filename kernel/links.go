@@ -169,6 +169,10 @@ func linkFromMessage(m rtnetlink.LinkMessage) model.Link {
 			decodeLinkData(&l, d.Data)
 		}
 	}
+	if l.Kind == "" && m.Type == unix.ARPHRD_PPP {
+		// pppd's units may come without IFLA_INFO_KIND; the link type says ppp.
+		l.Kind = model.LinkKindPPP
+	}
 	return l
 }
 
