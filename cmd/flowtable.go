@@ -284,8 +284,16 @@ func featureSummary(f model.Features) string {
 		}
 		return "no"
 	}
+	how := map[string]string{
+		"probe":   "probed",
+		"modules": "from the module files",
+		"version": "assumed from the version, not probed",
+	}[f.FlowtablesHow]
+	if how == "" {
+		how = f.FlowtablesHow
+	}
 	return fmt.Sprintf("Linux %s: flowtables %s (%s), vlan/bridge/pppoe forward path %s (>= 5.13), ipip acceleration %s (>= 6.19), ip6tnl acceleration %s (>= 7.0)",
-		kernelLabel(f), yn(f.Flowtables), f.FlowtablesHow, yn(f.ForwardPath), yn(f.IPIPAccel), yn(f.IP6IP6Accel))
+		kernelLabel(f), yn(f.Flowtables), how, yn(f.ForwardPath), yn(f.IPIPAccel), yn(f.IP6IP6Accel))
 }
 
 func runFlowtableTopology(o *flowtableTopologyOptions, src topologySource, s *streams) error {
