@@ -43,48 +43,63 @@ apt_opts=(
 	-o "APT::Sandbox::User=root"
 )
 
-# Refresh the private lists at most once every 12 hours.
-stamp=$d/lists/.updated
-if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +720)" ]; then
+# update [force]: refreshes the private lists, at most once every 12 hours
+# unless forced.
+update() {
+	local stamp=$d/lists/.updated
+	if [ -z "${1:-}" ] && [ -f "$stamp" ] && [ -z "$(find "$stamp" -mmin +720)" ]; then
+		return 0
+	fi
 	log "apt-get update ($dist)"
 	if apt-get "${apt_opts[@]}" -qq update >&2; then
 		touch "$stamp"
 	elif ls "$d/lists/"*Packages* >/dev/null 2>&1; then
 		log "update failed; using the cached lists"
 	else
-		log "apt-get update failed for $dist"; exit 1
+		log "apt-get update failed for $dist"
+		return 1
 	fi
-fi
+}
 
-# The metapackage names the real image package in its Depends, e.g.
-# linux-image-6.1.0-37-amd64 (bookworm) or linux-image-6.19.3+deb14-amd64 (sid).
-meta_dep=$(apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
-	awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-if [ -z "$meta_dep" ]; then
-	log "cannot resolve linux-image-amd64 in $dist"; exit 1
-fi
-kver=${meta_dep#linux-image-}
-# Newer kernels split the image into linux-binary-, linux-modules- and
+# resolve: sets kver, ver and pkgs from the lists. The metapackage
+# linux-image-amd64 names the real image package in its Depends, e.g.
+# linux-image-6.1.0-37-amd64 (bookworm) or linux-image-7.2.13+deb14-amd64
+# (sid). Newer kernels split the image into linux-binary-, linux-modules- and
 # linux-base- packages that the image package depends on: take the closure of
 # the dependencies that carry the kernel version in their name.
-pkgs=()
-queue=("$meta_dep")
-while [ ${#queue[@]} -gt 0 ]; do
-	p=${queue[0]}
-	queue=("${queue[@]:1}")
-	case " ${pkgs[*]-} " in *" $p "*) continue ;; esac
-	pkgs+=("$p")
-	for dep in $(apt-cache "${apt_opts[@]}" depends "$p" 2>/dev/null |
-		awk '/^ *\|?Depends: linux-/ {print $2}' | grep -F -- "$kver" || true); do
-		queue+=("$dep")
+resolve() {
+	local meta_dep p dep queue
+	meta_dep=$(apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+	if [ -z "$meta_dep" ]; then
+		log "cannot resolve linux-image-amd64 in $dist"
+		return 1
+	fi
+	kver=${meta_dep#linux-image-}
+	pkgs=()
+	queue=("$meta_dep")
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		case " ${pkgs[*]-} " in *" $p "*) continue ;; esac
+		pkgs+=("$p")
+		for dep in $(apt-cache "${apt_opts[@]}" depends "$p" 2>/dev/null |
+			awk '/^ *\|?Depends: linux-/ {print $2}' | grep -F -- "$kver" || true); do
+			queue+=("$dep")
+		done
 	done
-done
-ver=$(apt-cache "${apt_opts[@]}" show "$meta_dep" 2>/dev/null | awk '/^Version:/ {print $2; exit}')
-log "$dist: kernel $kver ($ver): ${pkgs[*]}"
+	ver=$(apt-cache "${apt_opts[@]}" show "$meta_dep" 2>/dev/null | awk '/^Version:/ {print $2; exit}')
+	log "$dist: kernel $kver ($ver): ${pkgs[*]}"
+}
 
-tree=$cache/kernels/$dist-$kver
-if [ ! -f "$tree/.unpacked" ]; then
+download() {
 	(cd "$d/debs" && rm -f ./*.deb && apt-get "${apt_opts[@]}" -qq download "${pkgs[@]}" >&2)
+}
+
+# unpack TREE: unpacks the downloaded packages into TREE and prepares it for
+# modprobe -d and for booting.
+unpack() {
+	local tree=$1 deb k
 	rm -rf "$tree"
 	mkdir -p "$tree"
 	for deb in "$d/debs/"*.deb; do
@@ -95,16 +110,54 @@ if [ ! -f "$tree/.unpacked" ]; then
 	if [ ! -e "$tree/lib" ] && [ -d "$tree/usr/lib/modules" ]; then
 		ln -s usr/lib "$tree/lib"
 	fi
-	# The image package ships modules.order/builtin but not always the
-	# generated maps; build them in the unpacked tree.
+	# The packages ship modules.order and modules.builtin, not always the
+	# generated maps: build them in the unpacked tree.
 	depmod -b "$tree" "$kver"
 	for k in "$tree/boot/vmlinuz-$kver" "$tree/lib/modules/$kver/vmlinuz"; do
 		if [ -f "$k" ]; then ln -sfn "${k#"$tree"/}" "$tree/vmlinuz"; fi
 	done
-	if [ ! -e "$tree/vmlinuz" ]; then log "no vmlinuz in $pkgs"; exit 1; fi
+	if [ ! -e "$tree/vmlinuz" ]; then
+		log "no vmlinuz in ${pkgs[*]}"
+		return 1
+	fi
 	echo "$kver" >"$tree/.kver"
 	echo "${pkgs[*]} $ver" >"$tree/.package"
 	touch "$tree/.unpacked"
 	rm -f "$d/debs/"*.deb
+}
+
+# cached: the newest tree of this distribution already unpacked, if any.
+cached() {
+	local t
+	t=$(ls -td "$cache/kernels/$dist-"*/.unpacked 2>/dev/null | head -1)
+	[ -n "$t" ] && dirname "$t"
+}
+
+fallback() {
+	local t
+	if t=$(cached); then
+		log "WARNING: $1; booting the cached $(basename "$t") instead"
+		echo "$t"
+		exit 0
+	fi
+	log "$1, and no $dist kernel is cached"
+	exit 1
+}
+
+update || fallback "cannot update the $dist lists"
+resolve || fallback "cannot resolve the $dist kernel"
+tree=$cache/kernels/$dist-$kver
+if [ ! -f "$tree/.unpacked" ]; then
+	# A kernel can leave the archive between two updates: refresh once.
+	if ! download; then
+		update force && resolve || fallback "cannot resolve the $dist kernel"
+		tree=$cache/kernels/$dist-$kver
+		download || fallback "cannot download ${pkgs[*]}"
+	fi
+	unpack "$tree" || exit 1
+	# Keep only the current kernel of this distribution.
+	for old in "$cache/kernels/$dist-"*; do
+		[ "$old" = "$tree" ] || rm -rf "$old"
+	done
 fi
 echo "$tree"
