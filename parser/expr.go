@@ -35,6 +35,14 @@ var sctpChunkFields = map[string]bool{"type": true, "flags": true, "length": tru
 	"cum-tsn-ack": true, "num-gap-ack-blocks": true, "num-dup-tsns": true, "lowest-tsn": true,
 	"seqno": true, "new-cum-tsn": true}
 
+func isStmtKeyword(w string) bool {
+	switch w {
+	case "saddr", "daddr", "dport", "sport", "protocol", "l4proto", "state", "mark", "type":
+		return false
+	}
+	return stmtKeywords[w]
+}
+
 // stmtKeywords start a statement; a selector head followed by one of
 // these is not a selector.
 var stmtKeywords = map[string]bool{
@@ -49,8 +57,10 @@ var stmtKeywords = map[string]bool{
 func (p *parser) isSelectorHead(w string) bool {
 	switch w {
 	case "ip", "tcp", "arp", "sctp", "ct", "rt", "socket", "osf", "ipsec", "fib", "numgen",
-		"jhash", "symhash":
+		"jhash", "symhash", "udp", "meta", "ip6", "ether", "th", "icmp", "icmpv6", "vlan":
 		return true
+	case "accept", "drop", "counter", "log", "limit", "jump", "goto", "return", "continue":
+		return false
 	}
 	return singleFieldHeads[w] || encapHeads[w] || implicitMeta[w]
 }
@@ -79,7 +89,7 @@ func (p *parser) stmt() Stmt {
 	switch w {
 	case "accept", "drop", "continue", "return":
 		p.i++
-		return &VerdictStmt{Span: p.span(start), Kind: w}
+		return p.newVerdict(p.span(start), w)
 	case "jump", "goto":
 		p.i++
 		if p.peek().kind == LBrace {
@@ -123,7 +133,7 @@ func (p *parser) stmt() Stmt {
 			p.i++
 			return &ObjRefStmt{Kind: "counter", Name: p.lhs(), Span: p.span(start)}
 		}
-		c := &CounterStmt{}
+		c := p.newCounter()
 		if p.accept("packets") {
 			c.Packets = p.number()
 		}
@@ -146,7 +156,7 @@ func (p *parser) stmt() Stmt {
 				o := &Option{Key: "flags"}
 				if p.is("tcp") || p.is("ip") {
 					wt := p.next()
-					o.Args = append(o.Args, &Literal{Span: p.tokSpan(wt), Kind: LitSymbol, Text: p.text(wt)})
+					o.Args = append(o.Args, p.newLit(p.tokSpan(wt), LitSymbol, p.text(wt)))
 				}
 				o.Args = append(o.Args, p.rhsExpr())
 				l.Opts = append(l.Opts, o)
@@ -339,7 +349,7 @@ func (p *parser) number() *Literal {
 		p.fail("number")
 	}
 	p.i++
-	return &Literal{Span: p.tokSpan(t), Kind: LitNumber, Text: p.text(t)}
+	return p.newLit(p.tokSpan(t), LitNumber, p.text(t))
 }
 
 var byteUnits = map[string]bool{"bytes": true, "kbytes": true, "mbytes": true, "gbytes": true, "packets": true}
@@ -395,7 +405,7 @@ func (p *parser) natStmt() Stmt {
 		l := &List{}
 		for {
 			f := p.next()
-			l.Elems = append(l.Elems, &Literal{Span: p.tokSpan(f), Kind: LitSymbol, Text: p.text(f)})
+			l.Elems = append(l.Elems, p.newLit(p.tokSpan(f), LitSymbol, p.text(f)))
 			if p.peek().kind != Comma {
 				break
 			}
@@ -464,7 +474,7 @@ func (p *parser) atExpr() Expr {
 		off := p.expect(Number, "offset")
 		p.expect(Comma, "','")
 		ln := p.expect(Number, "length")
-		return &Selector{Span: p.span(at.start), Path: p.newPath("@"+p.text(n), p.text(off), p.text(ln))}
+		return p.newSel(p.span(at.start), p.newPath("@"+p.text(n), p.text(off), p.text(ln)))
 	}
 	return &SetRef{Span: p.span(at.start), Name: p.text(n)}
 }
@@ -511,7 +521,7 @@ func (p *parser) exprStmt() Stmt {
 	case isRelOp(t.kind) || t.kind == Word && wordRelOps[p.text(t)] && p.startsValue(p.peekN(1)):
 		p.i++
 		right := p.rhsExpr()
-		return &ExprStmt{Span: p.span(start), X: &Relational{Span: p.span(start), Op: p.text(t), Left: left, Right: right}}
+		return p.newExprStmt(p.span(start), p.newRel(p.span(start), p.text(t), left, right))
 	case p.endOfStmt():
 		return &ExprStmt{Span: p.span(start), X: left}
 	}
@@ -519,7 +529,7 @@ func (p *parser) exprStmt() Stmt {
 		p.fail("value")
 	}
 	right := p.rhsExpr()
-	return &ExprStmt{Span: p.span(start), X: &Relational{Span: p.span(start), Left: left, Right: right}}
+	return p.newExprStmt(p.span(start), p.newRel(p.span(start), "", left, right))
 }
 
 func (p *parser) startsValue(t tok) bool {
@@ -564,7 +574,19 @@ func (p *parser) lhs() Expr {
 	return x
 }
 
-var binPrec = map[Kind]int{Pipe: 1, Caret: 2, Amp: 3, Shl: 4, Shr: 4}
+func binPrecOf(k Kind) (int, bool) {
+	switch k {
+	case Pipe:
+		return 1, true
+	case Caret:
+		return 2, true
+	case Amp:
+		return 3, true
+	case Shl, Shr:
+		return 4, true
+	}
+	return 0, false
+}
 
 var wordOps = map[string]int{"or": 1, "xor": 2, "and": 3, "lshift": 4, "rshift": 4}
 
@@ -583,7 +605,7 @@ func (p *parser) binExpr(sel bool, prec int) Expr {
 	x = p.binExpr(sel, prec+1)
 	for {
 		t := p.peek()
-		bp, ok := binPrec[t.kind]
+		bp, ok := binPrecOf(t.kind)
 		if t.kind == Word {
 			bp, ok = wordOps[p.text(t)]
 			if ok {
@@ -659,19 +681,19 @@ func (p *parser) selector() Expr {
 				p.i--
 				p.fail("fib key (saddr, daddr, mark, iif, oif)")
 			}
-			pr.Args = append(pr.Args, &Literal{Span: p.tokSpan(f), Kind: LitSymbol, Text: p.text(f)})
+			pr.Args = append(pr.Args, p.newLit(p.tokSpan(f), LitSymbol, p.text(f)))
 			if p.peek().kind != Dot {
 				break
 			}
 			d := p.next()
-			pr.Args = append(pr.Args, &Literal{Span: p.tokSpan(d), Kind: LitSymbol, Text: "."})
+			pr.Args = append(pr.Args, p.newLit(p.tokSpan(d), LitSymbol, "."))
 		}
 		r := p.next()
 		if r.kind != Word {
 			p.i--
 			p.fail("fib result (oif, oifname, type)")
 		}
-		pr.Args = append(pr.Args, &Literal{Span: p.tokSpan(r), Kind: LitSymbol, Text: p.text(r)})
+		pr.Args = append(pr.Args, p.newLit(p.tokSpan(r), LitSymbol, p.text(r)))
 		pr.Span = p.span(start)
 		return pr
 	case "numgen", "jhash", "symhash":
@@ -679,28 +701,28 @@ func (p *parser) selector() Expr {
 		pr := &Primary{Keyword: head}
 		if head == "numgen" {
 			m := p.word("numgen mode (inc, random)")
-			pr.Args = append(pr.Args, &Literal{Span: p.tokSpan(p.toks[p.i-1]), Kind: LitSymbol, Text: m})
+			pr.Args = append(pr.Args, p.newLit(p.tokSpan(p.toks[p.i-1]), LitSymbol, m))
 		}
 		if head == "jhash" {
 			pr.Args = append(pr.Args, p.lhs())
 		}
 		for p.is("mod") || p.is("seed") || p.is("offset") {
 			k := p.next()
-			pr.Args = append(pr.Args, &Literal{Span: p.tokSpan(k), Kind: LitSymbol, Text: p.text(k)}, p.number())
+			pr.Args = append(pr.Args, p.newLit(p.tokSpan(k), LitSymbol, p.text(k)), p.number())
 		}
 		pr.Span = p.span(start)
 		return pr
 	}
-	if !ok || stmtKeywords[field] && head != "ct" && head != "meta" {
+	if !ok || isStmtKeyword(field) && head != "ct" && head != "meta" {
 		if implicitMeta[head] {
 			p.i++
-			return &Selector{Span: p.span(start), Path: p.newPath(head)}
+			return p.newSel(p.span(start), p.newPath(head))
 		}
 		return nil
 	}
-	if implicitMeta[head] && head != "ipsec" {
+	if head != "ipsec" && head != "ip" && head != "tcp" && head != "udp" && implicitMeta[head] {
 		p.i++
-		return &Selector{Span: p.span(start), Path: p.newPath(head)}
+		return p.newSel(p.span(start), p.newPath(head))
 	}
 	words := make([]string, 0, 5)
 	words = append(words, head)
@@ -733,7 +755,7 @@ func (p *parser) selector() Expr {
 			case *SetRef:
 				words = append(words, "@"+raw.Name)
 			}
-			return &Selector{Span: p.span(start), Path: p.newPath(words...)}
+			return p.newSel(p.span(start), p.newPath(words...))
 		}
 		if u := p.peekN(n); u.kind == Number {
 			words = append(words, p.text(u))
@@ -763,7 +785,7 @@ func (p *parser) selector() Expr {
 				p.fail("field")
 			}
 			if s, ok := inner.(*Selector); ok {
-				return &Selector{Span: p.span(start), Path: p.newPath(append([]string{head}, s.Path...)...)}
+				return p.newSel(p.span(start), p.newPath(append([]string{head}, s.Path...)...))
 			}
 			return inner
 		}
@@ -799,7 +821,7 @@ func (p *parser) selector() Expr {
 	case head == "ipsec":
 		if field != "in" && field != "out" {
 			p.i++
-			return &Selector{Span: p.span(start), Path: p.newPath(head)}
+			return p.newSel(p.span(start), p.newPath(head))
 		}
 		take()
 		if p.isN(n, "spnum") {
@@ -829,7 +851,7 @@ func (p *parser) selector() Expr {
 		n += 3
 	}
 	p.i += n
-	return &Selector{Span: p.span(start), Path: p.newPath(words...)}
+	return p.newSel(p.span(start), p.newPath(words...))
 }
 
 // rhsExpr parses a value expression with comma lists (established,related).
@@ -876,16 +898,16 @@ func (p *parser) value() Expr {
 		if t.kind == Number {
 			k = LitNumber
 		}
-		x = &Literal{Span: p.tokSpan(t), Kind: k, Text: p.text(t)}
+		x = p.newLit(p.tokSpan(t), k, p.text(t))
 	case String:
 		p.i++
-		x = &Literal{Span: p.tokSpan(t), Kind: LitString, Text: p.text(t)}
+		x = p.newLit(p.tokSpan(t), LitString, p.text(t))
 	case Var:
 		p.i++
 		x = &VarRef{Span: p.tokSpan(t), Name: p.text(t)[1:]}
 	case Star:
 		p.i++
-		return &Literal{Span: p.tokSpan(t), Kind: LitSymbol, Text: "*"}
+		return p.newLit(p.tokSpan(t), LitSymbol, "*")
 	case At:
 		return p.atExpr()
 	case LBrace:
@@ -896,7 +918,7 @@ func (p *parser) value() Expr {
 		p.i++
 		p.expect(Number, "IPv6 address")
 		e := p.expect(RBrack, "']'")
-		x = &Literal{Span: Span{Src: p.src, Start: start, Stop: e.end}, Kind: LitNumber, Text: p.src.Text[start:e.end]}
+		x = p.newLit(Span{Src: p.src, Start: start, Stop: e.end}, LitNumber, p.src.Text[start:e.end])
 	case Not:
 		p.i++
 		y := p.value()
@@ -926,7 +948,7 @@ func (p *parser) value() Expr {
 			p.fail("prefix length")
 		}
 		p.i++
-		return &Prefix{Span: p.span(start), X: x, Len: &Literal{Span: p.tokSpan(n), Kind: LitNumber, Text: p.text(n)}}
+		return &Prefix{Span: p.span(start), X: x, Len: p.newLit(p.tokSpan(n), LitNumber, p.text(n))}
 	}
 	return x
 }

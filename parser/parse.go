@@ -15,6 +15,17 @@ type parser struct {
 	limit int // tokens at or past limit read as EOF (end of the current command)
 	errs  ErrorList
 	paths []string // arena for selector paths
+	// slabs: AST nodes of the common kinds are carved out of chunks, so a
+	// large ruleset costs few allocations.
+	lits      []Literal
+	sels      []Selector
+	rels      []Relational
+	exprs     []ExprStmt
+	rules     []Rule
+	verdicts  []VerdictStmt
+	counters  []CounterStmt
+	stmts     []Stmt // arena for rule statement lists
+	stmtStack []Stmt // statements of the rules being parsed
 	depth int      // expression nesting, bounded against hostile input
 }
 
@@ -388,7 +399,7 @@ func (p *parser) cmdArg() Expr {
 		return p.rhsExpr()
 	}
 	p.i++
-	return &Literal{Span: p.tokSpan(t), Kind: LitSymbol, Text: p.text(t)}
+	return p.newLit(p.tokSpan(t), LitSymbol, p.text(t))
 }
 
 // defineValue parses the value of a define: any rhs expression, a set,
@@ -591,7 +602,7 @@ func (p *parser) prioExpr() Expr {
 	if p.peek().kind == Minus {
 		p.i++
 		n := p.expect(Number, "number")
-		x = &Unary{Span: p.span(start), Op: "-", X: &Literal{Span: p.tokSpan(n), Kind: LitNumber, Text: p.text(n)}}
+		x = &Unary{Span: p.span(start), Op: "-", X: p.newLit(p.tokSpan(n), LitNumber, p.text(n))}
 	} else {
 		x = p.prioOperand()
 	}
@@ -615,7 +626,7 @@ func (p *parser) prioOperand() Expr {
 		if t.kind == Number {
 			k = LitNumber
 		}
-		return &Literal{Span: p.tokSpan(t), Kind: k, Text: p.text(t)}
+		return p.newLit(p.tokSpan(t), k, p.text(t))
 	case Var:
 		p.i++
 		return &VarRef{Span: p.tokSpan(t), Name: p.text(t)[1:]}
@@ -878,7 +889,7 @@ func (p *parser) objArg() Expr {
 	switch t.kind {
 	case Assign, Colon, Comma:
 		p.i++
-		return &Literal{Span: p.tokSpan(t), Kind: LitSymbol, Text: p.text(t)}
+		return p.newLit(p.tokSpan(t), LitSymbol, p.text(t))
 	}
 	return p.cmdArg()
 }
@@ -892,7 +903,7 @@ func (p *parser) ruleCmd(start int32, verb string) *RuleCmd {
 		if p.is(w) && p.peekN(1).kind == Number {
 			p.i++
 			n := p.next()
-			rc.Where, rc.WhereVal = w, &Literal{Span: p.tokSpan(n), Kind: LitNumber, Text: p.text(n)}
+			rc.Where, rc.WhereVal = w, p.newLit(p.tokSpan(n), LitNumber, p.text(n))
 			break
 		}
 	}
@@ -906,7 +917,9 @@ func (p *parser) ruleCmd(start int32, verb string) *RuleCmd {
 // rule parses statements up to the end of the line.
 func (p *parser) rule() *Rule {
 	start := p.peek().start
-	r := &Rule{}
+	r := p.newRule()
+	base := len(p.stmtStack)
+	defer func() { p.stmtStack = p.stmtStack[:base] }()
 	for !p.endOfStmt() {
 		if p.is("comment") && (p.peekN(1).kind == String || p.peekN(1).kind == Var) {
 			p.i++
@@ -916,8 +929,9 @@ func (p *parser) rule() *Rule {
 			}
 			break
 		}
-		r.Stmts = append(r.Stmts, p.stmt())
+		p.stmtStack = append(p.stmtStack, p.stmt())
 	}
+	r.Stmts = p.stmtArena(p.stmtStack[base:])
 	if len(r.Stmts) == 0 && r.Comment == nil {
 		p.fail("statement")
 	}
@@ -936,3 +950,79 @@ func (p *parser) newPath(words ...string) []string {
 }
 
 func lower(s string) string { return strings.ToLower(s) }
+
+const slabSize = 1024
+
+func (p *parser) newLit(sp Span, k LitKind, text string) *Literal {
+	if len(p.lits) == cap(p.lits) {
+		p.lits = make([]Literal, 0, slabSize)
+	}
+	p.lits = append(p.lits, Literal{Span: sp, Kind: k, Text: text})
+	return &p.lits[len(p.lits)-1]
+}
+
+func (p *parser) newSel(sp Span, path []string) *Selector {
+	if len(p.sels) == cap(p.sels) {
+		p.sels = make([]Selector, 0, slabSize)
+	}
+	p.sels = append(p.sels, Selector{Span: sp, Path: path})
+	return &p.sels[len(p.sels)-1]
+}
+
+func (p *parser) newRel(sp Span, op string, l, r Expr) *Relational {
+	if len(p.rels) == cap(p.rels) {
+		p.rels = make([]Relational, 0, slabSize)
+	}
+	p.rels = append(p.rels, Relational{Span: sp, Op: op, Left: l, Right: r})
+	return &p.rels[len(p.rels)-1]
+}
+
+func (p *parser) newExprStmt(sp Span, x Expr) *ExprStmt {
+	if len(p.exprs) == cap(p.exprs) {
+		p.exprs = make([]ExprStmt, 0, slabSize)
+	}
+	p.exprs = append(p.exprs, ExprStmt{Span: sp, X: x})
+	return &p.exprs[len(p.exprs)-1]
+}
+
+func (p *parser) newRule() *Rule {
+	if len(p.rules) == cap(p.rules) {
+		p.rules = make([]Rule, 0, slabSize)
+	}
+	p.rules = append(p.rules, Rule{})
+	return &p.rules[len(p.rules)-1]
+}
+
+// stmtArena copies a statement list into the arena; the result has no
+// spare capacity, so appending to it never overwrites a neighbour.
+func (p *parser) stmtArena(l []Stmt) []Stmt {
+	if len(l) == 0 {
+		return nil
+	}
+	if cap(p.stmts)-len(p.stmts) < len(l) {
+		n := 4 * slabSize
+		if len(l) > n {
+			n = len(l)
+		}
+		p.stmts = make([]Stmt, 0, n)
+	}
+	s := len(p.stmts)
+	p.stmts = append(p.stmts, l...)
+	return p.stmts[s:len(p.stmts):len(p.stmts)]
+}
+
+func (p *parser) newVerdict(sp Span, kind string) *VerdictStmt {
+	if len(p.verdicts) == cap(p.verdicts) {
+		p.verdicts = make([]VerdictStmt, 0, slabSize)
+	}
+	p.verdicts = append(p.verdicts, VerdictStmt{Span: sp, Kind: kind})
+	return &p.verdicts[len(p.verdicts)-1]
+}
+
+func (p *parser) newCounter() *CounterStmt {
+	if len(p.counters) == cap(p.counters) {
+		p.counters = make([]CounterStmt, 0, slabSize)
+	}
+	p.counters = append(p.counters, CounterStmt{})
+	return &p.counters[len(p.counters)-1]
+}
