@@ -26,7 +26,7 @@ type parser struct {
 	counters  []CounterStmt
 	stmts     []Stmt // arena for rule statement lists
 	stmtStack []Stmt // statements of the rules being parsed
-	depth int      // expression nesting, bounded against hostile input
+	depth     int    // expression nesting, bounded against hostile input
 }
 
 const maxDepth = 200
