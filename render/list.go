@@ -40,6 +40,7 @@ type Lister struct {
 	inList bool                  // inside a "list ruleset/table" block
 	bad    []string              // undecodable expressions seen
 	chains int                   // chains printed so far
+	family model.Family          // family of the rule being printed
 	werr   error
 }
 
@@ -489,6 +490,7 @@ func (l *Lister) EndChain() { l.printf("\t}\n") }
 
 // Rule prints one rule of the current chain.
 func (l *Lister) Rule(r *model.Rule) {
+	l.family = r.Family
 	l.printf("\t\t%s%s\n", l.RuleText(r), l.handle(r.Handle))
 }
 

@@ -179,6 +179,14 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		c.nat(e)
 	case *model.Dynset:
 		c.dynset(e)
+	case *model.Byteorder:
+		// Byte order conversions feed concatenations and intervals; the
+		// selector stays the same for printing.
+		if s := c.regs[lsReg32(e.SReg)]; s != nil {
+			c.regs[lsReg32(e.DReg)] = s
+			return 0
+		}
+		c.unsupported("byteorder")
 	case *model.Objref:
 		c.objref(e)
 	case *model.Masq:
@@ -608,9 +616,21 @@ func (c *lsRuleCtx) keyText(sreg uint32, set *model.Set) (string, *lsSel, bool) 
 		return "", nil, false
 	}
 	kt, _ := lsSetTypes(set)
+	text, ok := c.concatText(sreg, kt, int(set.KeyLen))
+	return text, key, ok
+}
+
+// concatText prints the value held in sreg and, when total is longer than
+// its first selector, the registers after it as a concatenation.
+// Immediate values print with the field types of t.
+func (c *lsRuleCtx) concatText(sreg uint32, t lsSetType, total int) (string, bool) {
+	key := c.regs[lsReg32(sreg)]
+	if key == nil {
+		return "", false
+	}
 	fieldText := func(s *lsSel, i int) string {
-		if s.raw && s.text == "" && i < len(kt.fields) {
-			f := kt.fields[i]
+		if s.raw && s.text == "" && i < len(t.fields) {
+			f := t.fields[i]
 			b := s.mask
 			if f.size > 0 && f.size < len(b) {
 				b = b[:f.size]
@@ -621,21 +641,21 @@ func (c *lsRuleCtx) keyText(sreg uint32, set *model.Set) (string, *lsSel, bool) 
 	}
 	c.useDeps(key)
 	parts := []string{fieldText(key, 0)}
-	if set.KeyLen > 0 && key.size > 0 && int(set.KeyLen) > lsRoundUp4(key.size) {
+	if total > 0 && key.size > 0 && total > lsRoundUp4(key.size) && len(t.fields) > 1 {
 		r := lsReg32(sreg) + uint32(lsRoundUp4(key.size)/4)
-		total := lsRoundUp4(key.size)
-		for total < int(set.KeyLen) {
+		n := lsRoundUp4(key.size)
+		for n < total && len(parts) < len(t.fields) {
 			s := c.regs[r]
 			if s == nil || s.size == 0 {
-				return "", nil, false
+				return "", false
 			}
 			c.useDeps(s)
 			parts = append(parts, fieldText(s, len(parts)))
-			total += lsRoundUp4(s.size)
+			n += lsRoundUp4(s.size)
 			r += uint32(lsRoundUp4(s.size) / 4)
 		}
 	}
-	return strings.Join(parts, " . "), key, true
+	return strings.Join(parts, " . "), true
 }
 
 // setRef prints "@name", or the elements of an anonymous set.
@@ -649,6 +669,10 @@ func (c *lsRuleCtx) setRef(set *model.Set, key *lsSel) string {
 	}
 	if len(kt.fields) == 1 {
 		kt.fields[0].shift = key.shift
+		if key.proto != nil || key.hex {
+			kt.fields[0].host = key.host
+		}
+		kt.fields[0].hex = key.hex
 	}
 	kt = c.l.withIfNames(kt)
 	return "{ " + strings.Join(c.l.setElements(set, kt, dt, true), ", ") + " }"
@@ -676,20 +700,20 @@ func (c *lsRuleCtx) dynset(e *model.Dynset) {
 		text += " timeout " + lsFormatDuration(lsMsDuration(e.Timeout))
 	}
 	for _, x := range e.Exprs {
+		if _, ok := x.(*model.Counter); ok {
+			text += " counter"
+			continue
+		}
 		text += " " + c.l.stmtText(x)
 	}
 	if e.SRegData != 0 {
-		d := c.regs[lsReg32(e.SRegData)]
-		if d == nil {
+		_, dt := lsSetTypes(set)
+		d, ok := c.concatText(e.SRegData, dt, int(set.DataLen))
+		if !ok {
 			c.unsupported("dynset")
 			return
 		}
-		_, dt := lsSetTypes(set)
-		var dd lsDtype
-		if len(dt.fields) > 0 {
-			dd = dt.fields[0].dt
-		}
-		text += " : " + c.valueOf(d, dd)
+		text += " : " + d
 	}
 	c.emit(text + " }")
 }
@@ -712,7 +736,11 @@ func (c *lsRuleCtx) objref(e *model.Objref) {
 	} else {
 		target = lsQuote(e.Name)
 	}
-	switch e.Type {
+	typ := e.Type
+	if typ == 0 && e.Set != "" {
+		typ = c.l.sets[e.Set].ObjType
+	}
+	switch typ {
 	case 3:
 		c.emit("ct helper set " + target)
 	case 7:
@@ -722,7 +750,7 @@ func (c *lsRuleCtx) objref(e *model.Objref) {
 	case 8:
 		c.emit("meta secmark set " + target)
 	default:
-		c.emit(lsObjTypeName(e.Type) + " name " + target)
+		c.emit(lsObjTypeName(typ) + " name " + target)
 	}
 }
 
@@ -734,6 +762,7 @@ type lsSetField struct {
 	size  int // bytes in the element data
 	host  bool
 	shift uint // sub-byte header fields: value = key >> shift
+	hex   bool // raw payload fields print in hex
 	// ifnames resolves iface_index values to names.
 	ifnames map[uint32]string
 }
@@ -910,6 +939,10 @@ func (l *Lister) intervalElements(s *model.Set, kt, dt lsSetType) []elemOut {
 		if i+1 < len(sorted) && sorted[i+1].Flags&1 != 0 {
 			hi = lsDecrement(sorted[i+1].Key)
 			i++
+		} else if i+1 < len(sorted) {
+			// Adjacent intervals share a boundary: the next start ends
+			// this one.
+			hi = lsDecrement(sorted[i+1].Key)
 		} else {
 			hi = bytes.Repeat([]byte{0xff}, len(lo))
 		}
@@ -926,6 +959,9 @@ func lsFormatKey(f lsSetField, b []byte) string {
 		if name, ok := f.ifnames[binary.NativeEndian.Uint32(b)]; ok {
 			return lsQuote(name)
 		}
+	}
+	if f.hex {
+		return fmt.Sprintf("0x%x", lsToInt(b, f.host))
 	}
 	if f.shift > 0 {
 		v := lsToInt(b, f.host)
@@ -1048,7 +1084,7 @@ func (l *Lister) stmtText(e model.Expr) string {
 			return "redirect"
 		}
 	case *model.Reject:
-		return lsRejectText(e)
+		return lsRejectText(e, l.family)
 	case *model.Objref:
 		if e.Set == "" {
 			return lsObjTypeName(e.Type) + " name " + lsQuote(e.Name)
@@ -1142,7 +1178,17 @@ func lsLogText(e *model.Log) string {
 	return s
 }
 
-func lsRejectText(e *model.Reject) string {
+func lsRejectText(e *model.Reject, fam model.Family) string {
+	if e.Type == 0 && fam == model.FamilyIP6 {
+		if e.Code == 4 {
+			return "reject"
+		}
+		d := compiler.DatatypeByID(compiler.TypeICMPv6Code)
+		if n, ok := d.SymbolName(uint64(e.Code)); ok {
+			return "reject with icmpv6 " + n
+		}
+		return fmt.Sprintf("reject with icmpv6 %d", e.Code)
+	}
 	switch e.Type {
 	case 1: // NFT_REJECT_TCP_RST
 		return "reject with tcp reset"

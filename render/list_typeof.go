@@ -61,6 +61,7 @@ type lsTypeofField struct {
 	dt   lsDtype
 	size int
 	host bool
+	hex  bool
 }
 
 // lsTypeof decodes a typeof nest (TYPEOF_EXPR = 0, TYPEOF_DATA = 1) into
@@ -98,7 +99,7 @@ func lsTypeof(b []byte) ([]lsTypeofField, bool) {
 			if bases[base] == "" || n == 0 {
 				return nil, false
 			}
-			return []lsTypeofField{{text: fmt.Sprintf("@%s,%d,%d", bases[base], off, n), dt: lsDtypeByID(lsTInteger), size: int(n+7) / 8}}, true
+			return []lsTypeofField{{text: fmt.Sprintf("@%s,%d,%d", bases[base], off, n), dt: lsDtypeByID(lsTInteger), size: int(n+7) / 8, hex: true}}, true
 		}
 		p := compiler.ProtoByName(lsProtoDescs[desc])
 		if p == nil || field == 0 || int(field) > len(p.Fields) {
@@ -173,6 +174,7 @@ func lsApplyTypeof(t *lsSetType, ud []byte, tlv byte) {
 			if t.fields[i].dt.id == 0 || t.fields[i].dt.dt == nil || t.fields[i].dt.id == lsTInteger || f.dt.id != lsTInteger {
 				t.fields[i].dt = f.dt
 				t.fields[i].host = f.host
+				t.fields[i].hex = f.hex
 			}
 			if t.fields[i].size == 0 {
 				t.fields[i].size = f.size
@@ -181,7 +183,7 @@ func lsApplyTypeof(t *lsSetType, ud []byte, tlv byte) {
 	} else if len(t.fields) <= 1 {
 		t.fields = t.fields[:0]
 		for _, f := range fields {
-			t.fields = append(t.fields, lsSetField{dt: f.dt, size: f.size, host: f.host})
+			t.fields = append(t.fields, lsSetField{dt: f.dt, size: f.size, host: f.host, hex: f.hex})
 		}
 	}
 }
