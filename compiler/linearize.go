@@ -574,9 +574,24 @@ func (r *ruleCtx) learn(l *load, op string, value []byte) {
 // relational expressions
 
 func (r *ruleCtx) relational(rel *parser.Relational) error {
-	l, err := r.evalSel(rel.Left)
+	left := rel.Left
+	var xorWith parser.Expr
+	if b, ok := left.(*parser.Binary); ok && (b.Op == "^" || b.Op == "xor") {
+		if _, isLit := b.Y.(*parser.Literal); isLit {
+			// "x ^ c == v" is "x == v ^ c"
+			left, xorWith = b.X, b.Y
+		}
+	}
+	l, err := r.evalSel(left)
 	if err != nil {
 		return err
+	}
+	if xorWith != nil {
+		if _, isLit := rel.Right.(*parser.Literal); !isLit {
+			return fmt.Errorf("xor with a non-constant comparison is not supported")
+		}
+		rel = &parser.Relational{Span: rel.Span, Op: rel.Op, Left: left,
+			Right: &parser.Binary{Op: "^", X: rel.Right, Y: xorWith}}
 	}
 	if err := r.emitDeps(l); err != nil {
 		return err
@@ -592,10 +607,18 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 	op := rel.Op
 	switch x := right.(type) {
 	case *parser.SetExpr:
-		r.emitLoad(l, 1)
+		if len(l.parts) > 0 && setHasInterval(x) {
+			r.emitLoadHton(l, 1)
+		} else {
+			r.emitLoad(l, 1)
+		}
 		s, err := r.anonSet(l, x, nil)
 		if err != nil {
 			return err
+		}
+		if s.Flags&setInterval != 0 && len(l.parts) == 0 && l.hostHint() {
+			// interval sets hold big-endian keys
+			r.add(&model.Byteorder{SReg: 1, DReg: 1, Op: 1, Len: l.size, Size: l.size})
 		}
 		lk := &model.Lookup{SReg: 1, Set: s.Name, SetID: s.ID}
 		if op == "!=" || op == "ne" {
@@ -617,6 +640,19 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 		return nil
 	case *parser.Range:
 		return r.rangeMatch(l, op, x)
+	case *parser.Unary:
+		if (x.Op == "!" || x.Op == "not") && l.dt != nil && l.dt.Bitmask {
+			// "ct status ! dnat": none of the flags is set
+			val, err := r.value(l, x.X)
+			if err != nil {
+				return err
+			}
+			r.emitLoad(l, 1)
+			host := l.hostHint()
+			r.add(&model.Bitwise{SReg: 1, DReg: 1, Len: l.size, Op: model.BitwiseBool, Mask: val, Xor: make([]byte, l.size), HostOrder: host},
+				&model.Cmp{SReg: 1, Op: cmpEq, Data: make([]byte, l.size), HostOrder: host})
+			return nil
+		}
 	case *parser.Prefix:
 		return r.prefixMatch(l, op, x)
 	}
@@ -723,6 +759,49 @@ func (r *ruleCtx) emitDeps(l *load) error {
 		return l.deps(r)
 	}
 	return nil
+}
+
+// setHasInterval reports whether any element of x is a range or a prefix,
+// also inside a concatenation.
+func setHasInterval(x *parser.SetExpr) bool {
+	var isIv func(e parser.Expr) bool
+	isIv = func(e parser.Expr) bool {
+		switch k := e.(type) {
+		case *parser.MapElem:
+			return isIv(k.Key)
+		case *parser.Elem:
+			return isIv(k.Key)
+		case *parser.Range, *parser.Prefix:
+			return true
+		case *parser.Concat:
+			for _, p := range k.Parts {
+				if isIv(p) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, el := range x.Elems {
+		if isIv(el) {
+			return true
+		}
+	}
+	return false
+}
+
+// emitLoadHton loads a concatenation for an interval set lookup: host
+// byte order parts are converted to big endian after their load.
+func (r *ruleCtx) emitLoadHton(l *load, reg uint32) {
+	idx := (reg - 1) * 4
+	for _, p := range l.parts {
+		r.emitLoad32(p, idx)
+		if p.hostHint() {
+			rg := regFor(idx)
+			r.add(&model.Byteorder{SReg: rg, DReg: rg, Op: 1, Len: p.size, Size: p.size})
+		}
+		idx += padded(p.size) / 4
+	}
 }
 
 // emitLoad loads l into register reg (a 128-bit register number; concat
@@ -898,24 +977,12 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 			s.DataLen = 0
 		}
 	}
-	isInterval := false
-	for _, el := range x.Elems {
-		k := el
-		if me, ok := el.(*parser.MapElem); ok {
-			k = me.Key
-		}
-		if e, ok := k.(*parser.Elem); ok {
-			k = e.Key
-		}
-		switch k.(type) {
-		case *parser.Range, *parser.Prefix:
-			isInterval = true
-		}
-	}
+	isInterval := setHasInterval(x)
 	if isInterval {
 		s.Flags |= setInterval
 		if len(l.parts) > 0 {
 			s.Flags |= setConcat
+			s.KeyByteorder = 0 // keys are converted to big endian
 		}
 	}
 	var ivs []interval
@@ -973,7 +1040,12 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		datas = append(datas, md)
 	}
 	if isInterval && len(l.parts) == 0 {
-		s.Elements = intervalElems(ivs, func(i int) (d []byte, v *model.Verdict) { return datas[i].data, datas[i].verdict }, l.order)
+		order := l.order
+		if l.hostHint() {
+			order = BigEndian
+			s.KeyByteorder = 0
+		}
+		s.Elements = intervalElems(ivs, func(i int) (d []byte, v *model.Verdict) { return datas[i].data, datas[i].verdict }, order)
 	}
 	r.sets = append(r.sets, s)
 	return s, nil
@@ -992,11 +1064,6 @@ func (r *ruleCtx) concatRange(l *load, k parser.Expr) ([]byte, []byte, error) {
 		}
 		pad := make([]byte, padded(p.size)-p.size)
 		a, b := iv.lo, iv.hi
-		if p.order == HostOrder && p.size > 1 {
-			a, b = append([]byte(nil), a...), append([]byte(nil), b...)
-			reverse(a)
-			reverse(b)
-		}
 		lo = append(append(lo, a...), pad...)
 		hi = append(append(hi, b...), pad...)
 	}
