@@ -15,6 +15,8 @@ type valueType struct {
 	dt   *Datatype
 	bits uint32 // 0 when unknown or variable
 	name string // the selector as written, for messages ("tcp dport")
+	// exact is set when bits is the exact width even if 0 (raw payload).
+	exact bool
 }
 
 // selectorType returns the datatype of a selector, using the shared
@@ -23,14 +25,22 @@ type valueType struct {
 func selectorType(family string, s *parser.Selector) (valueType, bool) {
 	p := s.Path
 	name := s.Field()
+	if len(p) == 3 && strings.HasPrefix(p[0], "@") {
+		// Raw payload @base,offset,length: an integer of length bits.
+		n, err := strconv.Atoi(p[2])
+		if err != nil || n < 0 || n > 128 {
+			return valueType{}, false
+		}
+		return valueType{DatatypeByName("integer"), uint32(n), name, true}, true
+	}
 	switch {
 	case len(p) == 2 && p[0] == "meta":
 		if k := MetaKeyByName(p[1]); k != nil {
-			return valueType{DatatypeByName(k.Type), k.Len * 8, name}, DatatypeByName(k.Type) != nil
+			return valueType{dt: DatatypeByName(k.Type), bits: k.Len * 8, name: name}, DatatypeByName(k.Type) != nil
 		}
 	case len(p) == 1:
 		if k := MetaKeyByName(p[0]); k != nil && k.Bare {
-			return valueType{DatatypeByName(k.Type), k.Len * 8, name}, DatatypeByName(k.Type) != nil
+			return valueType{dt: DatatypeByName(k.Type), bits: k.Len * 8, name: name}, DatatypeByName(k.Type) != nil
 		}
 	case len(p) >= 2 && p[0] == "ct":
 		rest := p[1:]
@@ -54,13 +64,13 @@ func selectorType(family string, s *parser.Selector) (valueType, bool) {
 			}
 		}
 		if dt := DatatypeByName(typ); dt != nil {
-			return valueType{dt, bits, name}, true
+			return valueType{dt: dt, bits: bits, name: name}, true
 		}
 	case len(p) == 2:
 		if pr := ProtoByName(p[0]); pr != nil {
 			if f := pr.Field(p[1]); f != nil {
 				if dt := DatatypeByName(f.Type); dt != nil {
-					return valueType{dt, f.Len, name}, true
+					return valueType{dt: dt, bits: f.Len, name: name}, true
 				}
 			}
 		}
@@ -187,14 +197,27 @@ func (l *linter) checkLiteral(vt valueType, lit *parser.Literal, tc typeCtx) {
 		}
 		return
 	case lit.Kind == parser.LitString:
+		if dt.IsA("string") {
+			if v == "" {
+				l.report(CodeInvalidExpr, lit, "empty string: nft refuses it (\"Empty string is not allowed\"); use a name, or \"name*\" for a prefix")
+			} else if max := vt.bits / 8; max > 0 && uint32(len(strings.TrimSuffix(v, "*"))) > max {
+				l.report(CodeValueRange, lit, "%q is %d bytes but %s holds at most %d", v, len(v), tc.where(vt), max)
+			}
+		}
+		return
+	}
+	if dt.Name == "ct_label" {
+		if n, ok := parseUint(v); ok && n.Cmp(big.NewInt(128)) >= 0 {
+			l.report(CodeValueRange, lit, "ct label bit %s is out of range: labels are bits 0-127", v)
+		}
 		return
 	}
 	if n, ok := parseUint(v); ok {
 		bits := vt.bits
-		if dt.Bits > 0 && (bits == 0 || dt.Bits < bits) {
+		if !vt.exact && dt.Bits > 0 && (bits == 0 || dt.Bits < bits) {
 			bits = dt.Bits
 		}
-		if bits == 0 || bits > 128 {
+		if (bits == 0 && !vt.exact) || bits > 128 {
 			return
 		}
 		lim := new(big.Int).Lsh(big.NewInt(1), uint(bits))
@@ -206,6 +229,10 @@ func (l *linter) checkLiteral(vt valueType, lit *parser.Literal, tc typeCtx) {
 				l.report(CodeValueRange, lit, "value %s exceeds the range 0-%s of %s", v, maxv, tc.where(vt))
 			}
 		}
+		return
+	}
+	if lit.Kind == parser.LitSymbol && dt.Name == "mark" {
+		l.report(CodeUnknownConstant, lit, "%s takes a number (like 0x10), not %q", tc.where(vt), v)
 		return
 	}
 	if lit.Kind == parser.LitSymbol && symbolic(dt) {
@@ -347,6 +374,11 @@ func (l *linter) checkRuleTypes(t *ltable, r *parser.Rule) {
 					case *parser.MapLookup:
 						l.checkMapValues(vt, v)
 						l.checkExprTypes(t, v)
+					case *parser.Binary:
+						// ip dscp set ip dscp & 0x4f: the operand has the field's width.
+						if y, ok := l.resolve(v.Y).(*parser.Literal); ok && v.Op != "<<" && v.Op != ">>" {
+							l.checkValue(vt, y, typeCtx{})
+						}
 					}
 				}
 			}
@@ -443,6 +475,11 @@ func compareConst(a, b string) (int, bool) {
 		}
 		return 0, false
 	}
+	if x, ok := parseDuration(a); ok {
+		if y, ok := parseDuration(b); ok {
+			return cmpInt(x, y), true
+		}
+	}
 	x, err1 := netip.ParseAddr(a)
 	y, err2 := netip.ParseAddr(b)
 	if err1 != nil || err2 != nil || x.Is4() != y.Is4() {
@@ -460,9 +497,9 @@ func (l *linter) checkNatTypes(t *ltable, s *parser.NatStmt) {
 	var vt valueType
 	switch fam {
 	case "ip":
-		vt = valueType{DatatypeByName("ipv4_addr"), 32, s.Kind + " ip to"}
+		vt = valueType{dt: DatatypeByName("ipv4_addr"), bits: 32, name: s.Kind + " ip to"}
 	case "ip6":
-		vt = valueType{DatatypeByName("ipv6_addr"), 128, s.Kind + " ip6 to"}
+		vt = valueType{dt: DatatypeByName("ipv6_addr"), bits: 128, name: s.Kind + " ip6 to"}
 	}
 	if vt.dt != nil {
 		switch a := l.resolve(s.Addr).(type) {
@@ -473,7 +510,7 @@ func (l *linter) checkNatTypes(t *ltable, s *parser.NatStmt) {
 	if !isNil(s.Port) {
 		switch p := l.resolve(s.Port).(type) {
 		case *parser.Literal, *parser.Range:
-			l.checkValue(valueType{DatatypeByName("inet_service"), 16, s.Kind + " port"}, p, typeCtx{})
+			l.checkValue(valueType{dt: DatatypeByName("inet_service"), bits: 16, name: s.Kind + " port"}, p, typeCtx{})
 		}
 	}
 }
@@ -533,8 +570,60 @@ func (l *linter) checkSetElementTypes(t *ltable, s *lset, elems *parser.SetExpr)
 			l.checkTyped(keys, k, tc)
 		}
 		if data != nil && val != nil {
-			l.checkValue(valueType{data, data.Bits, data.Name}, val, typeCtx{inSet: s.name})
+			l.checkValue(valueType{dt: data, bits: data.Bits, name: data.Name}, val, typeCtx{inSet: s.name})
 		}
 		l.checkShapes(el)
 	}
+}
+
+// parseDuration reads nft's time notation (1d2h3m4s, 500ms) in ms.
+func parseDuration(s string) (int64, bool) {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return 0, false
+	}
+	var total, n int64
+	digits := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			n = n*10 + int64(c-'0')
+			digits = true
+			continue
+		}
+		if !digits {
+			return 0, false
+		}
+		var unit int64
+		switch {
+		case strings.HasPrefix(s[i:], "ms"):
+			unit = 1
+			i++
+		case c == 's':
+			unit = 1000
+		case c == 'm':
+			unit = 60 * 1000
+		case c == 'h':
+			unit = 3600 * 1000
+		case c == 'd':
+			unit = 86400 * 1000
+		default:
+			return 0, false
+		}
+		total += n * unit
+		n, digits = 0, false
+	}
+	if digits {
+		return 0, false // a bare number is not a duration here
+	}
+	return total, true
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -47,10 +47,12 @@ const (
 	CodeStatementHook   = "NF307"
 	CodeValueRange      = "NF308"
 	CodeChainType       = "NF309"
+	CodeInvalidExpr     = "NF310"
 
 	CodeUnreachableRule = "NF401"
 	CodeUnusedChain     = "NF402"
 	CodeUnusedSet       = "NF403"
+	CodeAfterTerminal   = "NF404"
 )
 
 // codeTable returns the catalogue; keep docs/codes.md in step (a test
@@ -88,11 +90,13 @@ func codeTable() []CodeInfo {
 		{CodeUnknownConstant, "unknown-constant", SeverityError, "An unknown symbolic constant (ct state, icmp type, service name, ...)"},
 		{CodeStatementHook, "statement-hook", SeverityError, "A statement not allowed in this chain's type or hook"},
 		{CodeValueRange, "value-range", SeverityError, "A number out of range for the field it is compared with"},
+		{CodeInvalidExpr, "invalid-expression", SeverityError, "An expression or option combination nft refuses in this position"},
 		{CodeChainType, "chain-type", SeverityError, "A base chain type, hook or priority name the family does not support"},
 
 		{CodeUnreachableRule, "unreachable-rule", SeverityWarning, "A rule after an unconditional verdict can never match"},
 		{CodeUnusedChain, "unused-chain", SeverityWarning, "A regular chain that no jump or goto reaches"},
 		{CodeUnusedSet, "unused-set", SeverityInfo, "A named set or map that no rule uses"},
+		{CodeAfterTerminal, "statement-after-terminal", SeverityError, "A statement after a verdict, reject, queue or NAT in the same rule"},
 	}
 }
 

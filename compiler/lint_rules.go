@@ -19,6 +19,7 @@ func (l *linter) checkRules() {
 				}
 				l.checkRuleTypes(t, r)
 				l.checkL4Mapping(r)
+				l.checkExprs(t, r)
 				ruleWalk(r, func(e parser.Expr) bool {
 					if se, ok := e.(*parser.SetExpr); ok {
 						l.checkDuplicateElements(se)
@@ -45,17 +46,27 @@ func (l *linter) checkRules() {
 func (l *linter) checkL4Mapping(r *parser.Rule) {
 	for i, st := range r.Stmts {
 		var port parser.Expr
+		var at parser.Node
 		what := ""
 		switch s := st.(type) {
 		case *parser.NatStmt:
 			port, what = s.Port, s.Kind
+			if isNil(port) {
+				port = l.mapPortValue(s.Addr)
+			}
 		case *parser.TproxyStmt:
 			port, what = s.Port, "tproxy"
+			if isNil(port) {
+				at = s // tproxy always needs the transport protocol
+			}
 		}
-		if isNil(port) || l.restrictsL4(r.Stmts[:i], false) {
+		if !isNil(port) {
+			at = port
+		}
+		if at == nil || l.restrictsL4(r.Stmts[:i], false) || (!isNil(port) && mentionsL4(port)) {
 			continue
 		}
-		d := l.report(CodeStatementHook, port, "%s with a port needs a transport protocol match earlier in the rule (nft: \"transport protocol mapping is only valid after transport protocol match\"); add `meta l4proto tcp` (or udp) before it", what)
+		d := l.report(CodeStatementHook, at, "%s with a port needs a transport protocol match earlier in the rule (nft: \"transport protocol mapping is only valid after transport protocol match\"); add `meta l4proto tcp` (or udp) before it", what)
 		d.Suggestion = "meta l4proto tcp"
 	}
 }
@@ -160,4 +171,42 @@ func (l *linter) checkSystem(sys System) {
 			l.diags = append(l.diags, CheckFlowtableDevices(decl, topo, feat)...)
 		}
 	}
+}
+
+// mapPortValue returns the map of a NAT address whose values are
+// address . port concatenations (they map the port too), else nil.
+func (l *linter) mapPortValue(addr parser.Expr) parser.Expr {
+	ml, ok := l.resolve(addr).(*parser.MapLookup)
+	if !ok {
+		return nil
+	}
+	set, ok := l.resolve(ml.Map).(*parser.SetExpr)
+	if !ok {
+		return nil
+	}
+	for _, el := range set.Elems {
+		if me, ok := el.(*parser.MapElem); ok {
+			if _, ok := me.Value.(*parser.Concat); ok {
+				return ml
+			}
+		}
+	}
+	return nil
+}
+
+// mentionsL4 reports whether an expression reads a tcp or udp header
+// field, which gives nft the transport protocol (`redirect to :tcp dport
+// map { ... }`).
+func mentionsL4(e parser.Expr) bool {
+	found := false
+	walkExpr(e, func(x parser.Expr) bool {
+		if sel, ok := x.(*parser.Selector); ok {
+			switch sel.Head() {
+			case "tcp", "udp", "udplite", "sctp", "dccp":
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }

@@ -394,7 +394,7 @@ func TestLintTypes(t *testing.T) {
 	}
 	runLintCases(t, []lintCase{
 		{"address families", in("\t\tip saddr ::1 accept\n\t\tip6 daddr 10.0.0.1 accept\n\t\tip saddr 10.0.0.1 ip6 daddr ::1 accept\n\t\tip saddr { 10.0.0.1, fe80::1 } drop\n"),
-			[]string{"NF301:4", "NF301:5", "NF301:7"}},
+			[]string{"NF301:4", "NF301:5", "NF301:6", "NF301:7"}},
 		{"ports", in("\t\ttcp dport 70000 accept\n\t\tudp sport { 53, 65536 } accept\n\t\ttcp dport 65535 accept\n"),
 			[]string{"NF302:4", "NF302:5"}},
 		{"reversed range", in("\t\ttcp dport 2000-1000 accept\n\t\tip saddr 10.0.0.9-10.0.0.1 drop\n\t\ttcp dport 20-20 accept\n"),
@@ -438,6 +438,52 @@ add element ip t v4 { 2001:db8::1 }
 	}
 }
 `, []string{"NF301:4"}},
+	})
+}
+
+func TestLintExpressions(t *testing.T) {
+	in := func(hook, rules string) string {
+		return "table inet t {\n\tchain c {\n\t\ttype filter hook " + hook + " priority filter;\n" + rules + "\t}\n}\n"
+	}
+	runLintCases(t, []lintCase{
+		{"statement after terminal", in("input", "\t\taccept counter\n\t\ttcp dport 22 reject with tcp reset log\n\t\tcounter accept\n"),
+			[]string{"NF404:4", "NF404:5"}},
+		{"invalid expressions", in("input", "\t\tct mark set { 1, 2 }\n\t\tlog level warn group 2\n\t\tmeta foo 1\n\t\tct original mark 42\n\t\tct helper \"\"\n\t\tlog level audit prefix \"x\"\n\t\tlog group 2 prefix \"x\"\n"),
+			[]string{"NF310:4", "NF310:5", "NF310:6", "NF310:7", "NF310:8", "NF310:9"}},
+		{"value widths", in("input", "\t\ttcp dport 1 queue num 65536\n\t\t@th,16,1 2\n\t\tct zone 65536\n\t\tct helper \"12345678901234567\"\n\t\tmeta mark original\n\t\tct label 128\n\t\tip dscp set ip dscp & 0x4f\n\t\tqueue num 65535\n"),
+			[]string{"NF308:4", "NF308:5", "NF308:6", "NF308:7", "NF306:8", "NF308:9", "NF308:10"}},
+		{"reversed time range", in("input", "\t\tct expiration 1d-1h\n\t\tct expiration 1h-1d\n"),
+			[]string{"NF303:4"}},
+		{"protocol contexts", in("input", "\t\tmeta nfproto ipv6 ip saddr 10.0.0.1\n\t\tmeta nfproto ipv4 icmpv6 type echo-request\n\t\tmeta nfproto ipv6 reject with icmp host-unreachable\n\t\tmeta l4proto udp reject with tcp reset\n"),
+			[]string{"NF301:4", "NF301:6", "NF310:7"}},
+		{"inet nat family", `table inet t {
+	chain pre {
+		type nat hook prerouting priority dstnat;
+		dnat to 10.0.0.1
+		ip daddr 1.1.1.1 dnat to 10.0.0.1
+		dnat ip to 10.0.0.1
+		ip6 daddr ::1 dnat to 10.0.0.1
+		ip protocol tcp dnat ip6 to ::2
+		meta l4proto tcp tproxy to 10.0.0.1
+	}
+}
+`, []string{"NF301:4", "NF301:7", "NF301:8", "NF301:9"}},
+		{"set lookup type", `table ip t {
+	set v6 {
+		type ipv6_addr
+	}
+
+	set v4 {
+		type ipv4_addr
+	}
+
+	chain c {
+		type filter hook input priority 0;
+		ip saddr @v6 drop
+		ip daddr @v4 drop
+	}
+}
+`, []string{"NF305:12"}},
 	})
 }
 
