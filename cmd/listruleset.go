@@ -237,7 +237,12 @@ func listTable(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, t *mod
 // and streams their rules.
 func listChains(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, f kernel.Filter) error {
 	var chains []*model.Chain
+	bindings := map[string]bool{}
 	if err := d.Chains(f, func(c *model.Chain) error {
+		if c.Flags&0x4 != 0 { // NFT_CHAIN_BINDING: printed inside the rule
+			bindings[c.Name] = true
+			return nil
+		}
 		if o.What == "chain" && c.Name != o.Name {
 			return nil
 		}
@@ -245,6 +250,15 @@ func listChains(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, f ker
 		return nil
 	}); err != nil {
 		return fmt.Errorf("list chains of %s %s: %w", f.Family, f.Table, err)
+	}
+	for name := range bindings {
+		var rules []*model.Rule
+		bf := f
+		bf.Chain = name
+		if err := d.Rules(bf, func(r *model.Rule) error { rules = append(rules, r); return nil }); err != nil {
+			return fmt.Errorf("list rules of chain %s: %w", name, err)
+		}
+		l.BindingChain(name, rules)
 	}
 	if len(chains) == 0 {
 		return nil
@@ -255,6 +269,9 @@ func listChains(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, f ker
 	next := 0 // chains[next] is the next chain to open
 	open := false
 	err := d.Rules(f, func(r *model.Rule) error {
+		if bindings[r.Chain] {
+			return nil
+		}
 		if open && chains[next-1].Name == r.Chain {
 			l.Rule(r)
 			return nil

@@ -41,6 +41,9 @@ type Lister struct {
 	bad    []string              // undecodable expressions seen
 	chains int                   // chains printed so far
 	family model.Family          // family of the rule being printed
+	depth  int                   // nesting of binding chains being printed
+	// bindings holds the rules of anonymous chains ("jump { ... }").
+	bindings map[string][]*model.Rule
 	werr   error
 }
 
@@ -480,6 +483,16 @@ func (l *Lister) BeginChain(c *model.Chain) {
 	if c.Flags&0x2 != 0 { // NFT_CHAIN_HW_OFFLOAD
 		l.printf("\t\tflags offload;\n")
 	}
+}
+
+// BindingChain records the rules of an anonymous chain (NFT_CHAIN_BINDING)
+// so that rules jumping to it print them inline, as nft does; such chains
+// are not printed on their own.
+func (l *Lister) BindingChain(name string, rules []*model.Rule) {
+	if l.bindings == nil {
+		l.bindings = map[string][]*model.Rule{}
+	}
+	l.bindings[name] = rules
 }
 
 // ChainsPrinted returns how many chains BeginChain has printed.

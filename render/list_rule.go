@@ -32,6 +32,7 @@ type lsSel struct {
 	loadLen uint32
 	parts   []*lsSel
 	raw     bool // a map result or similar: print as is
+	isMap   bool // the result of a map lookup
 }
 
 const (
@@ -167,6 +168,10 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		c.match(s, op+lsFormatValue(s.dt, e.From, s.host)+"-"+lsFormatValue(s.dt, e.To, s.host), 0, false)
 	case *model.Immediate:
 		if e.DReg == 0 && e.Verdict != nil {
+			if rules, ok := c.l.bindings[e.Verdict.Chain]; ok && (e.Verdict.Code == -3 || e.Verdict.Code == -4) {
+				c.emit(c.l.bindingText(e.Verdict.Code, rules))
+				return 0
+			}
 			c.emit(lsVerdictName(e.Verdict.Code, e.Verdict.Chain))
 			return 0
 		}
@@ -348,7 +353,8 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 			if best == nil {
 				for i := range p.Fields {
 					f := &p.Fields[i]
-					if f.Offset >= off && f.Offset+f.Len <= off+n && best == nil {
+					subByte := f.Len%8 != 0 || f.Offset%8 != 0
+					if subByte && f.Offset >= off && f.Offset+f.Len <= off+n && best == nil {
 						best = f
 					}
 					if f.Offset == off && f.Len > n && (f.Type == "ipv4_addr" || f.Type == "ipv6_addr") {
@@ -604,7 +610,7 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	if len(dt.fields) > 0 {
 		d = dt.fields[0].dt
 	}
-	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen)}
+	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen), isMap: true}
 }
 
 // keyText prints the set key held in sreg and the registers after it (a
@@ -769,8 +775,9 @@ type lsSetField struct {
 
 // lsSetType is a set's key or data type.
 type lsSetType struct {
-	decl   string // "type ipv4_addr . inet_service"
-	fields []lsSetField
+	interval bool   // map data are intervals (nat maps)
+	decl     string // "type ipv4_addr . inet_service"
+	fields   []lsSetField
 }
 
 // lsSetTypes returns the key and data types of a set from its type ids.
@@ -785,6 +792,10 @@ func lsSetTypes(s *model.Set) (lsSetType, lsSetType) {
 		}
 	}
 	key.decl = "type " + key.decl
+	if v, ok := lsUserdataTLV(s.Userdata, 6); ok && len(v) >= 1 && v[0] != 0 && s.Flags&lsSetMap != 0 {
+		data.interval = true
+		data.decl = "interval " + data.decl
+	}
 	lsApplyTypeof(&key, s.Userdata, lsUdKeyTypeof)
 	if strings.HasPrefix(key.decl, "typeof ") && s.Flags&lsSetMap != 0 && s.DataType != compiler.TypeVerdictData {
 		lsApplyTypeof(&data, s.Userdata, lsUdDataTypeof)
@@ -840,10 +851,16 @@ func (l *Lister) setElements(s *model.Set, kt, dt lsSetType, anon bool) []string
 		kt.fields = fields
 	}
 	var outs []elemOut
+	// Concatenated ranges keep the kernel's order.
+	pipapo := s.Flags&lsSetInterval != 0 && len(kt.fields) > 1
 	if s.Flags&lsSetInterval != 0 && s.Flags&lsSetConcat == 0 && len(kt.fields) == 1 {
 		outs = l.intervalElements(s, kt, dt)
 	} else {
-		for i := len(s.Elements) - 1; i >= 0; i-- {
+		for k := range s.Elements {
+			i := len(s.Elements) - 1 - k
+			if pipapo {
+				i = k
+			}
 			e := s.Elements[i]
 			if e.Flags&2 != 0 { // NFT_SET_ELEM_CATCHALL
 				outs = append(outs, elemOut{text: l.elemText("*", e, dt), catchall: true})
@@ -886,7 +903,7 @@ func (l *Lister) setElements(s *model.Set, kt, dt lsSetType, anon bool) []string
 			outs = append(outs, elemOut{text: l.elemText(strings.Join(parts, " . "), e, dt), sortKey: keys})
 		}
 	}
-	sortable := !(len(kt.fields) > 0 && kt.fields[0].dt.dt != nil && kt.fields[0].dt.dt.Bitmask)
+	sortable := !pipapo && !(len(kt.fields) > 0 && kt.fields[0].dt.dt != nil && kt.fields[0].dt.dt.Bitmask)
 	sort.SliceStable(outs, func(i, j int) bool {
 		a, b := outs[i], outs[j]
 		if a.catchall != b.catchall {
@@ -1032,7 +1049,12 @@ func (l *Lister) elemText(key string, e model.SetElem, dt lsSetType) string {
 	} else if e.ObjRef != "" {
 		sb.WriteString(" : " + lsQuote(e.ObjRef))
 	} else if e.Data != nil && len(dt.fields) > 0 {
-		if len(dt.fields) == 1 {
+		if dt.interval && len(dt.fields) == 1 && len(e.Data) >= 2*dt.fields[0].size && dt.fields[0].size > 0 {
+			n := dt.fields[0].size
+			f := dt.fields[0]
+			f.host = false
+			sb.WriteString(" : " + lsRangeText(f, e.Data[:n], e.Data[n:2*n]))
+		} else if len(dt.fields) == 1 {
 			sb.WriteString(" : " + lsFormatKey(dt.fields[0], e.Data))
 		} else {
 			var parts []string
@@ -1277,6 +1299,23 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 			text += " ip"
 		}
 	}
+	// A map lookup yields the whole target (address range, address and
+	// port): print the map once, with the family as nft does.
+	if m := c.regs[lsReg32(e.RegAddrMin)]; e.RegAddrMin != 0 && m != nil && m.isMap {
+		if c.fam != model.FamilyInet {
+			if e.Family == 10 {
+				text += " ip6"
+			} else {
+				text += " ip"
+			}
+		}
+		if e.Flags&0x40 != 0 { // NF_NAT_RANGE_NETMAP
+			text += " prefix"
+		}
+		c.useDeps(m)
+		c.emit(text + " to " + m.text + lsNatFlags(e.Flags&^0x43))
+		return
+	}
 	addr := ""
 	if e.RegAddrMin != 0 {
 		a, ok := c.regValue(e.RegAddrMin, adt)
@@ -1364,4 +1403,23 @@ func (l *Lister) withIfNames(t lsSetType) lsSetType {
 	}
 	t.fields = fields
 	return t
+}
+
+// bindingText prints "jump {" with the rules of an anonymous (binding)
+// chain, one level deeper than the rule that jumps to it.
+func (l *Lister) bindingText(code int32, rules []*model.Rule) string {
+	verb := "jump"
+	if code == -4 {
+		verb = "goto"
+	}
+	l.depth++
+	inner := strings.Repeat("\t", l.depth+2)
+	var sb strings.Builder
+	sb.WriteString(verb + " {\n")
+	for _, r := range rules {
+		sb.WriteString(inner + l.RuleText(r) + l.handle(r.Handle) + "\n")
+	}
+	l.depth--
+	sb.WriteString(strings.Repeat("\t", l.depth+2) + "}")
+	return sb.String()
 }
