@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -69,8 +70,14 @@ func DumpFlows(ctx context.Context, opts FlowOptions, fn func(*model.Flow) error
 	})
 }
 
+// ctRecvBuffer is the size of the one receive buffer a dump reuses. The
+// kernel fills dump datagrams up to 32 KiB; twice that leaves room.
+const ctRecvBuffer = 64 << 10
+
 // ctDumpRaw sends a conntrack dump request and hands every reply message's
-// payload to fn, stopping at the end of the dump.
+// payload to fn, stopping at the end of the dump. It reads the socket into
+// one reused buffer (mdlayher/netlink's Receive allocates one per
+// datagram), so a dump of any size allocates nothing per entry.
 func ctDumpRaw(ctx context.Context, c *netlink.Conn, family model.Family, fn func(netlink.Header, []byte) error) error {
 	req := netlink.Message{
 		Header: netlink.Header{
@@ -79,27 +86,86 @@ func ctDumpRaw(ctx context.Context, c *netlink.Conn, family model.Family, fn fun
 		},
 		Data: []byte{byte(family), nfnetlinkV0, 0, 0},
 	}
-	if _, err := c.Send(req); err != nil {
+	sent, err := c.Send(req)
+	if err != nil {
 		return fmt.Errorf("conntrack dump request: %w", err)
 	}
-	for m, err := range c.ReceiveIter() {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("conntrack dump: %w", err)
+	}
+	buf := make([]byte, ctRecvBuffer)
+	for {
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_TRUNC)
+			return rerr != unix.EAGAIN && rerr != unix.EWOULDBLOCK
+		})
+		if err == nil {
+			err = rerr
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return fmt.Errorf("conntrack dump: %w", err)
 		}
-		if m.Header.Type != ctMsgType(ipctnlMsgCtNew) {
-			continue
+		if n > len(buf) {
+			return fmt.Errorf("conntrack dump: datagram of %d bytes exceeds the %d-byte buffer", n, len(buf))
 		}
-		if err := fn(m.Header, m.Data); err != nil {
+		done, err := ctEachMessage(buf[:n], sent.Header.Sequence, fn)
+		if err != nil || done {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
-	return nil
+}
+
+// ctEachMessage walks the netlink messages of one datagram, handing
+// conntrack entries to fn. done reports the end of the dump.
+func ctEachMessage(b []byte, seq uint32, fn func(netlink.Header, []byte) error) (done bool, err error) {
+	const hdrLen = 16
+	for len(b) >= hdrLen {
+		h := netlink.Header{
+			Length:   binary.NativeEndian.Uint32(b),
+			Type:     netlink.HeaderType(binary.NativeEndian.Uint16(b[4:])),
+			Flags:    netlink.HeaderFlags(binary.NativeEndian.Uint16(b[6:])),
+			Sequence: binary.NativeEndian.Uint32(b[8:]),
+			PID:      binary.NativeEndian.Uint32(b[12:]),
+		}
+		l := int(h.Length)
+		if l < hdrLen || l > len(b) {
+			return false, fmt.Errorf("conntrack dump: netlink message length %d out of bounds", l)
+		}
+		data := b[hdrLen:l]
+		if al := (l + 3) &^ 3; al < len(b) {
+			b = b[al:]
+		} else {
+			b = nil
+		}
+		if h.Sequence != seq {
+			continue // not ours (a stale reply)
+		}
+		switch h.Type {
+		case netlink.Done:
+			return true, nil
+		case netlink.Error:
+			if len(data) >= 4 {
+				if code := int32(binary.NativeEndian.Uint32(data)); code != 0 {
+					return false, fmt.Errorf("conntrack dump: %w", unix.Errno(-code))
+				}
+			}
+			return true, nil
+		case ctMsgType(ipctnlMsgCtNew):
+			if err := fn(h, data); err != nil {
+				return false, err
+			}
+		}
+	}
+	return false, nil
 }
 
 // FlowEvent is the kind of a conntrack event.
