@@ -44,7 +44,7 @@ type Lister struct {
 	depth  int                   // nesting of binding chains being printed
 	// bindings holds the rules of anonymous chains ("jump { ... }").
 	bindings map[string][]*model.Rule
-	werr   error
+	werr     error
 }
 
 // NewLister returns a Lister writing to w.

@@ -23,16 +23,17 @@ type lsSel struct {
 	mask  []byte
 	shift uint // value = (reg & mask) >> shift
 	// Dependency facts: which protocol key this selector is.
-	depKind int // lsDepL3 (nfproto, meta protocol, ether type), lsDepL4 (l4proto, ip protocol, nexthdr)
-	proto   *compiler.Proto
-	field   *compiler.Field
-	netPfx  bool   // the load covers only a prefix of the field (bytes)
-	hex     bool   // raw payload: integers print in hex
-	loadOff uint32 // payload: bit offset and length of the load
-	loadLen uint32
-	parts   []*lsSel
-	raw     bool // a map result or similar: print as is
-	isMap   bool // the result of a map lookup
+	depKind  int // lsDepL3 (nfproto, meta protocol, ether type), lsDepL4 (l4proto, ip protocol, nexthdr)
+	proto    *compiler.Proto
+	field    *compiler.Field
+	netPfx   bool   // the load covers only a prefix of the field (bytes)
+	hex      bool   // raw payload: integers print in hex
+	loadOff  uint32 // payload: bit offset and length of the load
+	loadLen  uint32
+	parts    []*lsSel
+	raw      bool // a map result or similar: print as is
+	isMap    bool // the result of a map lookup
+	interval bool // ... whose data are ranges
 }
 
 const (
@@ -610,7 +611,7 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	if len(dt.fields) > 0 {
 		d = dt.fields[0].dt
 	}
-	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen), isMap: true}
+	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen), isMap: true, interval: dt.interval}
 }
 
 // keyText prints the set key held in sreg and the registers after it (a
@@ -792,9 +793,16 @@ func lsSetTypes(s *model.Set) (lsSetType, lsSetType) {
 		}
 	}
 	key.decl = "type " + key.decl
-	if v, ok := lsUserdataTLV(s.Userdata, 6); ok && len(v) >= 1 && v[0] != 0 && s.Flags&lsSetMap != 0 {
-		data.interval = true
-		data.decl = "interval " + data.decl
+	if s.Flags&lsSetMap != 0 && len(data.fields) > 0 {
+		v, ok := lsUserdataTLV(s.Userdata, 6)
+		one := data.fields[0]
+		if ok && len(v) >= 1 && v[0] != 0 || len(data.fields) == 1 && one.dt.bytes() > 0 && int(s.DataLen) == 2*one.dt.bytes() {
+			data.interval = true
+			data.decl = "interval " + data.decl
+			if len(data.fields) == 1 {
+				data.fields[0].size = one.dt.bytes()
+			}
+		}
 	}
 	lsApplyTypeof(&key, s.Userdata, lsUdKeyTypeof)
 	if strings.HasPrefix(key.decl, "typeof ") && s.Flags&lsSetMap != 0 && s.DataType != compiler.TypeVerdictData {
@@ -1049,11 +1057,24 @@ func (l *Lister) elemText(key string, e model.SetElem, dt lsSetType) string {
 	} else if e.ObjRef != "" {
 		sb.WriteString(" : " + lsQuote(e.ObjRef))
 	} else if e.Data != nil && len(dt.fields) > 0 {
-		if dt.interval && len(dt.fields) == 1 && len(e.Data) >= 2*dt.fields[0].size && dt.fields[0].size > 0 {
-			n := dt.fields[0].size
-			f := dt.fields[0]
-			f.host = false
-			sb.WriteString(" : " + lsRangeText(f, e.Data[:n], e.Data[n:2*n]))
+		if dt.interval && len(e.Data)%2 == 0 {
+			// The minimum of every field, then the maximum of every field.
+			half := len(e.Data) / 2
+			var parts []string
+			off := 0
+			for _, f := range dt.fields {
+				n := f.size
+				if len(dt.fields) > 1 {
+					n = lsRoundUp4(f.size)
+				}
+				if n == 0 || off+n > half {
+					break
+				}
+				f.host = false
+				parts = append(parts, lsRangeText(f, e.Data[off:off+f.size], e.Data[half+off:half+off+f.size]))
+				off += n
+			}
+			sb.WriteString(" : " + strings.Join(parts, " . "))
 		} else if len(dt.fields) == 1 {
 			sb.WriteString(" : " + lsFormatKey(dt.fields[0], e.Data))
 		} else {
@@ -1302,7 +1323,7 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 	// A map lookup yields the whole target (address range, address and
 	// port): print the map once, with the family as nft does.
 	if m := c.regs[lsReg32(e.RegAddrMin)]; e.RegAddrMin != 0 && m != nil && m.isMap {
-		if c.fam != model.FamilyInet {
+		if c.fam != model.FamilyInet && (m.interval || e.Flags&0x40 != 0) {
 			if e.Family == 10 {
 				text += " ip6"
 			} else {
