@@ -1000,6 +1000,9 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 			k = e.Key
 		}
 		var md mapData
+		if data == nil && v != nil {
+			return nil, fmt.Errorf("mapping outside of map context")
+		}
 		if data != nil {
 			if v == nil {
 				return nil, fmt.Errorf("map element without data")
@@ -1047,6 +1050,7 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		}
 		s.Elements = intervalElems(ivs, func(i int) (d []byte, v *model.Verdict) { return datas[i].data, datas[i].verdict }, order)
 	}
+	s.Size = uint32(len(s.Elements))
 	r.sets = append(r.sets, s)
 	return s, nil
 }

@@ -298,7 +298,7 @@ func netlinkBody(e model.Expr) string {
 			p("objref type %d name %s ", x.Type, x.Name)
 		}
 	case *model.FlowOffload:
-		p("flow_offload %s ", x.Flowtable)
+		p("flow_offload flowtable %s ", x.Flowtable)
 	case *model.Notrack:
 		b.WriteString("notrack ")
 	case *model.Dup:
