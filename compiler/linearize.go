@@ -604,7 +604,32 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 		}
 		right = d
 	}
+	right = normFlags(right)
 	op := rel.Op
+	if b, ok := right.(*parser.Binary); ok && b.Op == "/" {
+		// flag test "tcp flags syn / syn,ack": (x & mask) == value
+		val, err := r.value(l, b.X)
+		if err != nil {
+			return err
+		}
+		mask, err := r.value(l, b.Y)
+		if err != nil {
+			return err
+		}
+		r.emitLoad(l, 1)
+		cop := cmpEq
+		if op == "!=" || op == "ne" {
+			cop = cmpNeq
+		}
+		host := l.hostHint()
+		r.add(&model.Bitwise{SReg: 1, DReg: 1, Len: l.size, Op: model.BitwiseBool, Mask: mask, Xor: make([]byte, l.size), HostOrder: host},
+			&model.Cmp{SReg: 1, Op: cop, Data: val, HostOrder: host})
+		return nil
+	}
+	if _, isBin := rel.Left.(*parser.Binary); isBin && op == "" {
+		// "tcp flags & (syn|ack) syn" compares the masked value
+		op = "=="
+	}
 	switch x := right.(type) {
 	case *parser.SetExpr:
 		if len(l.parts) > 0 && setHasInterval(x) {
@@ -759,6 +784,35 @@ func (r *ruleCtx) emitDeps(l *load) error {
 		return l.deps(r)
 	}
 	return nil
+}
+
+// normFlags regroups the parser's flat lists around "!" and "/":
+// "! fin,rst" arrives as [!fin, rst] and "fin,syn / fin,syn" as
+// [fin, syn / [fin, syn]].
+func normFlags(e parser.Expr) parser.Expr {
+	l, ok := e.(*parser.List)
+	if !ok || len(l.Elems) == 0 {
+		return e
+	}
+	if u, ok := l.Elems[0].(*parser.Unary); ok && (u.Op == "!" || u.Op == "not") {
+		elems := append([]parser.Expr{u.X}, l.Elems[1:]...)
+		return &parser.Unary{Span: l.Span, Op: u.Op, X: &parser.List{Span: l.Span, Elems: elems}}
+	}
+	for i, el := range l.Elems {
+		if b, ok := el.(*parser.Binary); ok && b.Op == "/" {
+			vals := append(append([]parser.Expr(nil), l.Elems[:i]...), b.X)
+			mask := b.Y
+			if i+1 < len(l.Elems) {
+				ml := []parser.Expr{b.Y}
+				if bl, ok := b.Y.(*parser.List); ok {
+					ml = bl.Elems
+				}
+				mask = &parser.List{Span: l.Span, Elems: append(ml, l.Elems[i+1:]...)}
+			}
+			return &parser.Binary{Span: l.Span, Op: "/", X: &parser.List{Span: l.Span, Elems: vals}, Y: mask}
+		}
+	}
+	return e
 }
 
 // setHasInterval reports whether any element of x is a range or a prefix,
@@ -995,6 +1049,12 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		k, v := el, parser.Expr(nil)
 		if me, ok := el.(*parser.MapElem); ok {
 			k, v = me.Key, me.Value
+		}
+		if lit, ok := k.(*parser.Literal); ok && data != nil && v == nil && strings.Count(lit.Text, ":") == 1 {
+			// "25:accept" lexes as one word
+			a, b, _ := strings.Cut(lit.Text, ":")
+			k = &parser.Literal{Span: lit.Span, Kind: parser.LitNumber, Text: a}
+			v = &parser.Literal{Span: lit.Span, Kind: parser.LitSymbol, Text: b}
 		}
 		if e, ok := k.(*parser.Elem); ok {
 			k = e.Key

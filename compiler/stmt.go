@@ -277,6 +277,8 @@ func (r *ruleCtx) stmt(s parser.Stmt) error {
 		return r.dynset(x)
 	case *parser.TproxyStmt:
 		return r.tproxy(x)
+	case *parser.GenericStmt:
+		return r.generic(x)
 	default:
 		return fmt.Errorf("unsupported statement %T", s)
 	}
@@ -355,7 +357,7 @@ func (r *ruleCtx) verdict(x *parser.VerdictStmt) error {
 					q.Num = uint16(n)
 				}
 			case "flags":
-				for _, w := range words(o.Args) {
+				for _, w := range flatWords(o.Args) {
 					switch w {
 					case "bypass":
 						q.Flags |= 1
@@ -434,13 +436,14 @@ func (r *ruleCtx) log(x *parser.LogStmt) error {
 			v, _ := strconv.Atoi(arg)
 			lg.QThreshold = uint16(v)
 		case "flags":
-			for _, w := range ws {
+			ws = flatWords(o.Args)
+			for i, w := range ws {
 				switch w {
 				case "tcp", "ip":
 				case "sequence":
 					lg.Flags |= 1
 				case "options":
-					if len(ws) > 0 && ws[0] == "ip" {
+					if i > 0 && ws[0] == "ip" {
 						lg.Flags |= 4
 					} else {
 						lg.Flags |= 2
@@ -1056,4 +1059,40 @@ func (r *ruleCtx) dynset(x *parser.DynsetStmt) error {
 	}
 	r.add(ds)
 	return nil
+}
+
+// flatWords is words with lists ("bypass,fanout") flattened.
+func flatWords(args []parser.Expr) []string {
+	var out []string
+	for _, a := range args {
+		if l, ok := a.(*parser.List); ok {
+			out = append(out, flatWords(l.Elems)...)
+			continue
+		}
+		out = append(out, words([]parser.Expr{a})...)
+	}
+	return out
+}
+
+// generic handles statements the parser knows only by shape.
+func (r *ruleCtx) generic(x *parser.GenericStmt) error {
+	ws := flatWords(x.Args)
+	switch x.Keyword {
+	case "reset":
+		// reset tcp option NAME|KIND: strip the option
+		if len(ws) == 3 && ws[0] == "tcp" && ws[1] == "option" {
+			kind := -1
+			if opt := tcpOptionByName(ws[2]); opt != nil {
+				kind = int(opt.Type)
+			} else if n, err := strconv.Atoi(ws[2]); err == nil {
+				kind = n
+			}
+			if kind < 0 || kind > 255 {
+				return fmt.Errorf("unknown tcp option %q", ws[2])
+			}
+			r.add(&model.Exthdr{Op: model.ExthdrTCPOpt, Type: uint8(kind)})
+			return nil
+		}
+	}
+	return fmt.Errorf("unsupported statement %q", x.Keyword)
 }

@@ -183,7 +183,7 @@ func netlinkBody(e model.Expr) string {
 		switch {
 		case x.SReg != 0:
 			p("exthdr write %s reg %d => %db @ %d + %d ", op, x.SReg, x.Len, x.Type, x.Offset)
-		case x.DReg == 0 && x.Flags&2 != 0:
+		case x.DReg == 0:
 			p("exthdr reset %s %d ", op, x.Type)
 		default:
 			p("exthdr load %s %db @ %d + %d", op, x.Len, x.Type, x.Offset)
@@ -349,9 +349,6 @@ func netlinkBody(e model.Expr) string {
 		p("connlimit count %d flags %x ", x.Count, x.Flags)
 	case *model.Osf:
 		p("osf dreg %d ", x.DReg)
-		if x.TTL != 0 {
-			p("ttl %d ", x.TTL)
-		}
 	case *model.Last:
 		if x.Set {
 			p("last %d ", x.Msecs)
