@@ -68,8 +68,8 @@ func (p *parser) isSelectorHead(w string) bool {
 func (p *parser) enter() {
 	p.depth++
 	if p.depth > maxDepth {
-		p.depth = 0
-		p.fail("less deeply nested expression")
+		p.errorAt(p.peek(), "nesting too deep (more than %d levels)", maxDepth)
+		panic(bail{})
 	}
 }
 
@@ -77,6 +77,8 @@ func (p *parser) leave() { p.depth-- }
 
 // stmt parses one statement.
 func (p *parser) stmt() Stmt {
+	p.enter()
+	defer p.leave()
 	t := p.peek()
 	start := t.start
 	if t.kind != Word {
@@ -920,10 +922,14 @@ func (p *parser) value() Expr {
 		e := p.expect(RBrack, "']'")
 		x = p.newLit(Span{Src: p.src, Start: start, Stop: e.end}, LitNumber, p.src.Text[start:e.end])
 	case Not:
+		p.enter()
+		defer p.leave()
 		p.i++
 		y := p.value()
 		return &Unary{Span: p.span(start), Op: "!", X: y}
 	case Minus:
+		p.enter()
+		defer p.leave()
 		p.i++
 		y := p.value()
 		return &Unary{Span: p.span(start), Op: "-", X: y}

@@ -514,6 +514,8 @@ func (p *parser) chainHead(start int32, verb string) *ChainBlock {
 
 // chainBody parses '{' chain items '}' into c.
 func (p *parser) chainBody(c *ChainBlock) {
+	p.enter()
+	defer p.leave()
 	p.i++
 	c.HeaderEnd = -1
 	for {

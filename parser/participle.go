@@ -185,7 +185,7 @@ func parseSource(src *Source) (*File, ErrorList) {
 func (p *parser) parseChunk(start, end int) (cmd Command) {
 	lo := sort.Search(len(p.toks), func(i int) bool { return int(p.toks[i].start) >= start })
 	hi := sort.Search(len(p.toks), func(i int) bool { return int(p.toks[i].start) >= end })
-	p.i, p.limit = lo, hi
+	p.i, p.limit, p.depth = lo, hi, 0
 	defer func() {
 		p.limit = len(p.toks)
 		if r := recover(); r != nil {
