@@ -23,15 +23,19 @@ type lsSel struct {
 	mask  []byte
 	shift uint // value = (reg & mask) >> shift
 	// Dependency facts: which protocol key this selector is.
-	depKind  int // lsDepL3 (nfproto, meta protocol, ether type), lsDepL4 (l4proto, ip protocol, nexthdr)
-	proto    *compiler.Proto
-	field    *compiler.Field
-	netPfx   bool   // the load covers only a prefix of the field (bytes)
-	hex      bool   // raw payload: integers print in hex
-	loadOff  uint32 // payload: bit offset and length of the load
-	loadLen  uint32
-	parts    []*lsSel
-	raw      bool // a map result or similar: print as is
+	depKind int // lsDepL3 (nfproto, meta protocol, ether type), lsDepL4 (l4proto, ip protocol, nexthdr)
+	proto   *compiler.Proto
+	field   *compiler.Field
+	netPfx  bool   // the load covers only a prefix of the field (bytes)
+	hex     bool   // raw payload: integers print in hex
+	loadOff uint32 // payload: bit offset and length of the load
+	loadLen uint32
+	parts   []*lsSel
+	raw     bool // a map result or similar: print as is
+	// exprText is the selector with the operators applied to it
+	// ("meta mark & 0x00000010"), prec the precedence of the outermost one.
+	exprText string
+	prec     int
 	isMap    bool // the result of a map lookup
 	interval bool // ... whose data are ranges
 }
@@ -185,11 +189,72 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		c.nat(e)
 	case *model.Dynset:
 		c.dynset(e)
+	case *model.Numgen:
+		text := "numgen inc"
+		if e.Type == 1 {
+			text = "numgen random"
+		}
+		text += fmt.Sprintf(" mod %d", e.Modulus)
+		if e.Offset != 0 {
+			text += fmt.Sprintf(" offset %d", e.Offset)
+		}
+		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTInteger), host: true, size: 4})
+	case *model.Hash:
+		text := "symhash"
+		if e.Type == 0 {
+			src := c.regs[lsReg32(e.SReg)]
+			if src == nil {
+				c.unsupported("hash")
+				return 0
+			}
+			c.useDeps(src)
+			text = "jhash " + src.value()
+		}
+		text += fmt.Sprintf(" mod %d", e.Modulus)
+		if e.HasSeed {
+			text += fmt.Sprintf(" seed 0x%x", e.Seed)
+		}
+		if e.Offset != 0 {
+			text += fmt.Sprintf(" offset %d", e.Offset)
+		}
+		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTInteger), host: true, size: 4})
+	case *model.Fib:
+		c.load(e.DReg, lsFibSel(e))
+	case *model.Rt:
+		sel, ok := lsRtSel(e, c.fam)
+		if !ok {
+			c.unsupported("rt")
+			return 0
+		}
+		c.load(e.DReg, sel)
+	case *model.Socket:
+		sel, ok := lsSocketSel(e)
+		if !ok {
+			c.unsupported("socket")
+			return 0
+		}
+		c.load(e.DReg, sel)
+	case *model.Exthdr:
+		sel, ok := lsExthdrSel(e)
+		if !ok {
+			c.unsupported("exthdr")
+			return 0
+		}
+		if e.SReg != 0 {
+			c.useDeps(sel)
+			c.setStmt(sel.text, e.SReg, sel.dt)
+			return 0
+		}
+		c.load(e.DReg, sel)
+	case *model.Tproxy:
+		c.tproxy(e)
 	case *model.Byteorder:
 		// Byte order conversions feed concatenations and intervals; the
 		// selector stays the same for printing.
 		if s := c.regs[lsReg32(e.SReg)]; s != nil {
-			c.regs[lsReg32(e.DReg)] = s
+			cp := *s
+			cp.host = e.Op == 0 // NFT_BYTEORDER_NTOH leaves host order
+			c.regs[lsReg32(e.DReg)] = &cp
 			return 0
 		}
 		c.unsupported("byteorder")
@@ -228,7 +293,8 @@ func (c *lsRuleCtx) valueOf(s *lsSel, dt lsDtype) string {
 	if s.raw && s.text == "" {
 		return lsFormatValue(dt, s.mask, dt.hostOrder())
 	}
-	return s.text
+	c.useDeps(s)
+	return s.value()
 }
 
 func lsMetaText(key uint32, fam model.Family) string {
@@ -244,6 +310,9 @@ func lsMetaText(key uint32, fam model.Family) string {
 }
 
 func lsMetaType(key uint32) lsDtype {
+	if key == 30 { // meta time: nanoseconds since the epoch
+		return lsDtypeByID(lsTTimeDate)
+	}
 	k := compiler.MetaKeyByNum(key)
 	if k == nil {
 		return lsDtypeByID(lsTInteger)
@@ -396,14 +465,45 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 // bitwise applies a mask to the selector in the register.
 func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 	s := c.regs[lsReg32(e.SReg)]
-	if s == nil || e.Op != model.BitwiseBool || !lsAllZero(e.Xor) {
+	if s == nil {
 		c.unsupported("bitwise")
 		c.regs[lsReg32(e.DReg)] = nil
 		return 0
 	}
 	cp := *s
-	cp.mask = e.Mask
-	if s.proto != nil && s.field != nil && s.loadLen > 0 {
+	v := func(b []byte) string {
+		if s.hex || s.dt.id == lsTInteger {
+			return fmt.Sprintf("0x%x", lsToInt(b, s.host))
+		}
+		return lsFormatValue(s.dt, b, s.host)
+	}
+	switch {
+	case e.Op == model.BitwiseLShift || e.Op == model.BitwiseRShift:
+		op := " << "
+		if e.Op == model.BitwiseRShift {
+			op = " >> "
+		}
+		cp.exprText = s.operand(lsPrecShift) + op + fmt.Sprint(lsHostU32(e.Data))
+		cp.prec = lsPrecShift
+		cp.mask = nil
+	case lsAllZero(e.Xor):
+		cp.mask = e.Mask
+		cp.exprText = s.operand(lsPrecAnd) + " & " + v(e.Mask)
+		cp.prec = lsPrecAnd
+	case lsAllFF(e.Mask):
+		cp.exprText = s.operand(lsPrecXor) + " ^ " + v(e.Xor)
+		cp.prec = lsPrecXor
+		cp.mask = nil
+	case lsIsComplement(e.Mask, e.Xor):
+		cp.exprText = s.operand(lsPrecOr) + " | " + v(e.Xor)
+		cp.prec = lsPrecOr
+		cp.mask = nil
+	default:
+		cp.exprText = "(" + s.operand(lsPrecAnd) + " & " + v(e.Mask) + ") ^ " + v(e.Xor)
+		cp.prec = lsPrecXor
+		cp.mask = nil
+	}
+	if cp.mask != nil && s.proto != nil && s.field != nil && s.loadLen > 0 {
 		first, count := maskBits(e.Mask)
 		for i := range s.proto.Fields {
 			f := &s.proto.Fields[i]
@@ -412,12 +512,61 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 				cp.text = s.proto.Name + " " + f.Name
 				cp.dt = lsDtypeByName(f.Type)
 				cp.shift = uint(s.loadOff + s.loadLen - f.Offset - f.Len)
+				cp.exprText = ""
+				cp.prec = 0
 				break
 			}
 		}
 	}
 	c.regs[lsReg32(e.DReg)] = &cp
 	return 0
+}
+
+// Operator precedence of binary operations, for parentheses.
+const (
+	lsPrecOr = iota + 1
+	lsPrecXor
+	lsPrecAnd
+	lsPrecShift
+)
+
+// operand prints the selector as the operand of an operator of
+// precedence prec, in parentheses when it binds less tightly.
+func (s *lsSel) operand(prec int) string {
+	t := s.value()
+	if s.prec != 0 && s.prec < prec {
+		return "(" + t + ")"
+	}
+	return t
+}
+
+// value prints the selector where a value is expected.
+func (s *lsSel) value() string {
+	if s.exprText != "" {
+		return s.exprText
+	}
+	return s.text
+}
+
+func lsAllFF(b []byte) bool {
+	for _, c := range b {
+		if c != 0xff {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+func lsIsComplement(a, b []byte) bool {
+	if len(a) != len(b) || len(a) == 0 {
+		return false
+	}
+	for i := range a {
+		if a[i] != ^b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func lsAllZero(b []byte) bool {
@@ -470,7 +619,11 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 			c.match(s, fmt.Sprintf("%s / %s", lsFormatValue(s.dt, data, s.host), lsFormatValue(s.dt, s.mask, s.host)), 0, false)
 			return
 		}
-		c.unsupported("masked cmp")
+		eqOp := "== "
+		if op != "" {
+			eqOp = op
+		}
+		c.match(&lsSel{text: s.value(), proto: s.proto}, eqOp+lsFormatValue(s.dt, data, s.host), 0, false)
 		return
 	}
 	if s.netPfx && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) {
@@ -644,7 +797,7 @@ func (c *lsRuleCtx) concatText(sreg uint32, t lsSetType, total int) (string, boo
 			}
 			return lsFormatKey(f, b)
 		}
-		return s.text
+		return s.value()
 	}
 	c.useDeps(key)
 	parts := []string{fieldText(key, 0)}
@@ -1011,7 +1164,7 @@ func lsRangeText(f lsSetField, lo, hi []byte) string {
 		}
 	}
 	// nft prints range bounds numerically.
-	if f.dt.dt != nil && len(f.dt.dt.Symbols) > 0 && !f.dt.dt.Bitmask {
+	if f.dt.dt != nil && len(f.dt.dt.Symbols) > 0 && !f.dt.dt.Bitmask && f.dt.id != lsTTimeDay {
 		num := f
 		num.dt = lsDtype{id: lsTInteger, name: "integer", dt: compiler.DatatypeByID(lsTInteger)}
 		return lsFormatKey(num, lo) + "-" + lsFormatKey(num, hi)
@@ -1194,7 +1347,7 @@ func lsLogText(e *model.Log) string {
 		}
 	}
 	if e.Flags != 0 {
-		if e.Flags == 0xf {
+		if e.Flags&0x2f == 0x2f { // NF_LOG_MASK
 			s += " flags all"
 		} else {
 			var fl []string
@@ -1443,4 +1596,138 @@ func (l *Lister) bindingText(code int32, rules []*model.Rule) string {
 	l.depth--
 	sb.WriteString(strings.Repeat("\t", l.depth+2) + "}")
 	return sb.String()
+}
+
+// lsFibSel maps a fib expression to "fib daddr . iif type".
+func lsFibSel(e *model.Fib) *lsSel {
+	var parts []string
+	for _, f := range []struct {
+		bit  uint32
+		name string
+	}{{1, "saddr"}, {2, "daddr"}, {4, "mark"}, {8, "iif"}, {16, "oif"}} {
+		if e.Flags&f.bit != 0 {
+			parts = append(parts, f.name)
+		}
+	}
+	res := map[uint32]string{1: "oif", 2: "oifname", 3: "type"}[e.Result]
+	dt := map[uint32]uint32{1: lsTIfindex, 2: lsTIfname, 3: compiler.TypeFibAddr}[e.Result]
+	s := &lsSel{text: "fib " + strings.Join(parts, " . ") + " " + res, dt: lsDtypeByID(dt), host: true, size: 4}
+	if e.Result == 2 {
+		s.size = 16
+	}
+	if e.Flags&0x20 != 0 { // NFTA_FIB_F_PRESENT
+		s.dt = lsDtypeByID(lsTBoolean)
+		s.size = 1
+	}
+	return s
+}
+
+// lsRtSel maps an rt expression to "rt classid", "rt ip nexthop", ...
+func lsRtSel(e *model.Rt, fam model.Family) (*lsSel, bool) {
+	switch e.Key {
+	case 0:
+		return &lsSel{text: "rt classid", dt: lsDtypeByID(lsTRealm), host: true, size: 4}, true
+	case 1, 2:
+		text, dt, n := "rt ip nexthop", lsTIPAddr, 4
+		if e.Key == 2 {
+			text, dt, n = "rt ip6 nexthop", lsTIP6Addr, 16
+		}
+		if fam != model.FamilyInet && fam != model.FamilyBridge && fam != model.FamilyNetdev {
+			text = "rt nexthop"
+		}
+		return &lsSel{text: text, dt: lsDtypeByID(dt), size: n}, true
+	case 3:
+		return &lsSel{text: "rt mtu", dt: lsDtypeByID(lsTInteger), host: true, size: 2}, true
+	case 4:
+		return &lsSel{text: "rt ipsec", dt: lsDtypeByID(lsTBoolean), host: true, size: 1}, true
+	}
+	return nil, false
+}
+
+// lsSocketSel maps a socket expression to "socket transparent", ...
+func lsSocketSel(e *model.Socket) (*lsSel, bool) {
+	switch e.Key {
+	case 0:
+		return &lsSel{text: "socket transparent", dt: lsDtypeByID(lsTInteger), host: true, size: 1}, true
+	case 1:
+		return &lsSel{text: "socket mark", dt: lsDtypeByID(lsTMark), host: true, size: 4}, true
+	case 2:
+		return &lsSel{text: "socket wildcard", dt: lsDtypeByID(lsTInteger), host: true, size: 1}, true
+	}
+	return nil, false
+}
+
+// lsTCPOptions are the TCP options nft names, with their fields (offset
+// and length in bytes).
+var lsTCPOptions = map[uint8]struct {
+	name   string
+	fields map[[2]uint32]string
+}{
+	0:  {"eol", nil},
+	1:  {"nop", nil},
+	2:  {"maxseg", map[[2]uint32]string{{2, 2}: "size"}},
+	3:  {"window", map[[2]uint32]string{{2, 1}: "count"}},
+	4:  {"sack-perm", nil},
+	5:  {"sack", map[[2]uint32]string{{2, 4}: "left", {6, 4}: "right"}},
+	8:  {"timestamp", map[[2]uint32]string{{2, 4}: "tsval", {6, 4}: "tsecr"}},
+	30: {"mptcp", nil},
+}
+
+// lsExthdrSel maps a TCP option or IPv6 extension header load.
+func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
+	if e.Op != model.ExthdrTCPOpt {
+		return nil, false
+	}
+	o, ok := lsTCPOptions[e.Type]
+	if !ok {
+		return &lsSel{text: fmt.Sprintf("tcp option @%d,%d,%d", e.Type, e.Offset*8, e.Len*8), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true}, true
+	}
+	tcp := compiler.ProtoByName("tcp")
+	if e.Flags&1 != 0 { // NFT_EXTHDR_F_PRESENT
+		return &lsSel{text: "tcp option " + o.name, dt: lsDtypeByID(lsTBoolean), host: true, size: 1, proto: tcp}, true
+	}
+	switch {
+	case e.Offset == 0 && e.Len == 1:
+		return &lsSel{text: "tcp option " + o.name + " kind", dt: lsDtypeByID(lsTInteger), size: 1, proto: tcp}, true
+	case e.Offset == 1 && e.Len == 1:
+		return &lsSel{text: "tcp option " + o.name + " length", dt: lsDtypeByID(lsTInteger), size: 1, proto: tcp}, true
+	}
+	f, ok := o.fields[[2]uint32{e.Offset, e.Len}]
+	if !ok {
+		return nil, false
+	}
+	return &lsSel{text: "tcp option " + o.name + " " + f, dt: lsDtypeByID(lsTInteger), size: int(e.Len), proto: tcp}, true
+}
+
+func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
+	text := "tproxy"
+	adt := lsDtypeByID(lsTIPAddr)
+	switch e.Family {
+	case 2:
+		text += " ip"
+	case 10:
+		text += " ip6"
+		adt = lsDtypeByID(lsTIP6Addr)
+	}
+	to := ""
+	if e.RegAddr != 0 {
+		a, ok := c.regValue(e.RegAddr, adt)
+		if !ok {
+			c.unsupported("tproxy")
+			return
+		}
+		if e.Family == 10 && e.RegPort != 0 {
+			a = "[" + a + "]"
+		}
+		to = a
+	}
+	if e.RegPort != 0 {
+		p, ok := c.regValue(e.RegPort, lsDtypeByID(lsTInetService))
+		if !ok {
+			c.unsupported("tproxy")
+			return
+		}
+		to += ":" + p
+	}
+	c.emit(text + " to " + to)
 }

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/nftflow/nftflow/compiler"
 )
@@ -41,6 +42,8 @@ const (
 	lsTBoolean     = compiler.TypeBoolean
 	lsTTimeHour    = compiler.TypeTimeHour
 	lsTDevgroup    = compiler.TypeDevgroup
+	lsTTimeDate    = compiler.TypeTimeDate
+	lsTTimeDay     = compiler.TypeTimeDay
 	lsTRealm       = compiler.TypeRealm
 )
 
@@ -123,6 +126,30 @@ func lsFormatValue(d lsDtype, b []byte, host bool) string {
 		}
 	}
 	v := lsToInt(b, host)
+	switch d.id {
+	case lsTUID, lsTGID:
+		return v.String()
+	case lsTDevgroup, lsTRealm:
+		if name, ok := d.dt.SymbolName(v.Uint64()); ok {
+			return lsQuote(name)
+		}
+		return v.String()
+	case lsTTime:
+		return lsFormatDuration(time.Duration(v.Uint64()) * time.Millisecond)
+	case lsTTimeDate:
+		t := time.Unix(0, int64(v.Uint64())).Local()
+		return lsQuote(t.Format("2006-01-02 15:04:05"))
+	case lsTTimeDay:
+		if name, ok := d.dt.SymbolName(v.Uint64()); ok {
+			return lsQuote(strings.ToUpper(name[:1]) + name[1:])
+		}
+	case lsTTimeHour:
+		sec := v.Uint64()
+		if sec%60 != 0 {
+			return lsQuote(fmt.Sprintf("%02d:%02d:%02d", sec/3600, sec/60%60, sec%60))
+		}
+		return lsQuote(fmt.Sprintf("%02d:%02d", sec/3600, sec/60%60))
+	}
 	if d.dt != nil && d.dt.Bitmask && len(d.dt.Symbols) > 0 {
 		return lsFormatBitmask(d, v)
 	}
@@ -146,9 +173,6 @@ func lsFormatValue(d lsDtype, b []byte, host bool) string {
 			return "exists"
 		}
 		return "missing"
-	case lsTTimeHour:
-		s := v.Uint64()
-		return fmt.Sprintf("%02d:%02d", s/3600, s/60%60)
 	}
 	return v.String()
 }
