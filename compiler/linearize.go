@@ -46,10 +46,13 @@ type load struct {
 	deps  func(r *ruleCtx) error
 	parts []*load // concatenation
 	// context for dependency tracking
-	proto           *Proto
-	field           *Field
-	meta            *MetaKey
-	prefix          bool // payload loads may be shortened for a prefix match
+	proto  *Proto
+	field  *Field
+	meta   *MetaKey
+	prefix bool // payload loads may be shortened for a prefix match
+	// present, when set, returns the "exists/missing" form of the load
+	// (fib ... oif present)
+	present         func() *load
 	payBase, payOff uint32
 }
 
@@ -630,6 +633,9 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 		// "tcp flags & (syn|ack) syn" compares the masked value
 		op = "=="
 	}
+	if lit, ok := right.(*parser.Literal); ok && l.present != nil && (lit.Text == "exists" || lit.Text == "missing") {
+		l = l.present()
+	}
 	switch x := right.(type) {
 	case *parser.SetExpr:
 		if len(l.parts) > 0 && setHasInterval(x) {
@@ -1043,6 +1049,7 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 	type mapData struct {
 		data    []byte
 		verdict *model.Verdict
+		objref  string
 	}
 	var datas []mapData
 	for _, el := range x.Elems {
@@ -1073,6 +1080,12 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 					return nil, err
 				}
 				md.verdict = vd
+			} else if data.dt != nil && data.dt.Name == "object" {
+				name, ok := litText(v)
+				if !ok {
+					return nil, fmt.Errorf("object maps map to object names")
+				}
+				md.objref = name
 			} else {
 				b, err := r.value(data, v)
 				if err != nil {
@@ -1092,7 +1105,7 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 			if err != nil {
 				return nil, err
 			}
-			s.Elements = append(s.Elements, model.SetElem{Key: key, KeyEnd: keyEnd, Data: md.data, Verdict: md.verdict, Pos: t.c.pos(el)})
+			s.Elements = append(s.Elements, model.SetElem{Key: key, KeyEnd: keyEnd, Data: md.data, Verdict: md.verdict, ObjRef: md.objref, Pos: t.c.pos(el)})
 			continue
 		}
 		iv, err := r.elemInterval(l, k)
@@ -1329,7 +1342,7 @@ func (r *ruleCtx) mergePayloads() {
 	for i := 0; i+3 < len(r.exprs); {
 		p1, c1, ok1 := match(i)
 		p2, c2, ok2 := match(i + 2)
-		if !ok1 || !ok2 || p1.Base != p2.Base || p1.Offset+p1.Len != p2.Offset || p1.Len+p2.Len > 4 {
+		if !ok1 || !ok2 || p1.Base != p2.Base || p1.Offset+p1.Len != p2.Offset || !mergeable(p1, p2) {
 			i += 2
 			if !ok1 {
 				i--
@@ -1342,4 +1355,19 @@ func (r *ruleCtx) mergePayloads() {
 		r.exprs = append(r.exprs[:i], append([]model.Expr{&np, nc}, r.exprs[i+4:]...)...)
 		r.pos = append(r.pos[:i+2], r.pos[i+4:]...)
 	}
+}
+
+// mergeable says whether nft merges two adjacent loads: never beyond one
+// 16-byte register, and for network and transport headers only when the
+// result is one fast 32-bit load or either load is already larger than
+// that (the kernel loads up to 4 bytes of those headers inline).
+func mergeable(p1, p2 *model.Payload) bool {
+	total := p1.Len + p2.Len
+	if total > 16 {
+		return false
+	}
+	if p1.Base == model.BaseLL {
+		return true
+	}
+	return total <= 4 || p1.Len > 4 || p2.Len > 4
 }

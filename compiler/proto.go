@@ -155,6 +155,9 @@ type MetaKey struct {
 
 // MetaKeyByName returns the meta key called name, or nil.
 func MetaKeyByName(name string) *MetaKey {
+	if name == "secpath" {
+		name = "ipsec"
+	}
 	for i := range metaKeys {
 		if metaKeys[i].Name == name {
 			return &metaKeys[i]

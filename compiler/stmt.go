@@ -159,9 +159,21 @@ func (r *ruleCtx) primary(x *parser.Primary) (*load, error) {
 				fb.Result = 1
 			}
 		}
-		dt := DatatypeByName(typ)
-		return &load{dt: dt, order: HostOrder, size: size, bits: size * 8,
-			emit: func(reg uint32) []model.Expr { b := *fb; b.DReg = reg; return []model.Expr{&b} }}, nil
+		mk := func(fb *model.Fib, typ string, size uint32) *load {
+			return &load{dt: DatatypeByName(typ), order: HostOrder, size: size, bits: size * 8,
+				emit: func(reg uint32) []model.Expr { b := *fb; b.DReg = reg; return []model.Expr{&b} }}
+		}
+		presentFib := *fb
+		presentFib.Flags |= 32 // NFTA_FIB_F_PRESENT
+		if presentFib.Result == 0 || presentFib.Result == 2 {
+			presentFib.Result = 1
+		}
+		if hasWord(ws, "check") {
+			return mk(&presentFib, "boolean", 1), nil
+		}
+		l := mk(fb, typ, size)
+		l.present = func() *load { return mk(&presentFib, "boolean", 1) }
+		return l, nil
 	case "osf":
 		o := &model.Osf{}
 		for i, w := range ws {
@@ -1095,4 +1107,13 @@ func (r *ruleCtx) generic(x *parser.GenericStmt) error {
 		}
 	}
 	return fmt.Errorf("unsupported statement %q", x.Keyword)
+}
+
+func hasWord(ws []string, w string) bool {
+	for _, x := range ws {
+		if x == w {
+			return true
+		}
+	}
+	return false
 }

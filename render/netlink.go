@@ -420,6 +420,9 @@ func NetlinkElement(s *model.Set, e *model.SetElem) string {
 	case e.Data != nil:
 		b.WriteString(" : ")
 		b.WriteString(dataChunks(data, ""))
+	case e.ObjRef != "":
+		b.WriteString(" : ")
+		b.WriteString(e.ObjRef)
 	}
 	if e.Flags != 0 {
 		fmt.Fprintf(&b, " flags %d", e.Flags)
