@@ -65,9 +65,14 @@ ns() {
 	ip netns exec "$n" "$@"
 }
 
-# have_nftflow SUBCOMMAND...: whether bin/nftflow has that command.
+# have_nftflow SUBCOMMAND...: whether bin/nftflow has that command. (Cobra
+# shows a parent's help for an unknown subcommand, so the usage line must
+# name the whole command.)
 have_nftflow() {
-	[ -x "$NFTFLOW_BIN" ] && "$NFTFLOW_BIN" "$@" --help >/dev/null 2>&1
+	local out
+	[ -x "$NFTFLOW_BIN" ] || return 1
+	out=$("$NFTFLOW_BIN" "$@" --help 2>&1) || return 1
+	grep -qF "nftflow $*" <<<"$out"
 }
 
 # load_ruleset NETNS FILE: loads FILE with `nftflow apply` when the binary has

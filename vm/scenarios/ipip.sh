@@ -137,7 +137,7 @@ fi
 if have_nftflow flowtable devices; then
 	out=$(ns ip-r "$NFTFLOW_BIN" flowtable devices eth0 tun0 2>&1)
 	if [ -n "$new" ]; then want="eth0, eth1"; else want="eth0, tun0"; fi
-	if grep -qF "$want" <<<"$out"; then
+	if [ "$(head -1 <<<"$out")" = "$want" ]; then
 		pass "nftflow flowtable devices eth0 tun0 says '$want'"
 	else
 		fail "nftflow flowtable devices eth0 tun0 said '$out', want '$want'"
