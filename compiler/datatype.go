@@ -314,5 +314,8 @@ var datatypes = []Datatype{
 	{ID: TypeTimeHour, Name: "hour", Desc: "Hour of day of packet reception", Bits: 32, Order: HostOrder, Base: "integer"},
 	{ID: TypeTimeDay, Name: "day", Desc: "Day of week of packet reception", Bits: 8, Order: HostOrder, Base: "integer",
 		Symbols: syms("sunday", 0, "monday", 1, "tuesday", 2, "wednesday", 3, "thursday", 4, "friday", 5, "saturday", 6)},
+	{ID: TypeInteger, Name: "mptcpopt_subtype", Desc: "MPTCP option subtype", Bits: 4, Order: BigEndian, Base: "integer",
+		Symbols: syms("mp-capable", 0, "mp-join", 1, "dss", 2, "add-addr", 3, "remove-addr", 4, "mp-prio", 5,
+			"mp-fail", 6, "mp-fastclose", 7, "mp-tcprst", 8)},
 	{ID: TypeCgroupV2, Name: "cgroupsv2", Desc: "cgroupsv2 path", Bits: 64, Order: HostOrder, Base: "integer"},
 }

@@ -58,7 +58,7 @@ var tcpOptions = []Exthdr{
 	{Name: "timestamp", Type: 8, Fields: []Field{f("kind", 0, 8, "integer"), f("length", 8, 8, "integer"),
 		f("tsval", 16, 32, "integer"), f("tsecr", 48, 32, "integer")}},
 	{Name: "md5sig", Type: 19, Fields: []Field{f("kind", 0, 8, "integer"), f("length", 8, 8, "integer")}},
-	{Name: "mptcp", Type: 30, Fields: []Field{f("kind", 0, 8, "integer"), f("length", 8, 8, "integer"), f("subtype", 16, 4, "integer")}},
+	{Name: "mptcp", Type: 30, Fields: []Field{f("kind", 0, 8, "integer"), f("length", 8, 8, "integer"), f("subtype", 16, 4, "mptcpopt_subtype")}},
 	{Name: "fastopen", Type: 34, Fields: []Field{f("kind", 0, 8, "integer"), f("length", 8, 8, "integer")}},
 }
 

@@ -230,6 +230,9 @@ func (r *ruleCtx) selector(path []string) (*load, error) {
 	if strings.HasPrefix(head, "@") {
 		return r.rawSel(path)
 	}
+	if head == "osf" {
+		return r.osfSel(path[1:])
+	}
 	if tun := TunnelByName(head); tun != nil {
 		return r.tunnelSel(tun, path[1:])
 	}
@@ -1370,4 +1373,25 @@ func mergeable(p1, p2 *model.Payload) bool {
 		return true
 	}
 	return total <= 4 || p1.Len > 4 || p2.Len > 4
+}
+
+// osfSel is "osf [ttl loose|skip] name|version".
+func (r *ruleCtx) osfSel(path []string) (*load, error) {
+	o := &model.Osf{}
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case "ttl":
+			if i+1 < len(path) {
+				o.TTL = map[string]uint8{"loose": 1, "skip": 2}[path[i+1]]
+				i++
+			}
+		case "name":
+		case "version":
+			o.Flags = 1 // NFT_OSF_F_VERSION
+		default:
+			return nil, fmt.Errorf("unknown osf keyword %q", path[i])
+		}
+	}
+	return &load{dt: DatatypeByName("string"), order: HostOrder, size: 16, bits: 128,
+		emit: func(reg uint32) []model.Expr { b := *o; b.DReg = reg; return []model.Expr{&b} }}, nil
 }

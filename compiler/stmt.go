@@ -638,6 +638,11 @@ func (r *ruleCtx) nat(x *parser.NatStmt) error {
 		fam = model.FamilyIP
 	case "ip6":
 		fam = model.FamilyIP6
+	default:
+		if fam == model.FamilyInet && x.Addr != nil {
+			// inet infers the NAT family from the address
+			fam = natAddrFamily(x.Addr, r.t.defines)
+		}
 	}
 	var flags uint32
 	if x.Flags != nil {
@@ -1116,4 +1121,25 @@ func hasWord(ws []string, w string) bool {
 		}
 	}
 	return false
+}
+
+// natAddrFamily returns ip or ip6 for an address expression in inet NAT.
+func natAddrFamily(e parser.Expr, defs map[string]parser.Expr) model.Family {
+	switch x := e.(type) {
+	case *parser.Range:
+		return natAddrFamily(x.Lo, defs)
+	case *parser.Prefix:
+		return natAddrFamily(x.X, defs)
+	case *parser.VarRef:
+		if d, ok := defs[x.Name]; ok {
+			return natAddrFamily(d, defs)
+		}
+	}
+	if s, ok := litText(e); ok && strings.Contains(strings.Trim(s, "[]"), ":") {
+		return model.FamilyIP6
+	}
+	if _, ok := litText(e); ok {
+		return model.FamilyIP
+	}
+	return model.FamilyInet
 }

@@ -176,6 +176,13 @@ func encodeScalar(dt *Datatype, nbytes uint32, order ByteOrder, e parser.Expr) (
 		b := make([]byte, nbytes)
 		copy(b, s)
 		return b, nil
+	case name == "ct_label":
+		// labels are bit numbers (connlabel.conf names are not read)
+		n, err := strconv.ParseUint(s, 0, 8)
+		if err != nil || n > 127 {
+			return nil, fmt.Errorf("bad ct label %q", s)
+		}
+		return encodeInt(new(big.Int).Lsh(big.NewInt(1), uint(n)), nbytes, order), nil
 	case name == "iface_index" && s == "lo":
 		// the loopback device is ifindex 1 in every network namespace
 		return encodeInt(big.NewInt(1), nbytes, order), nil
