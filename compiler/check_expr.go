@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"math/big"
+	"net/netip"
 	"strings"
 
 	"github.com/nftflow/nftflow/parser"
@@ -40,13 +42,7 @@ func (l *linter) checkExprs(t *ltable, r *parser.Rule) {
 			l.checkLogOptions(s)
 		case *parser.VerdictStmt:
 			if s.Kind == "queue" {
-				for _, o := range s.Opts {
-					if o.Key == "num" {
-						for _, a := range o.Args {
-							l.checkValue(valueType{dt: DatatypeByName("integer"), bits: 16, name: "queue num"}, a, typeCtx{})
-						}
-					}
-				}
+				l.checkQueue(s)
 			}
 		case *parser.NatStmt:
 			l.checkNatFamily(t, r.Stmts[:i], s, s.Kind, s.Family, s.Addr)
@@ -58,12 +54,237 @@ func (l *linter) checkExprs(t *ltable, r *parser.Rule) {
 			l.checkRejectWith(r.Stmts[:i], s)
 		}
 		for _, e := range stmtExprs(st) {
-			l.checkSelectors(e)
+			l.checkSelectors(t, netContext(r.Stmts[:i]), e)
+			l.checkIntervals(e)
 		}
 		if es, ok := st.(*parser.ExprStmt); ok {
 			l.checkSetRefTypes(t, es.X)
+			l.checkFib(es.X)
+			l.checkOsf(es.X)
 		}
 	}
+	l.checkLinkLayer(r)
+}
+
+// checkQueue checks queue numbers: each fits 16 bits, fanout needs a
+// range, and a computed queue (to EXPR mod N offset M) stays below 65536.
+func (l *linter) checkQueue(s *parser.VerdictStmt) {
+	var flags *parser.Option
+	for _, o := range s.Opts {
+		switch o.Key {
+		case "num":
+			for _, a := range o.Args {
+				l.checkValue(valueType{dt: DatatypeByName("integer"), bits: 16, name: "queue num"}, a, typeCtx{})
+			}
+		case "flags":
+			flags = o
+		case "to":
+			for _, a := range o.Args {
+				if p, ok := a.(*parser.Primary); ok {
+					mod, off := primaryNum(p, "mod"), primaryNum(p, "offset")
+					if mod+off > 65536 {
+						l.report(CodeValueRange, p, "queue numbers computed by %s reach %d, above the highest queue 65535; lower mod or offset", exprText(p), mod+off-1)
+					}
+				}
+			}
+		}
+	}
+	if flags != nil && strings.Contains(exprText(flags.Args[0]), "fanout") {
+		isRange := false
+		for _, o := range s.Opts {
+			if (o.Key == "num" || o.Key == "to") && len(o.Args) == 1 {
+				if _, ok := l.resolve(o.Args[0]).(*parser.Range); ok {
+					isRange = true
+				}
+			}
+		}
+		if !isRange {
+			l.report(CodeInvalidExpr, flags, "queue flags fanout spreads packets over a range of queues: give one with `num 0-3`")
+		}
+	}
+}
+
+// primaryNum returns the number after keyword kw in a primary expression
+// (`symhash mod 2 offset 100`), 0 when absent.
+func primaryNum(p *parser.Primary, kw string) uint64 {
+	for i := 0; i+1 < len(p.Args); i++ {
+		if exprText(p.Args[i]) == kw {
+			if n, ok := parseUint(exprText(p.Args[i+1])); ok && n.IsUint64() {
+				return n.Uint64()
+			}
+		}
+	}
+	return 0
+}
+
+// checkFib checks the flags of a fib expression (fib saddr . iif oif).
+func (l *linter) checkFib(e parser.Expr) {
+	walkExpr(e, func(x parser.Expr) bool {
+		p, ok := x.(*parser.Primary)
+		if !ok || p.Keyword != "fib" || len(p.Args) < 2 {
+			return true
+		}
+		has := map[string]bool{}
+		for _, a := range p.Args[:len(p.Args)-1] {
+			has[exprText(a)] = true
+		}
+		switch {
+		case has["saddr"] && has["daddr"]:
+			l.report(CodeInvalidExpr, p, "fib: saddr and daddr are mutually exclusive; look up one of them")
+		case has["iif"] && has["oif"]:
+			l.report(CodeInvalidExpr, p, "fib: iif and oif are mutually exclusive; keep one")
+		case !has["saddr"] && !has["daddr"]:
+			l.report(CodeInvalidExpr, p, "fib needs saddr or daddr to look up (`fib daddr type local`)")
+		}
+		return false
+	})
+}
+
+// checkOsf checks osf matches: names and versions are at most 16 bytes,
+// and the ttl option is loose or skip.
+func (l *linter) checkOsf(e parser.Expr) {
+	walkExpr(e, func(x parser.Expr) bool {
+		rel, ok := x.(*parser.Relational)
+		if !ok {
+			return true
+		}
+		sel, ok := rel.Left.(*parser.Selector)
+		if !ok || sel.Head() != "osf" {
+			return true
+		}
+		p := sel.Path
+		if len(p) >= 3 && p[1] == "ttl" && p[2] != "loose" && p[2] != "skip" {
+			l.report(CodeInvalidExpr, sel, "osf ttl %s: the ttl option is loose or skip", p[2])
+		}
+		if lit, ok := l.resolve(rel.Right).(*parser.Literal); ok && lit.Kind == parser.LitString && len(lit.Value()) > 16 {
+			l.report(CodeValueRange, lit, "%q is %d bytes but osf %s holds at most 16", lit.Value(), len(lit.Value()), p[len(p)-1])
+		}
+		return false
+	})
+}
+
+// checkLinkLayer: `ether type X` for something other than vlan, then a
+// vlan header match: the packet cannot be both.
+func (l *linter) checkLinkLayer(r *parser.Rule) {
+	etherNonVlan := false
+	for _, st := range r.Stmts {
+		es, ok := st.(*parser.ExprStmt)
+		if !ok {
+			continue
+		}
+		walkExpr(es.X, func(x parser.Expr) bool {
+			switch y := x.(type) {
+			case *parser.Relational:
+				if sel, ok := y.Left.(*parser.Selector); ok && sel.Field() == "ether type" && (y.Op == "" || y.Op == "==") {
+					if lit, ok := y.Right.(*parser.Literal); ok {
+						switch strings.ToLower(lit.Value()) {
+						case "vlan", "8021q", "8021ad", "0x8100", "0x88a8":
+						default:
+							etherNonVlan = true
+						}
+					}
+					return false
+				}
+			case *parser.Selector:
+				if y.Head() == "vlan" && etherNonVlan {
+					l.report(CodeInvalidExpr, y, "a vlan header match after `ether type` of another protocol can never match; nft refuses it (\"conflicting protocols specified: ether vs. vlan\"): drop the ether type match or use `vlan type`")
+					etherNonVlan = false
+				}
+			}
+			return true
+		})
+	}
+}
+
+// checkIntervals reports overlapping ranges among the keys of an
+// anonymous map or verdict map: nft refuses them ("conflicting intervals
+// specified"); sets merge them.
+func (l *linter) checkIntervals(e parser.Expr) {
+	walkExpr(e, func(x parser.Expr) bool {
+		ml, ok := x.(*parser.MapLookup)
+		if !ok {
+			return true
+		}
+		if set, ok := l.resolve(ml.Map).(*parser.SetExpr); ok {
+			l.checkOverlaps(set)
+		}
+		return true
+	})
+}
+
+type lintInterval struct {
+	lo, hi *big.Int
+	v6     bool
+	node   parser.Node
+}
+
+func (l *linter) checkOverlaps(set *parser.SetExpr) {
+	var ivs []lintInterval
+	for _, el := range set.Elems {
+		k := el
+		if me, ok := el.(*parser.MapElem); ok {
+			k = me.Key
+		}
+		if iv, ok := l.intervalOf(k); ok {
+			iv.node = k
+			for _, o := range ivs {
+				if o.v6 == iv.v6 && iv.lo.Cmp(o.hi) <= 0 && o.lo.Cmp(iv.hi) <= 0 {
+					l.report(CodeOverlap, k, "%s overlaps %s in the same map; nft refuses it (\"conflicting intervals specified\"): make the ranges disjoint", exprText(k), exprText(o.node.(parser.Expr)))
+					return
+				}
+			}
+			ivs = append(ivs, iv)
+		}
+	}
+}
+
+// intervalOf reads an address or number, range or prefix as an interval.
+func (l *linter) intervalOf(e parser.Expr) (lintInterval, bool) {
+	point := func(e parser.Expr) (*big.Int, bool, bool) {
+		lit, ok := l.resolve(e).(*parser.Literal)
+		if !ok {
+			return nil, false, false
+		}
+		if a, err := netip.ParseAddr(lit.Value()); err == nil {
+			b := a.As16()
+			return new(big.Int).SetBytes(b[:]), a.Is6() && !a.Is4In6(), true
+		}
+		if n, ok := parseUint(lit.Value()); ok {
+			return n, false, true
+		}
+		return nil, false, false
+	}
+	switch x := l.resolve(e).(type) {
+	case *parser.Range:
+		lo, v6, ok1 := point(x.Lo)
+		hi, _, ok2 := point(x.Hi)
+		if ok1 && ok2 {
+			return lintInterval{lo: lo, hi: hi, v6: v6}, true
+		}
+	case *parser.Prefix:
+		lit, ok := l.resolve(x.X).(*parser.Literal)
+		if !ok || x.Len == nil {
+			break
+		}
+		pfx, err := netip.ParsePrefix(lit.Value() + "/" + x.Len.Value())
+		if err != nil {
+			break
+		}
+		pfx = pfx.Masked()
+		b := pfx.Addr().As16()
+		lo := new(big.Int).SetBytes(b[:])
+		bits := 128 - pfx.Bits()
+		if pfx.Addr().Is4() {
+			bits = 32 - pfx.Bits()
+		}
+		span := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(bits)), big.NewInt(1))
+		return lintInterval{lo: lo, hi: new(big.Int).Add(lo, span), v6: pfx.Addr().Is6()}, true
+	case *parser.Literal:
+		if p, v6, ok := point(x); ok {
+			return lintInterval{lo: p, hi: p, v6: v6}, true
+		}
+	}
+	return lintInterval{}, false
 }
 
 func stmtWord(s parser.Stmt) string {
@@ -101,8 +322,10 @@ func (l *linter) checkLogOptions(s *parser.LogStmt) {
 	}
 }
 
-// checkSelectors reports ct and meta selectors nft does not know.
-func (l *linter) checkSelectors(e parser.Expr) {
+// checkSelectors reports selectors nft refuses: unknown ct and meta
+// keys, meta nfproto outside inet, rt nexthop without an IP version,
+// inner ethernet headers of gre.
+func (l *linter) checkSelectors(t *ltable, netCtx string, e parser.Expr) {
 	walkExpr(e, func(x parser.Expr) bool {
 		sel, ok := x.(*parser.Selector)
 		if !ok {
@@ -110,6 +333,15 @@ func (l *linter) checkSelectors(e parser.Expr) {
 		}
 		p := sel.Path
 		switch {
+		case len(p) == 2 && p[0] == "meta" && p[1] == "nfproto" && t.family != "inet":
+			l.report(CodeInvalidExpr, sel, "meta nfproto is only useful in the inet family: every packet of %s is %s already", t, t.family)
+		case len(p) == 2 && p[0] == "rt" && p[1] == "nexthop" && t.family != "ip" && t.family != "ip6" && netCtx == "":
+			d := l.report(CodeInvalidExpr, sel, "rt nexthop in %s: nft cannot tell the IP version; write `rt ip nexthop` or `rt ip6 nexthop`", t)
+			d.Suggestion = "rt ip nexthop"
+		case len(p) == 3 && p[0] == "rt" && p[2] == "nexthop" && (t.family == "ip" && p[1] == "ip6" || t.family == "ip6" && p[1] == "ip"):
+			l.report(CodeInvalidExpr, sel, "rt %s nexthop in %s will never match: its packets are %s", p[1], t, t.family)
+		case len(p) >= 2 && p[0] == "gre" && (p[1] == "ether" || p[1] == "vlan"):
+			l.report(CodeInvalidExpr, sel, "gre carries IP packets, not ethernet frames: match the inner ethernet or vlan header with gretap")
 		case len(p) == 2 && p[0] == "meta":
 			if MetaKeyByName(p[1]) == nil && !metaAlias(p[1]) {
 				l.report(CodeInvalidExpr, sel, "unknown meta key %q%s", p[1], didYouMean(p[1], metaKeyNames()))

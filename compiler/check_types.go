@@ -34,6 +34,18 @@ func selectorType(family string, s *parser.Selector) (valueType, bool) {
 		return valueType{DatatypeByName("integer"), uint32(n), name, true}, true
 	}
 	switch {
+	case p[0] == "rt" && p[len(p)-1] == "nexthop" && len(p) <= 3:
+		v := family
+		if len(p) == 3 {
+			v = p[1]
+		}
+		switch v {
+		case "ip":
+			return valueType{dt: DatatypeByName("ipv4_addr"), bits: 32, name: name}, true
+		case "ip6":
+			return valueType{dt: DatatypeByName("ipv6_addr"), bits: 128, name: name}, true
+		}
+		return valueType{}, false
 	case len(p) == 2 && p[0] == "meta":
 		if k := MetaKeyByName(p[1]); k != nil {
 			return valueType{dt: DatatypeByName(k.Type), bits: k.Len * 8, name: name}, DatatypeByName(k.Type) != nil
@@ -505,6 +517,19 @@ func (l *linter) checkNatTypes(t *ltable, s *parser.NatStmt) {
 		switch a := l.resolve(s.Addr).(type) {
 		case *parser.Literal, *parser.Range, *parser.Prefix:
 			l.checkValue(vt, a, typeCtx{})
+		case *parser.MapLookup:
+			// dnat ip6 to KEY map { K : ADDR [. PORT] }
+			if set, ok := l.resolve(a.Map).(*parser.SetExpr); ok {
+				for _, el := range set.Elems {
+					if me, ok := el.(*parser.MapElem); ok {
+						v := me.Value
+						if c, ok := v.(*parser.Concat); ok && len(c.Parts) > 0 {
+							v = c.Parts[0]
+						}
+						l.checkValue(vt, v, typeCtx{})
+					}
+				}
+			}
 		}
 	}
 	if !isNil(s.Port) {

@@ -27,6 +27,7 @@ const (
 	CodeDuplicate          = "NF107"
 	CodeUndefinedTable     = "NF108"
 	CodeDuplicateElement   = "NF109"
+	CodeOverlap            = "NF110"
 
 	CodeFlowNotForward     = "NF201"
 	CodeFlowtableFamily    = "NF202"
@@ -71,6 +72,7 @@ func codeTable() []CodeInfo {
 		{CodeDuplicate, "conflicting-declaration", SeverityError, "An object is declared twice in one table with different properties"},
 		{CodeUndefinedTable, "undefined-table", SeverityError, "A command refers to a table the ruleset does not declare"},
 		{CodeDuplicateElement, "duplicate-element", SeverityWarning, "A set or map lists the same element twice"},
+		{CodeOverlap, "overlapping-intervals", SeverityError, "Two ranges of one map overlap"},
 
 		{CodeFlowNotForward, "flow-add-not-forward", SeverityError, "flow add used outside a chain hooked at forward"},
 		{CodeFlowtableFamily, "flowtable-family", SeverityError, "Flowtable declared in a family other than ip, ip6 or inet"},

@@ -468,6 +468,35 @@ func TestLintExpressions(t *testing.T) {
 	}
 }
 `, []string{"NF301:4", "NF301:7", "NF301:8", "NF301:9"}},
+		{"queue, fib, osf, vlan, gre", in("input", "\t\ttcp dport 1 queue flags fanout to symhash mod 4\n\t\ttcp dport 2 queue to symhash mod 2 offset 65535\n\t\tfib saddr . daddr oif lo\n\t\tfib mark oif lo\n\t\tosf ttl nottl name \"Linux\"\n\t\tosf name \"morethansixteenbytes\"\n\t\tether type ip vlan id 1\n\t\tgre ether saddr 62:87:4d:d6:19:05\n\t\ttcp dport 3 queue flags bypass,fanout num 1-3\n\t\tfib daddr type local\n"),
+			[]string{"NF310:4", "NF308:5", "NF310:6", "NF310:7", "NF310:8", "NF308:9", "NF310:10", "NF310:11"}},
+		{"overlapping map ranges", in("input", "\t\tip saddr vmap { 10.0.1.0-10.0.1.255 : accept, 10.0.1.1-10.0.2.255 : drop }\n\t\tip saddr vmap { 10.0.0.0/24 : accept, 10.0.1.0/24 : drop }\n\t\tip saddr vmap { 10.0.0.0/8 : accept, 10.9.0.1 : drop }\n"),
+			[]string{"NF110:4", "NF110:6"}},
+		{"rt nexthop and nfproto", `table ip t {
+	chain c {
+		type filter hook input priority 0;
+		meta nfproto ipv4 accept
+		rt ip6 nexthop fd00::1 accept
+		rt nexthop fd00::1 accept
+		rt nexthop 10.0.0.1 accept
+	}
+}
+table inet u {
+	chain c {
+		type filter hook input priority 0;
+		rt nexthop 10.0.0.1 accept
+		meta nfproto ipv4 rt nexthop 10.0.0.1 accept
+	}
+}
+`, []string{"NF310:4", "NF310:5", "NF301:6", "NF310:13"}},
+		{"nat map values", `table ip6 t {
+	chain c {
+		type nat hook prerouting priority dstnat;
+		dnat to ct mark map { 20 : 1.2.3.4 }
+		dnat to ct mark map { 20 : ::1 }
+	}
+}
+`, []string{"NF301:4"}},
 		{"set lookup type", `table ip t {
 	set v6 {
 		type ipv6_addr
