@@ -319,3 +319,31 @@ func TestWatchFlowsMatchesConntrackE(t *testing.T) {
 }
 
 var progname = regexp.MustCompile(` progname=\S+`)
+
+// TestDumpFlowsCancelled checks that a cancelled context ends a dump with
+// the context's error, and a watch with nil.
+func TestDumpFlowsCancelled(t *testing.T) {
+	ns := kernel.NetnsForTest(t)
+	if _, err := kernel.CreateFlows(context.Background(), ns, syntheticFlows(3000)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	err := kernel.DumpFlows(ctx, kernel.FlowOptions{Netns: ns}, func(*model.Flow) error {
+		calls++
+		if calls == 5 {
+			cancel()
+		}
+		return nil
+	})
+	if err != context.Canceled || calls >= 3000 {
+		t.Errorf("DumpFlows after cancel: %v after %d of 3000 flows, want context.Canceled early", err, calls)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = kernel.WatchFlows(ctx, kernel.FlowOptions{Netns: ns}, func(kernel.FlowChange) error { return nil })
+	if err != nil || time.Since(start) > 5*time.Second {
+		t.Errorf("WatchFlows after its context ended: %v after %v", err, time.Since(start))
+	}
+}
