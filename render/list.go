@@ -111,8 +111,8 @@ func (l *Lister) BeginTable(t *model.Table) {
 		l.delim = "\n"
 	}
 	if t.Comment != "" {
+		// nft separates the members from the flags line, not the comment.
 		l.printf("\tcomment %s\n", lsQuote(t.Comment))
-		l.delim = "\n"
 	}
 }
 

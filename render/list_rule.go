@@ -34,10 +34,11 @@ type lsSel struct {
 	raw     bool // a map result or similar: print as is
 	// exprText is the selector with the operators applied to it
 	// ("meta mark & 0x00000010"), prec the precedence of the outermost one.
-	exprText string
-	prec     int
-	isMap    bool // the result of a map lookup
-	interval bool // ... whose data are ranges
+	exprText   string
+	prec       int
+	isMap      bool // the result of a map lookup
+	interval   bool // ... whose data are ranges
+	concatData bool // ... or concatenations
 }
 
 const (
@@ -764,7 +765,7 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	if len(dt.fields) > 0 {
 		d = dt.fields[0].dt
 	}
-	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen), isMap: true, interval: dt.interval}
+	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen), isMap: true, interval: dt.interval, concatData: len(dt.fields) > 1}
 }
 
 // keyText prints the set key held in sreg and the registers after it (a
@@ -1476,7 +1477,7 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 	// A map lookup yields the whole target (address range, address and
 	// port): print the map once, with the family as nft does.
 	if m := c.regs[lsReg32(e.RegAddrMin)]; e.RegAddrMin != 0 && m != nil && m.isMap {
-		if c.fam != model.FamilyInet && (m.interval || e.Flags&0x40 != 0) {
+		if c.fam != model.FamilyInet && (m.interval || m.concatData || e.Flags&0x40 != 0) {
 			if e.Family == 10 {
 				text += " ip6"
 			} else {
