@@ -141,12 +141,15 @@ func (fw *FlowWriter) WriteEvent(event string, portid uint32, f *model.Flow) err
 	return nil
 }
 
-// Close writes what is buffered and, for the table format, the summary line
-// (a listing with no flows prints only the summary).
+// Close writes what is buffered and, for a table listing, the summary line
+// (a listing with no flows prints only the summary; watching prints none).
 func (fw *FlowWriter) Close() error {
 	if fw.format == FlowTable {
 		if err := fw.table.flush(fw.w); err != nil {
 			return err
+		}
+		if fw.table.events {
+			return fw.w.Flush()
 		}
 		fw.line = append(fw.counts.AppendSummary(fw.line[:0]), '\n')
 		if _, err := fw.w.Write(fw.line); err != nil {
@@ -176,6 +179,11 @@ const (
 	colZone
 	numCols
 )
+
+// watchMinWidths are the starting column widths when watching: the
+// longest event, protocol, IPv4 address, port, state and status names.
+var watchMinWidths = [numCols]int{colEvent: 7, colProto: 7, colSrc: 15, colDst: 15, colSport: 5,
+	colDport: 5, colState: 11, colStatus: 18, colTimeout: 7, colPackets: 7, colBytes: 7, colMark: 4, colZone: 4}
 
 // rightAligned marks the numeric columns.
 var rightAligned = [numCols]bool{colTimeout: true, colPackets: true, colBytes: true, colMark: true, colZone: true}
@@ -225,8 +233,13 @@ func (t *tableBlock) uint(i int, v uint64) {
 }
 
 func (t *tableBlock) add(event string, f *model.Flow) {
-	if event != "" {
+	if event != "" && !t.events {
+		// Events are printed one by one, so no block can align them:
+		// start from widths that fit common values instead.
 		t.events = true
+		for i, w := range watchMinWidths {
+			t.widths[i] = max(t.widths[i], w)
+		}
 	}
 	t.arena = append(t.arena, event...)
 	t.cell(colEvent)

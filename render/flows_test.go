@@ -227,3 +227,37 @@ func TestParseFlowFormat(t *testing.T) {
 		t.Error("yaml accepted")
 	}
 }
+
+// TestFlowTableWatch checks that watched events are printed at once, with
+// an EVENT column wide enough for every event name, and no summary.
+func TestFlowTableWatch(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewFlowWriter(&buf, FlowTable, nil)
+	f := tcpFlow("10.0.0.1", "10.0.0.2", 1, 2, 0)
+	if err := w.WriteEvent("NEW", 0, f); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), "\n"); n != 2 {
+		t.Fatalf("after one event: %d lines written, want header and row", n)
+	}
+	f.Timeout = nil
+	if err := w.WriteEvent("DESTROY", 77, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want header and 2 events:\n%s", len(lines), buf.String())
+	}
+	for _, l := range lines[1:] {
+		if len(l) != len(lines[0]) {
+			t.Errorf("event rows not aligned with the header:\n%s", buf.String())
+			break
+		}
+	}
+	if !strings.HasPrefix(lines[0], "EVENT    PROTO") || !strings.HasPrefix(lines[2], "DESTROY  tcp") {
+		t.Errorf("watch table:\n%s", buf.String())
+	}
+}
