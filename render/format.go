@@ -18,11 +18,11 @@ func FormatFile(f *parser.File) []byte {
 	if f.Src != nil {
 		p.src = f.Src.Text
 	}
-	prevStop := int32(0)
-	for i, c := range f.Commands {
-		st := c.(interface{ Offset() int }).Offset()
-		p.leading(prevStop, int32(st))
-		if i > 0 && p.blankBefore(prevStop, int32(st)) {
+	prevStop := int32(-1)
+	for _, c := range f.Commands {
+		st := int32(c.(interface{ Offset() int }).Offset())
+		prevStop = p.topLeading(prevStop, st)
+		if prevStop >= 0 && p.blankBefore(prevStop, st) {
 			p.buf.WriteByte('\n')
 		}
 		p.command(c)
@@ -31,8 +31,26 @@ func FormatFile(f *parser.File) []byte {
 		p.buf.WriteByte('\n')
 		prevStop = stop
 	}
-	p.leading(prevStop, 1<<31-1)
+	p.topLeading(prevStop, 1<<31-1)
 	return p.buf.Bytes()
+}
+
+// topLeading prints the top-level comments in [lo, hi) keeping one blank
+// line where the source had blank lines; it returns the end of the last
+// thing printed (lo when nothing was, -1 for the start of the file).
+func (p *formatter) topLeading(lo, hi int32) int32 {
+	for i, c := range p.comments {
+		if p.done[i] || c.Start < lo || c.Start >= hi {
+			continue
+		}
+		p.done[i] = true
+		if lo >= 0 && p.blankBefore(lo, c.Start) {
+			p.buf.WriteByte('\n')
+		}
+		p.ws(c.Text, "\n")
+		lo = c.Stop
+	}
+	return lo
 }
 
 // FormatExpr prints one expression as nft writes it.
@@ -94,18 +112,21 @@ func (p *formatter) blankBefore(lo, hi int32) bool {
 		return false
 	}
 	gap := p.src[lo:hi]
-	// ignore comment lines
-	n := 0
-	for _, l := range strings.Split(gap, "\n") {
-		t := strings.TrimSpace(l)
-		if t == "" {
-			n++
-		} else {
-			n = -100
+	// a blank line: two newlines with only blanks between them
+	nl := -1
+	for i := 0; i < len(gap); i++ {
+		switch gap[i] {
+		case '\n':
+			if nl >= 0 {
+				return true
+			}
+			nl = i
+		case ' ', '\t', '\r':
+		default:
+			nl = -1
 		}
-		_ = t
 	}
-	return strings.Contains(gap, "\n\n") || strings.Contains(gap, "\n\r\n")
+	return false
 }
 
 // leading prints the unprinted comments that start in [lo, hi), each on
