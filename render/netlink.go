@@ -105,13 +105,42 @@ func NetlinkVerdict(v *model.Verdict) string {
 
 // NetlinkExpr prints one expression as "[ kind args ]".
 func NetlinkExpr(e model.Expr) string {
-	return "[ " + netlinkBody(e) + "]"
+	return "[ " + netlinkBody(e, false) + "]"
+}
+
+// NetlinkExprLegacy prints one expression as libnftnl 1.2 (with nft 1.0.6)
+// does: register data padded to 32-bit words, each word shown as a
+// little-endian number. Compare it with `nft --debug=netlink` on hosts
+// with that nft.
+func NetlinkExprLegacy(e model.Expr) string {
+	return "[ " + netlinkBody(e, true) + "]"
+}
+
+// legacyData prints data padded to 32-bit words, each read as a
+// little-endian number.
+func legacyData(b []byte) string {
+	var sb strings.Builder
+	for i := 0; i < len(b) || i == 0; i += 4 {
+		var w [4]byte
+		copy(w[:], b[i:min(i+4, len(b))])
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		fmt.Fprintf(&sb, "0x%08x", uint32(w[0])|uint32(w[1])<<8|uint32(w[2])<<16|uint32(w[3])<<24)
+	}
+	return sb.String()
 }
 
 // netlinkBody returns "kind args " (with the trailing space libnftnl leaves).
-func netlinkBody(e model.Expr) string {
+func netlinkBody(e model.Expr, legacy bool) string {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	netlinkValue := func(d []byte, host bool) string {
+		if legacy {
+			return legacyData(d)
+		}
+		return netlinkValue(d, host)
+	}
 	switch x := e.(type) {
 	case *model.Payload:
 		if x.SReg != 0 {
@@ -289,7 +318,7 @@ func netlinkBody(e model.Expr) string {
 			p("timeout %dms ", x.Timeout)
 		}
 		for _, se := range x.Exprs {
-			p("expr [ %s] ", netlinkBody(se))
+			p("expr [ %s] ", netlinkBody(se, legacy))
 		}
 	case *model.Objref:
 		if x.Set != "" {
@@ -360,7 +389,7 @@ func netlinkBody(e model.Expr) string {
 	case *model.Inner:
 		p("inner type %d hdrsize %d flags %x ", x.Type, x.HdrSize, x.Flags)
 		if x.Expr != nil {
-			p("[ %s] ", netlinkBody(x.Expr))
+			p("[ %s] ", netlinkBody(x.Expr, legacy))
 		}
 	case *model.Tunnel:
 		p("tunnel load %s => reg %d ", name(tunnelKeyNames[:], x.Key), x.DReg)
