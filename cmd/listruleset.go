@@ -179,7 +179,11 @@ func listTable(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, t *mod
 	f := kernel.Filter{Family: t.Family, Table: t.Name}
 	all := o.What == "ruleset" || o.What == "table"
 	found := all || o.What == "flowtables"
-	l.BeginTable(t)
+	if all {
+		l.BeginTable(t)
+	} else {
+		l.BeginTableBare(t)
+	}
 	if all {
 		if err := d.Objects(f, func(ob *model.Object) error { l.Object(ob); return nil }); err != nil {
 			return fmt.Errorf("list objects of %s %s: %w", t.Family, t.Name, err)

@@ -53,11 +53,17 @@ func TestListRulesetMatchesNft(t *testing.T) {
 				{{"-t", "list", "ruleset"}, {"list", "ruleset", "-t"}},
 				{{"list", "tables"}, {"list", "tables"}},
 			}
-			// One table, chain and set of the ruleset, as nft names them.
+			// Every table, chain, set and map of the ruleset on its own.
+			var fam, table string
 			for _, l := range strings.Split(nft("-t", "list", "ruleset"), "\n") {
-				if f := strings.Fields(l); len(f) == 4 && f[0] == "table" {
-					cases = append(cases, [2][]string{{"list", "table", f[1], f[2]}, {"list", "table", f[1], f[2]}})
-					break
+				f := strings.Fields(l)
+				switch {
+				case len(f) == 4 && f[0] == "table":
+					fam, table = f[1], f[2]
+					cases = append(cases, [2][]string{{"list", "table", fam, table}, {"list", "table", fam, table}})
+				case len(f) >= 3 && (f[0] == "chain" || f[0] == "set" || f[0] == "map") && f[2] == "{":
+					cmd := []string{"list", f[0], fam, table, f[1]}
+					cases = append(cases, [2][]string{cmd, cmd})
 				}
 			}
 			for _, c := range cases {

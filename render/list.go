@@ -116,6 +116,15 @@ func (l *Lister) BeginTable(t *model.Table) {
 	}
 }
 
+// BeginTableBare opens a table the way nft does around a single chain, set
+// or flowtable listing: no handle, flags or comment.
+func (l *Lister) BeginTableBare(t *model.Table) {
+	l.table = t
+	l.sets = map[string]*model.Set{}
+	l.delim = ""
+	l.printf("table %s %s {\n", t.Family, t.Name)
+}
+
 // EndTable closes the table.
 func (l *Lister) EndTable() {
 	l.printf("}\n")
