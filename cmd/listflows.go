@@ -141,27 +141,26 @@ func runListFlows(ctx context.Context, o *listFlowsOptions, changed func(string)
 			}
 			return w.WriteEvent(ch.Kind.String(), ch.PortID, ch.Flow)
 		})
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return usageError(fmt.Errorf("list flows: %w", err))
-		}
-		return nil
-	}
-	err = kernel.DumpFlows(ctx, opts, func(f *model.Flow) error {
-		if !ff.Match(f) {
-			return nil
-		}
-		return w.Write(f)
-	})
-	if cerr := w.Close(); err == nil {
-		err = cerr
+	} else {
+		err = kernel.DumpFlows(ctx, opts, func(f *model.Flow) error {
+			if !ff.Match(f) {
+				return nil
+			}
+			return w.Write(f)
+		})
 	}
 	if err != nil {
+		// Show what was read, but no summary for a listing cut short.
+		_ = w.Flush()
+		if errors.Is(err, os.ErrPermission) {
+			err = fmt.Errorf("%w (reading conntrack needs CAP_NET_ADMIN: run as root)", err)
+		}
 		return usageError(fmt.Errorf("list flows: %w", err))
 	}
-	if format == render.FlowConntrack {
+	if err := w.Close(); err != nil {
+		return usageError(fmt.Errorf("list flows: %w", err))
+	}
+	if format == render.FlowConntrack && !o.watch {
 		// conntrack -L reports its count on stderr; so do we, in its words.
 		fmt.Fprintln(s.err, "nftflow (conntrack format): "+strconv.Itoa(w.Counts().Flows)+" flow entries have been shown.")
 	}

@@ -141,6 +141,17 @@ func (fw *FlowWriter) WriteEvent(event string, portid uint32, f *model.Flow) err
 	return nil
 }
 
+// Flush writes what is buffered without the summary line: for output cut
+// short by an error.
+func (fw *FlowWriter) Flush() error {
+	if fw.format == FlowTable {
+		if err := fw.table.flush(fw.w); err != nil {
+			return err
+		}
+	}
+	return fw.w.Flush()
+}
+
 // Close writes what is buffered and, for a table listing, the summary line
 // (a listing with no flows prints only the summary; watching prints none).
 func (fw *FlowWriter) Close() error {
