@@ -191,6 +191,9 @@ func (l *linter) checkValue(vt valueType, e parser.Expr, tc typeCtx) {
 func (l *linter) checkLiteral(vt valueType, lit *parser.Literal, tc typeCtx) {
 	dt := vt.dt
 	v := lit.Value()
+	if v == "*" {
+		return // the catch-all element of a set or map
+	}
 	famCode := CodeAddressFamily
 	if tc.inSet != "" {
 		famCode = CodeElementType

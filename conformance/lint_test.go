@@ -221,3 +221,54 @@ func TestPyFailLint(t *testing.T) {
 		len(cases), total, kernelOnly, accepted)
 	report(t, "py-fail-lint", passed, total)
 }
+
+// TestDumpsLint: the ruleset dumps of nftables' shell tests are rulesets
+// nft listed back from a kernel, so they are valid; lint must find no
+// error in them (warnings are fine: unused chains are common there). Bogons
+// (inputs that crashed nft) and everything else must not make lint panic.
+func TestDumpsLint(t *testing.T) {
+	dir := corpusDir(t)
+	dumps, err := corpus.Dumps(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	passed, total := 0, 0
+	var fails []string
+	for _, p := range dumps {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = corpus.StripCount(b)
+		if len(strings.TrimSpace(string(b))) == 0 {
+			continue
+		}
+		total++
+		if errs := lintErrors(filepath.Base(p), string(b)); len(errs) > 0 {
+			fails = append(fails, fmt.Sprintf("%s: %s", p, errs[0]))
+			continue
+		}
+		passed++
+	}
+	if testing.Verbose() {
+		for _, f := range fails {
+			t.Log(f)
+		}
+	}
+	report(t, "dumps-lint", passed, total)
+
+	bogons, err := corpus.Bogons(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range bogons {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := parser.ParseString(filepath.Base(p), string(b))
+		if f != nil {
+			compiler.Lint(f, compiler.LintOptions{}) // must not panic
+		}
+	}
+}
