@@ -639,6 +639,20 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 	if lit, ok := right.(*parser.Literal); ok && l.present != nil && (lit.Text == "exists" || lit.Text == "missing") {
 		l = l.present()
 	}
+	if x, ok := right.(*parser.SetExpr); ok && len(x.Elems) == 1 && len(l.parts) == 0 {
+		// a one-element anonymous set is a plain comparison
+		el := x.Elems[0]
+		if e, ok := el.(*parser.Elem); ok && len(e.Opts) == 0 && len(e.Stmts) == 0 {
+			el = e.Key
+		}
+		switch el.(type) {
+		case *parser.MapElem, *parser.Elem:
+		default:
+			if op == "!=" || op == "ne" || op == "" || op == "==" || op == "eq" {
+				return r.relational(&parser.Relational{Span: rel.Span, Op: op, Left: rel.Left, Right: el})
+			}
+		}
+	}
 	switch x := right.(type) {
 	case *parser.SetExpr:
 		if len(l.parts) > 0 && setHasInterval(x) {
@@ -661,8 +675,15 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 		r.add(lk)
 		return nil
 	case *parser.SetRef:
-		r.emitLoad(l, 1)
 		s := r.t.sets[x.Name]
+		if s != nil && s.Flags&setInterval != 0 && len(l.parts) > 0 {
+			r.emitLoadHton(l, 1)
+		} else {
+			r.emitLoad(l, 1)
+			if s != nil && s.Flags&setInterval != 0 && l.hostHint() {
+				r.add(&model.Byteorder{SReg: 1, DReg: 1, Op: 1, Len: l.size, Size: l.size})
+			}
+		}
 		lk := &model.Lookup{SReg: 1, Set: x.Name}
 		if s != nil {
 			lk.SetID = s.ID

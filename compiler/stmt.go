@@ -1034,12 +1034,32 @@ func (r *ruleCtx) dynset(x *parser.DynsetStmt) error {
 	case *parser.Ident:
 		name = s.Name()
 	}
-	l, err := r.evalSel(x.Key)
+	key := x.Key
+	var timeout parser.Expr
+	if el, ok := key.(*parser.Elem); ok {
+		key = el.Key
+		for _, o := range el.Opts {
+			if o.Key == "timeout" && len(o.Args) == 1 {
+				timeout = o.Args[0]
+			}
+		}
+	}
+	l, err := r.evalSel(key)
 	if err != nil {
 		return err
 	}
 	if err := r.emitDeps(l); err != nil {
 		return err
+	}
+	// the data expression's dependencies come before the key load
+	var dataLoad *load
+	if x.Value != nil {
+		if dl, err := r.evalSel(x.Value); err == nil {
+			if err := r.emitDeps(dl); err != nil {
+				return err
+			}
+			dataLoad = dl
+		}
 	}
 	r.emitLoad(l, 1)
 	ds := &model.Dynset{SRegKey: 1, Set: name}
@@ -1052,18 +1072,35 @@ func (r *ruleCtx) dynset(x *parser.DynsetStmt) error {
 	if s := r.t.sets[name]; s != nil {
 		ds.SetID = s.ID
 	}
-	if x.Value != nil {
-		s := r.t.sets[name]
-		dt, order, size := DatatypeByName("integer"), HostOrder, uint32(4)
-		if s != nil {
-			if d := DatatypeByID(s.DataType); d != nil {
-				dt, order = d, d.Order
+	if timeout != nil {
+		if v, ok := litText(timeout); ok {
+			if d, ok := parseTime(v); ok {
+				ds.Timeout = uint64(d.Milliseconds())
 			}
-			size = s.DataLen
 		}
-		reg := regFor(padded(l.size) / 4)
-		if err := r.loadValue(dt, order, size, x.Value, reg); err != nil {
-			return err
+	}
+	if x.Value != nil {
+		// nft gives a single key a whole 128-bit register and a
+		// concatenation its 32-bit registers; the data follows
+		idx := 4 * ((l.size + 15) / 16)
+		if len(l.parts) > 0 {
+			idx = l.size / 4
+		}
+		reg := regFor(idx)
+		if dataLoad != nil {
+			r.emitLoad(dataLoad, reg)
+		} else {
+			s := r.t.sets[name]
+			dt, order, size := DatatypeByName("integer"), HostOrder, uint32(4)
+			if s != nil {
+				if d := DatatypeByID(s.DataType); d != nil {
+					dt, order = d, d.Order
+				}
+				size = s.DataLen
+			}
+			if err := r.loadValue(dt, order, size, x.Value, reg); err != nil {
+				return err
+			}
 		}
 		ds.SRegData = reg
 	}
