@@ -199,9 +199,12 @@ func TestListFlowsTableAndJSON(t *testing.T) {
 }
 
 func TestListFlowsMissingNetns(t *testing.T) {
-	_, errOut, code := runNftflow(t, "list", "flows", "--netns", "nftflow-no-such-netns")
+	out, errOut, code := runNftflow(t, "list", "flows", "--netns", "nftflow-no-such-netns")
 	if code != ExitUsage || !strings.Contains(errOut, "nftflow-no-such-netns") {
 		t.Errorf("exit %d, stderr %q; want exit 2 naming the namespace", code, errOut)
+	}
+	if out != "" {
+		t.Errorf("a failed listing printed %q, want nothing (no summary)", out)
 	}
 }
 
