@@ -106,9 +106,13 @@ func CheckFlowtableDevices(ft FlowtableDecl, topo model.Topology, f model.Featur
 		names := hopNames(hops)
 		switch {
 		case (l.Kind == model.LinkKindIPIP || l.Kind == model.LinkKindIP6Tnl) && !sameNames(names, []string{l.Name}):
+			effect := "flows through it are not offloaded at all"
+			if !f.StrictForwardPath {
+				effect = "listing " + l.Name + " gets at most the plain fallback path, not the tunnel acceleration"
+			}
 			add(CodeFlowtableTunnelDev, SeverityWarning, d.Pos, true,
-				"%s is an %s tunnel: Linux %s accelerates it through its underlay device %s, so flows through %s are not offloaded at all; list %s instead",
-				l.Name, l.Kind, k, strings.Join(names, ", "), l.Name, strings.Join(names, ", "))
+				"%s is an %s tunnel: Linux %s accelerates it through its underlay device %s, so %s; list %s instead",
+				l.Name, l.Kind, k, strings.Join(names, ", "), effect, strings.Join(names, ", "))
 			push(names...)
 		case (l.Kind == model.LinkKindVLAN || l.Kind == model.LinkKindBridge || l.Kind == model.LinkKindPPP || l.Kind == model.LinkKindPPPoE) && !sameNames(names, []string{l.Name}):
 			missing := false
@@ -117,9 +121,14 @@ func CheckFlowtableDevices(ft FlowtableDecl, topo model.Topology, f model.Featur
 					missing = true
 				}
 			}
-			if missing {
+			if missing && f.StrictForwardPath {
+				add(CodeFlowtableUpperDev, SeverityWarning, d.Pos, true,
+					"%s is a %s device: the kernel's forward path goes down to %s, and Linux %s offloads no flow whose path ends on a device the flowtable does not list; list %s",
+					l.Name, l.Kind, strings.Join(names, ", "), k, strings.Join(names, ", "))
+				push(names...)
+			} else if missing {
 				add(CodeFlowtableUpperDev, SeverityInfo, d.Pos, true,
-					"%s is a %s device: the kernel's forward path goes down to %s; listing %s too lets flows skip %s entirely (as listed they are offloaded through %s, more slowly)",
+					"%s is a %s device: the kernel's forward path goes down to %s; listing %s lets flows skip %s entirely (as listed they are offloaded through %s, more slowly)",
 					l.Name, l.Kind, strings.Join(names, ", "), strings.Join(names, ", "), l.Name, l.Name)
 				push(names...)
 			} else {

@@ -121,7 +121,7 @@ func TestResolveIP6Tnl(t *testing.T) {
 		Links: []model.Link{
 			up(model.Link{Index: 2, Name: "eth0"}),
 			up(model.Link{Index: 3, Name: "eth1", Addrs: []netip.Prefix{pfx("2001:db8:1::1/64")}}),
-			up(model.Link{Index: 4, Name: "t6", Kind: "ip6tnl", Tunnel: &model.LinkTunnel{Local: addr("2001:db8:1::1"), Remote: addr("2001:db8:1::2"), Proto: 41}}),
+			up(model.Link{Index: 4, Name: "t6", Kind: "ip6tnl", Tunnel: &model.LinkTunnel{Local: addr("2001:db8:1::1"), Remote: addr("2001:db8:1::2"), Proto: 41, Flags: model.IP6TnlIgnEncapLimit}}),
 		},
 		Routes: []model.Route{{Dst: pfx("2001:db8:1::/64"), OutIndex: 3, Table: 254}, {Dst: pfx("0.0.0.0/0"), OutIndex: 2, Table: 254}},
 	}
@@ -130,6 +130,16 @@ func TestResolveIP6Tnl(t *testing.T) {
 		if got := strings.Join(res.Names(), ", "); got != want {
 			t.Errorf("kernel %s: %q, want %q", kernel, got, want)
 		}
+	}
+	// With the encapsulation limit option (the default) the kernel cannot
+	// accelerate the tunnel: kept, with a warning.
+	topo.Links[2].Tunnel.Flags = 0
+	res := ResolveFlowtableDevices(topo, kv(t, "7.2"), []string{"eth0", "t6"})
+	if got := strings.Join(res.Names(), ", "); got != "eth0, t6" {
+		t.Errorf("encaplimit: %q", got)
+	}
+	if len(res.Diagnostics) != 1 || !strings.Contains(res.Diagnostics[0].Message, "encaplimit none") {
+		t.Errorf("encaplimit diagnostics: %v", res.Diagnostics)
 	}
 }
 
@@ -314,6 +324,12 @@ func TestCheckUpperDevices(t *testing.T) {
 	// Lower devices already listed: nothing to say.
 	if ds := CheckFlowtableDevices(decl("br0", "eth2", "eth3"), l2Topology(), kv(t, "6.1")); len(ds) != 0 {
 		t.Errorf("unexpected %v", ds)
+	}
+	// From 7.0 a flow whose path ends on an unlisted device is not
+	// offloaded at all: a warning.
+	ds = CheckFlowtableDevices(decl("eth0.10", "br0"), l2Topology(), kv(t, "7.2"))
+	if got := codesOf(ds); got != CodeFlowtableUpperDev+":warning "+CodeFlowtableUpperDev+":warning" {
+		t.Errorf("7.2 codes %q", got)
 	}
 	// Before 5.13 the upper device is what the kernel wants.
 	if ds := CheckFlowtableDevices(decl("eth0.10", "br0"), l2Topology(), kv(t, "5.10")); len(ds) != 0 {

@@ -20,6 +20,7 @@ const (
 	iflaIPTunLink            = 1
 	iflaIPTunLocal           = 2
 	iflaIPTunRemote          = 3
+	iflaIPTunFlags           = 8
 	iflaIPTunProto           = 9
 	iflaIPTunEncapType       = 15
 	iflaIPTunCollectMetadata = 19
@@ -201,6 +202,10 @@ func decodeLinkData(l *model.Link, b []byte) {
 				t.Remote, _ = netip.AddrFromSlice(ad.Bytes())
 			case iflaIPTunProto:
 				t.Proto = ad.Uint8()
+			case iflaIPTunFlags:
+				if l.Kind == model.LinkKindIP6Tnl {
+					t.Flags = ad.Uint32()
+				}
 			case iflaIPTunEncapType:
 				t.EncapType = ad.Uint16()
 			case iflaIPTunCollectMetadata:

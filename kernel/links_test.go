@@ -210,6 +210,29 @@ func TestReadTopologyIPIP(t *testing.T) {
 	if tun1.Tunnel == nil || tun1.Tunnel.Remote.IsValid() && !tun1.Tunnel.Remote.IsUnspecified() || tun1.Tunnel.Underlay != nil {
 		t.Errorf("tun1 (remote any): %+v", tun1.Tunnel)
 	}
+	// ip6tnl: the encapsulation limit flag decides acceleration.
+	if linksTryIP(ns, "addr", "add", "2001:db8:1::1/64", "dev", "eth1", "nodad") &&
+		linksTryIP(ns, "link", "add", "t6", "type", "ip6tnl", "mode", "ip6ip6", "local", "2001:db8:1::1", "remote", "2001:db8:1::2", "encaplimit", "none") &&
+		linksTryIP(ns, "link", "add", "t7", "type", "ip6tnl", "mode", "ip6ip6", "local", "2001:db8:1::1", "remote", "2001:db8:1::3") {
+		topo6, err := ReadTopology(ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t6, t7 := linksMustLink(t, topo6, "t6"), linksMustLink(t, topo6, "t7")
+		if t6.Kind != "ip6tnl" || t6.Tunnel == nil || t6.Tunnel.Remote.String() != "2001:db8:1::2" || t6.Tunnel.Proto != 41 ||
+			t6.Tunnel.Flags&model.IP6TnlIgnEncapLimit == 0 {
+			t.Errorf("t6 (encaplimit none): %+v", t6.Tunnel)
+		}
+		if t7.Tunnel == nil || t7.Tunnel.Flags&model.IP6TnlIgnEncapLimit != 0 {
+			t.Errorf("t7 (default encaplimit): %+v", t7.Tunnel)
+		}
+		if t6.Tunnel.Underlay == nil || t6.Tunnel.Underlay.OutIndex != eth1.Index {
+			t.Errorf("t6 underlay %+v, want eth1", t6.Tunnel.Underlay)
+		}
+	} else {
+		t.Log("no ip6tnl in this kernel")
+	}
+
 	var def bool
 	for _, rt := range topo.Routes {
 		if rt.Dst.String() == "0.0.0.0/0" && rt.OutIndex == tun0.Index {

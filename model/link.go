@@ -124,6 +124,9 @@ type LinkTunnel struct {
 	Link int `json:"link,omitempty"`
 	// Proto is IFLA_IPTUN_PROTO for ip6tnl (41 ip6ip6, 4 ipip6, 0 any).
 	Proto uint8 `json:"proto,omitempty"`
+	// Flags is IFLA_IPTUN_FLAGS of ip6tnl (IP6_TNL_F_*):
+	// IP6TnlIgnEncapLimit is `encaplimit none`.
+	Flags uint32 `json:"flags,omitempty"`
 	// EncapType is IFLA_IPTUN_ENCAP_TYPE: 0 none, 1 FOU, 2 GUE.
 	EncapType uint16 `json:"encap_type,omitempty"`
 	// External is set for collect_md (flow-based) tunnels.
@@ -132,6 +135,11 @@ type LinkTunnel struct {
 	// take" (RTM_GETROUTE to Remote), nil when not asked or no route.
 	Underlay *Route `json:"underlay,omitempty"`
 }
+
+// IP6TnlIgnEncapLimit is IP6_TNL_F_IGN_ENCAP_LIMIT: the ip6tnl device sends
+// no tunnel encapsulation limit option (`encaplimit none`). The flowtable
+// only accelerates ip6tnl devices with it.
+const IP6TnlIgnEncapLimit uint32 = 0x1
 
 // Route is a routing table entry, or the answer of a route lookup.
 type Route struct {
@@ -247,6 +255,12 @@ type Features struct {
 	// MissingDevicesOK: a flowtable may name a device that does not exist
 	// yet; the hook attaches when it appears (>= 6.16). Before, ENOENT.
 	MissingDevicesOK bool `json:"missing_devices_ok"`
+	// StrictForwardPath: when the device a flow's forward path ends at is
+	// not in the flowtable, the flow is not offloaded at all; older kernels
+	// fall back to the routed (upper) device. Measured: 6.1 falls back,
+	// 7.2 does not; 6.19 still had the fallback in its source, so nftflow
+	// assumes >= 7.0.
+	StrictForwardPath bool `json:"strict_forward_path"`
 }
 
 // FeaturesForVersion returns what a mainline kernel of version v supports,
@@ -263,5 +277,7 @@ func FeaturesForVersion(v KernelVersion) Features {
 		IPIPAccel:        v.AtLeast(6, 19),
 		IP6IP6Accel:      v.AtLeast(7, 0),
 		MissingDevicesOK: v.AtLeast(6, 16),
+		// StrictForwardPath: see the field; an estimate between 6.19 and 7.2.
+		StrictForwardPath: v.AtLeast(7, 0),
 	}
 }
