@@ -265,3 +265,53 @@ func TestContextKeywords(t *testing.T) {
 		t.Errorf("position of the value: %v", p)
 	}
 }
+
+// TestSpans: every node of the golden inputs has a span inside its
+// parent's span.
+func TestSpans(t *testing.T) {
+	files, _ := filepath.Glob("testdata/golden/*.nft")
+	for _, in := range files {
+		f, err := parser.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSpans(t, reflect.ValueOf(f), 0, int(f.Stop), "File")
+	}
+}
+
+func checkSpans(t *testing.T, v reflect.Value, lo, hi int, path string) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		if v.Kind() == reflect.Pointer {
+			if n, ok := v.Interface().(interface {
+				Offset() int
+				EndOffset() int
+			}); ok {
+				s, e := n.Offset(), n.EndOffset()
+				name := path + "/" + v.Elem().Type().Name()
+				if v.Elem().FieldByName("Span").Field(0).IsNil() {
+					t.Errorf("%s: no source", name)
+				}
+				if s > e || s < lo || e > hi {
+					t.Errorf("%s: span %d-%d outside its parent %d-%d", name, s, e, lo, hi)
+				}
+				lo, hi, path = s, e, name
+			}
+		}
+		checkSpans(t, v.Elem(), lo, hi, path)
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() && f.Name != "Span" && f.Name != "NameSpan" && f.Name != "Files" {
+				checkSpans(t, v.Field(i), lo, hi, path)
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			checkSpans(t, v.Index(i), lo, hi, path)
+		}
+	}
+}
