@@ -135,6 +135,24 @@ func runListRuleset(o *listRulesetOptions, s *streams) error {
 	return nil
 }
 
+// rulesetLister is what the listing feeds objects to: render.Lister for
+// text, render.JSONLister for JSON.
+type rulesetLister interface {
+	BeginTable(t *model.Table)
+	BeginTableBare(t *model.Table)
+	EndTable()
+	Object(o *model.Object)
+	Set(s *model.Set)
+	AddSet(s *model.Set)
+	Flowtable(f *model.Flowtable)
+	BindingChain(name string, rules []*model.Rule)
+	BeginChain(c *model.Chain)
+	Rule(r *model.Rule)
+	EndChain()
+	ChainsPrinted() int
+	ChainsFirst() bool
+}
+
 // listText prints the listing in nft's text layout.
 func listText(d *kernel.Dumper, o *listRulesetOptions, w io.Writer) error {
 	ifnames, err := kernel.InterfaceNames(o.Netns)
@@ -142,6 +160,30 @@ func listText(d *kernel.Dumper, o *listRulesetOptions, w io.Writer) error {
 		return err
 	}
 	l := render.NewLister(w, render.ListOptions{Handle: o.Handle, Terse: o.Terse, IfNames: ifnames})
+	err = listObjects(d, o, l, func(t *model.Table) { fmt.Fprintf(w, "table %s %s\n", t.Family, t.Name) })
+	if err != nil {
+		return err
+	}
+	return l.Err()
+}
+
+// listJSON prints the listing as libnftables JSON.
+func listJSON(d *kernel.Dumper, o *listRulesetOptions, w io.Writer) error {
+	ifnames, err := kernel.InterfaceNames(o.Netns)
+	if err != nil {
+		return err
+	}
+	j := render.NewJSONLister(w, render.ListOptions{Handle: o.Handle, Terse: o.Terse, IfNames: ifnames})
+	err = listObjects(d, o, j, j.BeginTable)
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// listObjects dumps the tables the command asks for and feeds their
+// contents to l; for `list tables` it calls tableOnly per table instead.
+func listObjects(d *kernel.Dumper, o *listRulesetOptions, l rulesetLister, tableOnly func(*model.Table)) error {
 	tables, err := collectTables(d, o)
 	if err != nil {
 		return err
@@ -153,14 +195,14 @@ func listText(d *kernel.Dumper, o *listRulesetOptions, w io.Writer) error {
 	}
 	for _, t := range tables {
 		if o.What == "tables" {
-			fmt.Fprintf(w, "table %s %s\n", t.Family, t.Name)
+			tableOnly(t)
 			continue
 		}
 		if err := listTable(d, l, o, t); err != nil {
 			return err
 		}
 	}
-	return l.Err()
+	return nil
 }
 
 func collectTables(d *kernel.Dumper, o *listRulesetOptions) ([]*model.Table, error) {
@@ -175,7 +217,7 @@ func collectTables(d *kernel.Dumper, o *listRulesetOptions) ([]*model.Table, err
 // listTable prints one table with the members the command asks for:
 // objects, sets, flowtables, then chains with their rules, streaming rules
 // as the kernel returns them.
-func listTable(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, t *model.Table) error {
+func listTable(d *kernel.Dumper, l rulesetLister, o *listRulesetOptions, t *model.Table) error {
 	f := kernel.Filter{Family: t.Family, Table: t.Name}
 	all := o.What == "ruleset" || o.What == "table"
 	found := all || o.What == "flowtables"
@@ -239,7 +281,7 @@ func listTable(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, t *mod
 
 // listChains prints the chains of a table (or the one chain asked for)
 // and streams their rules.
-func listChains(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, f kernel.Filter) error {
+func listChains(d *kernel.Dumper, l rulesetLister, o *listRulesetOptions, f kernel.Filter) error {
 	var chains []*model.Chain
 	bindings := map[string]bool{}
 	if err := d.Chains(f, func(c *model.Chain) error {
@@ -269,6 +311,18 @@ func listChains(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, f ker
 	}
 	if o.What == "chain" {
 		f.Chain = o.Name
+	}
+	if l.ChainsFirst() {
+		for _, c := range chains {
+			l.BeginChain(c)
+			l.EndChain()
+		}
+		return d.Rules(f, func(r *model.Rule) error {
+			if !bindings[r.Chain] {
+				l.Rule(r)
+			}
+			return nil
+		})
 	}
 	next := 0 // chains[next] is the next chain to open
 	open := false
@@ -310,7 +364,3 @@ func listChains(d *kernel.Dumper, l *render.Lister, o *listRulesetOptions, f ker
 	return nil
 }
 
-// listJSON prints the listing as libnftables JSON.
-func listJSON(d *kernel.Dumper, o *listRulesetOptions, w io.Writer) error {
-	return errors.New("json output is not implemented yet")
-}

@@ -507,6 +507,10 @@ func (l *Lister) BindingChain(name string, rules []*model.Rule) {
 // ChainsPrinted returns how many chains BeginChain has printed.
 func (l *Lister) ChainsPrinted() int { return l.chains }
 
+// ChainsFirst reports whether all chains must be given before any rule;
+// text listings print each chain with its rules.
+func (l *Lister) ChainsFirst() bool { return false }
+
 // EndChain closes the chain.
 func (l *Lister) EndChain() { l.printf("\t}\n") }
 
