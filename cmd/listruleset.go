@@ -363,4 +363,3 @@ func listChains(d *kernel.Dumper, l rulesetLister, o *listRulesetOptions, f kern
 	}
 	return nil
 }
-
