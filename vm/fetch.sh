@@ -144,13 +144,25 @@ fallback() {
 	exit 1
 }
 
+# resolve_cached: resolve, remembered until the lists change (apt-cache
+# reads sid's big lists slowly).
+resolve_cached() {
+	local memo=$d/resolved
+	if [ -f "$memo" ] && [ "$memo" -nt "$d/lists/.updated" ] && read -r kver ver pkgs_line <"$memo"; then
+		read -ra pkgs <<<"$pkgs_line"
+		[ ${#pkgs[@]} -gt 0 ] && return 0
+	fi
+	resolve || return 1
+	echo "$kver $ver ${pkgs[*]}" >"$memo"
+}
+
 update || fallback "cannot update the $dist lists"
-resolve || fallback "cannot resolve the $dist kernel"
+resolve_cached || fallback "cannot resolve the $dist kernel"
 tree=$cache/kernels/$dist-$kver
 if [ ! -f "$tree/.unpacked" ]; then
 	# A kernel can leave the archive between two updates: refresh once.
 	if ! download; then
-		update force && resolve || fallback "cannot resolve the $dist kernel"
+		update force && resolve_cached || fallback "cannot resolve the $dist kernel"
 		tree=$cache/kernels/$dist-$kver
 		download || fallback "cannot download ${pkgs[*]}"
 	fi

@@ -6,7 +6,10 @@
 #   vmtest: N passed, M failed
 # and exits 1 when a check failed or a boot did not finish.
 #
-#   vm/run.sh [--kernel 6.1|new|all]... [--scenario NAME]... [--timeout SEC] [--list]
+#   vm/run.sh [--kernel 6.1|new|all]... [--scenario NAME]... [--timeout SEC]
+#             [--jobs N] [--list]
+#
+# --jobs 1 boots the kernels one after the other (default 2: side by side).
 #
 # See docs/vmtest.md.
 set -uo pipefail
@@ -19,9 +22,10 @@ cache=$(cd "$cache" && pwd)
 export NFTFLOW_VM_CACHE=$cache
 nftflow_bin=${NFTFLOW_BIN:-$repo/bin/nftflow}
 boot_timeout=${NFTFLOW_VM_TIMEOUT:-300}
+jobs=${NFTFLOW_VM_JOBS:-2}
 
 usage() {
-	sed -n '2,12s/^# \{0,1\}//p' "$0"
+	sed -n '2,14s/^# \{0,1\}//p' "$0"
 	exit 2
 }
 
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--scenario | -s) scenarios+=(${2//,/ }); shift 2 ;;
 	--scenario=*) v=${1#*=}; scenarios+=(${v//,/ }); shift ;;
 	--timeout) boot_timeout=$2; shift 2 ;;
+	--jobs | -j) jobs=$2; shift 2 ;;
 	--list) list=1; shift ;;
 	-h | --help) usage ;;
 	*) echo "vm/run.sh: unknown argument $1" >&2; usage ;;
@@ -83,6 +88,26 @@ skipped=0
 summary=()
 mkdir -p "$cache/run" "$cache/logs"
 
+# boot DIST TREE INITRD: boots one kernel with the run file of DIST; the
+# console goes to stdout; writes the qemu status and the time taken to
+# $cache/logs/DIST.status.
+boot() {
+	local dist=$1 tree=$2 initrd=$3 t0 t1 qrc
+	t0=$(date +%s%N)
+	timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
+		-nodefaults -nographic -serial stdio -monitor none -no-reboot \
+		-kernel "$tree/vmlinuz" -initrd "$initrd" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-append "console=ttyS0 panic=-1 quiet nftflow.run=$cache/run/$dist.sh nftflow.bin=$nftflow_bin" \
+		</dev/null 2>&1 | tr -d '\r'
+	qrc=${PIPESTATUS[0]}
+	t1=$(date +%s%N)
+	echo "$qrc $(((t1 - t0) / 1000000))" >"$cache/logs/$dist.status"
+}
+
+# Fetch the kernels and build the initramfs images first (apt, sequential).
+ready=()
+declare -A trees kvers
 for dist in "${dists[@]}"; do
 	echo "== vmtest: kernel $dist"
 	if ! tree=$("$here/fetch.sh" "$dist"); then
@@ -99,25 +124,42 @@ for dist in "${dists[@]}"; do
 			continue
 		fi
 	fi
-	runfile=$cache/run/$dist.sh
 	{
 		echo "#!/bin/bash"
 		echo "# written by vm/run.sh: what the $dist VM runs"
 		printf 'exec /bin/bash %q' "$here/guest.sh"
 		printf ' %q' "${scenarios[@]}"
 		echo
-	} >"$runfile"
+	} >"$cache/run/$dist.sh"
+	trees[$dist]=$tree
+	kvers[$dist]=$kver
+	ready+=("$dist")
+done
+
+# Boot: one kernel streams its console; several boot side by side (TCG
+# uses one host core per VM) and their consoles are printed as each ends.
+for dist in "${ready[@]}"; do rm -f "$cache/logs/$dist.status"; done
+if [ ${#ready[@]} -eq 1 ] || [ "$jobs" -le 1 ]; then
+	for dist in "${ready[@]}"; do
+		boot "$dist" "${trees[$dist]}" "$cache/initrd-${kvers[$dist]}.gz" | tee "$cache/logs/$dist.log"
+	done
+else
+	pids=()
+	for dist in "${ready[@]}"; do
+		boot "$dist" "${trees[$dist]}" "$cache/initrd-${kvers[$dist]}.gz" >"$cache/logs/$dist.log" &
+		pids+=($!)
+	done
+	for i in "${!ready[@]}"; do
+		wait "${pids[$i]}"
+		echo "== vmtest: console of ${ready[$i]} (${kvers[${ready[$i]}]})"
+		cat "$cache/logs/${ready[$i]}.log"
+	done
+fi
+
+for dist in "${ready[@]}"; do
+	kver=${kvers[$dist]}
 	log=$cache/logs/$dist.log
-	t0=$(date +%s%N)
-	timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
-		-nodefaults -nographic -serial stdio -monitor none -no-reboot \
-		-kernel "$tree/vmlinuz" -initrd "$initrd" \
-		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-		-append "console=ttyS0 panic=-1 quiet nftflow.run=$runfile nftflow.bin=$nftflow_bin" \
-		</dev/null 2>&1 | tr -d '\r' | tee "$log"
-	qrc=${PIPESTATUS[0]}
-	t1=$(date +%s%N)
-	ms=$(((t1 - t0) / 1000000))
+	read -r qrc ms <"$cache/logs/$dist.status" || { qrc=unknown; ms=0; }
 	p=$(grep -ac '^PASS \[' "$log")
 	f=$(grep -ac '^FAIL \[' "$log")
 	s=$(grep -ac '^SKIP \[' "$log")
