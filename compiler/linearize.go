@@ -124,6 +124,10 @@ func (r *ruleCtx) evalSel(e parser.Expr) (*load, error) {
 		return l, nil
 	case *parser.Primary:
 		return r.primary(x)
+	case *parser.Literal:
+		if strings.HasPrefix(x.Text, "@") && strings.Count(x.Text, ",") == 2 {
+			return r.rawSel(strings.Split(x.Text, ","))
+		}
 	case *parser.Binary:
 		return r.binarySel(x)
 	case *parser.VarRef:
@@ -1075,7 +1079,8 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		verdict *model.Verdict
 		objref  string
 	}
-	var datas []mapData
+	var tmpls []model.SetElem
+	var catchall []model.SetElem
 	for _, el := range x.Elems {
 		k, v := el, parser.Expr(nil)
 		if me, ok := el.(*parser.MapElem); ok {
@@ -1087,8 +1092,15 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 			k = &parser.Literal{Span: lit.Span, Kind: parser.LitNumber, Text: a}
 			v = &parser.Literal{Span: lit.Span, Kind: parser.LitSymbol, Text: b}
 		}
+		var extra model.SetElem
 		if e, ok := k.(*parser.Elem); ok {
 			k = e.Key
+			if err := r.elemOptions(e, &extra); err != nil {
+				return nil, err
+			}
+		}
+		if me, ok := k.(*parser.MapElem); ok && v == nil {
+			k, v = me.Key, me.Value
 		}
 		var md mapData
 		if data == nil && v != nil {
@@ -1118,6 +1130,13 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 				md.data = b
 			}
 		}
+		if lit, ok := k.(*parser.Literal); ok && lit.Text == "*" {
+			// the catch-all element
+			extra.Flags |= 0x2 // NFT_SET_ELEM_CATCHALL
+			extra.Data, extra.Verdict, extra.ObjRef, extra.Pos = md.data, md.verdict, md.objref, t.c.pos(el)
+			catchall = append(catchall, extra)
+			continue
+		}
 		if !isInterval || len(l.parts) > 0 {
 			var key, keyEnd []byte
 			var err error
@@ -1129,7 +1148,8 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 			if err != nil {
 				return nil, err
 			}
-			s.Elements = append(s.Elements, model.SetElem{Key: key, KeyEnd: keyEnd, Data: md.data, Verdict: md.verdict, ObjRef: md.objref, Pos: t.c.pos(el)})
+			extra.Key, extra.KeyEnd, extra.Data, extra.Verdict, extra.ObjRef, extra.Pos = key, keyEnd, md.data, md.verdict, md.objref, t.c.pos(el)
+			s.Elements = append(s.Elements, extra)
 			continue
 		}
 		iv, err := r.elemInterval(l, k)
@@ -1137,7 +1157,8 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 			return nil, err
 		}
 		ivs = append(ivs, iv)
-		datas = append(datas, md)
+		extra.Data, extra.Verdict, extra.ObjRef, extra.Pos = md.data, md.verdict, md.objref, t.c.pos(el)
+		tmpls = append(tmpls, extra)
 	}
 	if isInterval && len(l.parts) == 0 {
 		order := l.order
@@ -1145,8 +1166,9 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 			order = BigEndian
 			s.KeyByteorder = 0
 		}
-		s.Elements = intervalElems(ivs, func(i int) (d []byte, v *model.Verdict) { return datas[i].data, datas[i].verdict }, order)
+		s.Elements = intervalElems(ivs, func(i int) model.SetElem { return tmpls[i] }, order)
 	}
+	s.Elements = append(s.Elements, catchall...)
 	s.Size = uint32(len(s.Elements))
 	r.sets = append(r.sets, s)
 	return s, nil
@@ -1215,7 +1237,7 @@ func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
 // intervalElems encodes intervals as nft does: a start element per
 // interval, an end element (flag INTERVAL_END) at hi+1, and an end
 // element at zero when the first interval does not start there.
-func intervalElems(ivs []interval, data func(int) ([]byte, *model.Verdict), order ByteOrder) []model.SetElem {
+func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder) []model.SetElem {
 	idx := make([]int, len(ivs))
 	for i := range idx {
 		idx[i] = i
@@ -1231,9 +1253,8 @@ func intervalElems(ivs []interval, data func(int) ([]byte, *model.Verdict), orde
 		iv := ivs[i]
 		if len(ms) > 0 {
 			last := &ms[len(ms)-1]
-			d, v := data(i)
-			ld, lv := data(last.i)
-			sameData := d == nil && v == nil && ld == nil && lv == nil
+			a, b := tmpl(i), tmpl(last.i)
+			sameData := a.Data == nil && a.Verdict == nil && a.ObjRef == "" && b.Data == nil && b.Verdict == nil && b.ObjRef == ""
 			if sameData && cmpBytes(iv.lo, inc(last.hi)) <= 0 && !isMax(last.hi) {
 				if cmpBytes(iv.hi, last.hi) > 0 {
 					last.hi = iv.hi
@@ -1255,8 +1276,9 @@ func intervalElems(ivs []interval, data func(int) ([]byte, *model.Verdict), orde
 		elems = append(elems, model.SetElem{Key: make([]byte, len(ms[0].lo)), Flags: 1})
 	}
 	for k, m := range ms {
-		d, v := data(m.i)
-		elems = append(elems, model.SetElem{Key: out(m.lo), Data: d, Verdict: v})
+		e := tmpl(m.i)
+		e.Key = out(m.lo)
+		elems = append(elems, e)
 		if isMax(m.hi) {
 			continue
 		}
@@ -1415,4 +1437,37 @@ func (r *ruleCtx) osfSel(path []string) (*load, error) {
 	}
 	return &load{dt: DatatypeByName("string"), order: HostOrder, size: 16, bits: 128,
 		emit: func(reg uint32) []model.Expr { b := *o; b.DReg = reg; return []model.Expr{&b} }}, nil
+}
+
+// elemOptions applies an element's timeout, expires, comment and
+// statements (counter, quota, ...) to e.
+func (r *ruleCtx) elemOptions(x *parser.Elem, e *model.SetElem) error {
+	for _, o := range x.Opts {
+		arg := ""
+		if len(o.Args) > 0 {
+			arg, _ = litText(o.Args[0])
+		}
+		switch o.Key {
+		case "timeout", "expires":
+			d, ok := parseTime(arg)
+			if !ok {
+				return fmt.Errorf("bad %s %q", o.Key, arg)
+			}
+			if o.Key == "timeout" {
+				e.Timeout = d
+			} else {
+				e.Expiration = d
+			}
+		case "comment":
+			e.Userdata = udataString(0, arg) // NFTNL_UDATA_SET_ELEM_COMMENT
+		}
+	}
+	for _, st := range x.Stmts {
+		sub := &ruleCtx{c: r.c, t: r.t, family: r.family}
+		if err := sub.stmt(st); err != nil {
+			return err
+		}
+		e.Exprs = append(e.Exprs, sub.exprs...)
+	}
+	return nil
 }

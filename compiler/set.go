@@ -96,14 +96,20 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 	ud := udataU32(udataSetKeyByteorder, udataOrder(key.order))
 	var data *load
 	if x.IsMap && x.Data != nil {
-		if sel, ok := x.Data.(*parser.Selector); ok && !x.Typeof && len(sel.Path) == 1 {
+		if sel, ok := x.Data.(*parser.Selector); ok && len(sel.Path) == 1 {
 			if _, isObj := objTypes[sel.Path[0]]; isObj {
 				s.Flags |= setObject
 				s.ObjType = objTypes[sel.Path[0]]
 			}
 		}
+		typeofData := x.Typeof
+		if name, ok := litText(x.Data); ok && (name == "verdict" || objTypes[name] != 0) {
+			typeofData = false
+		} else if sel, ok := x.Data.(*parser.Selector); ok && len(sel.Path) == 1 && sel.Path[0] == "verdict" {
+			typeofData = false
+		}
 		if s.Flags&setObject == 0 {
-			data, err = c.typeLoad(t, x.Data, x.Typeof)
+			data, err = c.typeLoad(t, x.Data, typeofData)
 			if err != nil {
 				if name, ok := litText(x.Data); ok {
 					if ot, isObj := objTypes[name]; isObj {
@@ -189,6 +195,9 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 	}
 	s.Userdata = ud
 	t.sets[s.Name] = s
+	if s.Flags&setObject != 0 {
+		data = &load{dt: &Datatype{Name: "object"}}
+	}
 	if x.Elements != nil {
 		els, err := c.elementsFor(t, s, key, data, x.Elements)
 		if err != nil {
@@ -232,15 +241,25 @@ func (c *compiler) elementsFor(t *tableCtx, s *model.Set, key, data *load, se *p
 	if s.Flags&setInterval != 0 && tmp.Flags&setInterval == 0 && len(key.parts) == 0 {
 		// single values in an interval set are one-element intervals
 		var ivs []interval
+		var els, catchall []model.SetElem
 		for _, e := range tmp.Elements {
+			if e.Flags&0x2 != 0 {
+				catchall = append(catchall, e)
+				continue
+			}
+			els = append(els, e)
 			k := append([]byte(nil), e.Key...)
 			if key.order == HostOrder {
 				reverse(k)
 			}
 			ivs = append(ivs, interval{k, k})
 		}
-		els := tmp.Elements
-		return intervalElems(ivs, func(i int) ([]byte, *model.Verdict) { return els[i].Data, els[i].Verdict }, key.order), nil
+		order := key.order
+		if key.hostHint() {
+			order = BigEndian // interval sets hold big-endian keys
+		}
+		out := intervalElems(ivs, func(i int) model.SetElem { e := els[i]; e.Key = nil; return e }, order)
+		return append(out, catchall...), nil
 	}
 	return tmp.Elements, nil
 }
