@@ -2,7 +2,6 @@ package parser
 
 import (
 	"fmt"
-	"strings"
 )
 
 // parser is the hand-written recursive-descent core. It works on the
@@ -337,7 +336,7 @@ func (p *parser) command() Command {
 		f.Family, f.Table = fam, table
 		f.Span = p.span(start)
 		return f
-	case (objectKinds[o] || o == "ct" && p.objectCtKind(1) != "") && blockVerb && !p.objRefAhead():
+	case (objectKinds[o] || o == "ct" && p.objectCtKind(1) != "") && blockVerb:
 		kind := o
 		p.i++
 		if o == "ct" {
@@ -349,7 +348,7 @@ func (p *parser) command() Command {
 		ob.Family, ob.Table = fam, table
 		ob.Span = p.span(start)
 		return ob
-	case o == "rule" && verb != "list" && verb != "flush" && verb != "reset" || o == "rule" && verb == "reset" && false:
+	case o == "rule" && verb != "list" && verb != "flush" && verb != "reset":
 		p.i++
 		return p.ruleCmd(start, verb)
 	}
@@ -383,9 +382,6 @@ func (p *parser) objectCtKind(n int) string {
 	return ""
 }
 
-// objRefAhead is false: object commands are always declarations at the
-// top level (references occur only inside rules).
-func (p *parser) objRefAhead() bool { return false }
 
 // cmdArg parses one argument of a generic command.
 func (p *parser) cmdArg() Expr {
@@ -745,13 +741,13 @@ func (p *parser) typeConcat() Expr {
 // typeofExpr parses EXPR [. EXPR]* of selectors.
 func (p *parser) typeofExpr() Expr {
 	start := p.peek().start
-	first := p.andExpr(true)
+	first := p.orExpr(true)
 	if p.peek().kind != Dot {
 		return first
 	}
 	c := &Concat{Parts: []Expr{first}}
 	for p.got(Dot) {
-		c.Parts = append(c.Parts, p.andExpr(true))
+		c.Parts = append(c.Parts, p.orExpr(true))
 	}
 	c.Span = p.span(start)
 	return c
@@ -950,8 +946,6 @@ func (p *parser) newPath(words ...string) []string {
 	p.paths = append(p.paths, words...)
 	return p.paths[n:len(p.paths):len(p.paths)]
 }
-
-func lower(s string) string { return strings.ToLower(s) }
 
 const slabSize = 1024
 
