@@ -595,7 +595,6 @@ var wordOps = map[string]int{"or": 1, "xor": 2, "and": 3, "lshift": 4, "rshift":
 // orExpr parses operands joined by | ^ & << >> with C precedence.
 func (p *parser) orExpr(sel bool) Expr { return p.binExpr(sel, 1) }
 
-
 func (p *parser) binExpr(sel bool, prec int) Expr {
 	start := p.peek().start
 	var x Expr

@@ -382,7 +382,6 @@ func (p *parser) objectCtKind(n int) string {
 	return ""
 }
 
-
 // cmdArg parses one argument of a generic command.
 func (p *parser) cmdArg() Expr {
 	t := p.peek()
