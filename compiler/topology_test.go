@@ -177,6 +177,15 @@ func TestResolveLayer2(t *testing.T) {
 			t.Errorf("kernel %s %v: %q, want %q", tc.kernel, tc.ifaces, got, tc.want)
 		}
 	}
+	// A ppp device whose PPPoE lower device is known goes down to it.
+	topo := l2Topology()
+	topo.Links[7].Lower = 2
+	for kernel, want := range map[string]string{"6.1": "eth0", "5.10": "ppp0"} {
+		res := ResolveFlowtableDevices(topo, kv(t, kernel), []string{"ppp0"})
+		if got := strings.Join(res.Names(), ", "); got != want {
+			t.Errorf("ppp0 over eth0 on %s: %q, want %q", kernel, got, want)
+		}
+	}
 	res := ResolveFlowtableDevices(l2Topology(), kv(t, "6.1"), []string{"br0"})
 	if r := res.Devices[0].Reasons[0]; !strings.Contains(r, "port of bridge br0") {
 		t.Errorf("reason %q", r)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"github.com/mdlayher/netlink"
@@ -36,12 +37,22 @@ const (
 // TopologyReader reads devices and routes from one network namespace over
 // rtnetlink. Close it when done.
 type TopologyReader struct {
-	c *rtnetlink.Conn
+	c     *rtnetlink.Conn
+	netns string
 }
 
 // NewTopologyReader opens an rtnetlink socket in the named network
 // namespace ("" for the current one; see NetnsPath).
 func NewTopologyReader(netns string) (*TopologyReader, error) {
+	r, err := newTopologyReader(netns)
+	if err != nil {
+		return nil, err
+	}
+	r.netns = netns
+	return r, nil
+}
+
+func newTopologyReader(netns string) (*TopologyReader, error) {
 	ns, err := OpenNetns(netns)
 	if err != nil {
 		return nil, err
@@ -91,6 +102,16 @@ func (r *TopologyReader) Read() (model.Topology, error) {
 		}
 		// No route (ENETUNREACH, EHOSTUNREACH): Underlay stays nil and
 		// the resolver says so.
+	}
+	for _, l := range links {
+		if (l.Kind == model.LinkKindPPP || l.Kind == model.LinkKindPPPoE) && l.Lower == 0 {
+			// rtnetlink does not say which device a PPPoE session runs
+			// over; /proc/net/pppoe does, when it is unambiguous.
+			if text, err := readPPPoESessions(r.netns); err == nil {
+				_ = fillPPPoELower(links, strings.NewReader(text))
+			}
+			break
+		}
 	}
 	return model.Topology{Links: links, Routes: routes}, nil
 }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/jsimonetti/rtnetlink/v2"
@@ -166,4 +167,26 @@ func FuzzDecodeFeatures(f *testing.F) {
 		d := DeviceFeatures{Changeable: map[string]bool{}, Active: map[string]bool{}}
 		_ = decodeFeatures(b, &d)
 	})
+}
+
+func TestFillPPPoELower(t *testing.T) {
+	sessions := "Id       Address              Device\n00000A23 00:11:22:33:44:55     eth1\n"
+	links := func() []model.Link {
+		return []model.Link{{Index: 2, Name: "eth0"}, {Index: 3, Name: "eth1"}, {Index: 9, Name: "ppp0", Kind: "ppp"}}
+	}
+	ls := links()
+	if err := fillPPPoELower(ls, strings.NewReader(sessions)); err != nil || ls[2].Lower != 3 {
+		t.Errorf("one session over eth1: lower %d, %v", ls[2].Lower, err)
+	}
+	// Two sessions over two devices: ambiguous, left unknown.
+	ls = links()
+	two := sessions + "00000B01 00:11:22:33:44:66     eth0\n"
+	if err := fillPPPoELower(ls, strings.NewReader(two)); err != nil || ls[2].Lower != 0 {
+		t.Errorf("two devices: lower %d, %v", ls[2].Lower, err)
+	}
+	// Two ppp devices: which session is whose is unknown.
+	ls = append(links(), model.Link{Index: 10, Name: "ppp1", Kind: "ppp"})
+	if err := fillPPPoELower(ls, strings.NewReader(sessions)); err != nil || ls[2].Lower != 0 || ls[3].Lower != 0 {
+		t.Errorf("two ppp devices: %d %d, %v", ls[2].Lower, ls[3].Lower, err)
+	}
 }
