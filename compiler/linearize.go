@@ -657,6 +657,9 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 			}
 		}
 	}
+	if l.field != nil && (l.proto.Name == "icmp" || l.proto.Name == "icmpv6") && l.field.Name == "type" && op != "!=" && op != "ne" {
+		r.icmpType = true
+	}
 	switch x := right.(type) {
 	case *parser.SetExpr:
 		if len(l.parts) > 0 && setHasInterval(x) {
@@ -680,14 +683,7 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 		return nil
 	case *parser.SetRef:
 		s := r.t.sets[x.Name]
-		if s != nil && s.Flags&setInterval != 0 && len(l.parts) > 0 {
-			r.emitLoadHton(l, 1)
-		} else {
-			r.emitLoad(l, 1)
-			if s != nil && s.Flags&setInterval != 0 && l.hostHint() {
-				r.add(&model.Byteorder{SReg: 1, DReg: 1, Op: 1, Len: l.size, Size: l.size})
-			}
-		}
+		r.emitKey(l, s != nil && s.Flags&setInterval != 0, 1)
 		lk := &model.Lookup{SReg: 1, Set: x.Name}
 		if s != nil {
 			lk.SetID = s.ID
@@ -876,6 +872,20 @@ func setHasInterval(x *parser.SetExpr) bool {
 		}
 	}
 	return false
+}
+
+// emitKey loads a set lookup key; keys of interval sets are converted to
+// big endian as nft does.
+func (r *ruleCtx) emitKey(l *load, interval bool, reg uint32) {
+	switch {
+	case interval && len(l.parts) > 0:
+		r.emitLoadHton(l, reg)
+	case interval && l.hostHint():
+		r.emitLoad(l, reg)
+		r.add(&model.Byteorder{SReg: reg, DReg: reg, Op: 1, Len: l.size, Size: l.size})
+	default:
+		r.emitLoad(l, reg)
+	}
 }
 
 // emitLoadHton loads a concatenation for an interval set lookup: host

@@ -329,9 +329,9 @@ func (r *ruleCtx) mapLookup(x *parser.MapLookup) error {
 	if x.Kind != "vmap" {
 		return fmt.Errorf("map lookup without a statement")
 	}
-	r.emitLoad(l, 1)
 	switch m := x.Map.(type) {
 	case *parser.SetExpr:
+		r.emitKey(l, setHasInterval(m), 1)
 		s, err := r.anonSet(l, m, &load{dt: DatatypeByID(TypeVerdict)})
 		if err != nil {
 			return err
@@ -339,9 +339,11 @@ func (r *ruleCtx) mapLookup(x *parser.MapLookup) error {
 		r.add(&model.Lookup{SReg: 1, DReg: 0, HasDReg: true, Set: s.Name, SetID: s.ID})
 	case *parser.SetRef:
 		lk := &model.Lookup{SReg: 1, DReg: 0, HasDReg: true, Set: m.Name}
-		if s := r.t.sets[m.Name]; s != nil {
+		s := r.t.sets[m.Name]
+		if s != nil {
 			lk.SetID = s.ID
 		}
+		r.emitKey(l, s != nil && s.Flags&setInterval != 0, 1)
 		r.add(lk)
 	default:
 		return fmt.Errorf("unsupported map %T", x.Map)
@@ -595,11 +597,11 @@ func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser
 		if err := r.emitDeps(k); err != nil {
 			return err
 		}
-		r.emitLoad(k, reg)
 		data := &load{dt: dt, order: order, size: size, bits: size * 8}
 		lk := &model.Lookup{SReg: reg, DReg: reg, HasDReg: true}
 		switch m := ml.Map.(type) {
 		case *parser.SetExpr:
+			r.emitKey(k, setHasInterval(m), reg)
 			s, err := r.anonSet(k, m, data)
 			if err != nil {
 				return err
@@ -607,9 +609,11 @@ func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser
 			lk.Set, lk.SetID = s.Name, s.ID
 		case *parser.SetRef:
 			lk.Set = m.Name
-			if s := r.t.sets[m.Name]; s != nil {
+			s := r.t.sets[m.Name]
+			if s != nil {
 				lk.SetID = s.ID
 			}
+			r.emitKey(k, s != nil && s.Flags&setInterval != 0, reg)
 		default:
 			return fmt.Errorf("unsupported map %T", ml.Map)
 		}
@@ -1046,7 +1050,26 @@ func (r *ruleCtx) dynset(x *parser.DynsetStmt) error {
 	}
 	l, err := r.evalSel(key)
 	if err != nil {
-		return err
+		// a constant key: load it with the set's key type
+		s := r.t.sets[name]
+		if s == nil {
+			return err
+		}
+		kl := &load{dt: DatatypeByID(s.KeyType), size: s.KeyLen, bits: s.KeyLen * 8, order: BigEndian}
+		if kl.dt == nil {
+			kl.dt = DatatypeByName("integer")
+		}
+		if s.KeyByteorder == 1 {
+			kl.order = HostOrder
+		}
+		v, verr := r.value(kl, key)
+		if verr != nil {
+			return err
+		}
+		kl.emit = func(reg uint32) []model.Expr {
+			return []model.Expr{&model.Immediate{DReg: reg, Data: v, HostOrder: kl.hostHint()}}
+		}
+		l = kl
 	}
 	if err := r.emitDeps(l); err != nil {
 		return err
