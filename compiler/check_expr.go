@@ -34,7 +34,17 @@ func (l *linter) checkExprs(t *ltable, r *parser.Rule) {
 	}
 	for i, st := range r.Stmts {
 		switch s := st.(type) {
+		case *parser.ExprStmt:
+			if sel, ok := s.X.(*parser.Selector); ok && !(sel.Head() == "tcp" && len(sel.Path) >= 2 && sel.Path[1] == "option") {
+				l.report(CodeInvalidExpr, sel, "%s alone is not a match: compare it with a value (`%s VALUE`)", sel.Field(), sel.Field())
+			}
 		case *parser.SetStmt:
+			if sel, ok := s.Left.(*parser.Selector); ok && len(sel.Path) > 2 {
+				switch sel.Head() {
+				case "gre", "gretap", "geneve", "vxlan":
+					l.report(CodeInvalidExpr, sel, "%s: the headers inside a %s tunnel can be matched but not set", sel.Field(), sel.Head())
+				}
+			}
 			if se, ok := l.resolve(s.Value).(*parser.SetExpr); ok {
 				l.report(CodeInvalidExpr, se, "%s set takes one value, not a set; to pick the value by a key use a map: `%s set KEY map { ... }`", exprText(s.Left), exprText(s.Left))
 			}
@@ -74,12 +84,26 @@ func (l *linter) checkQueue(s *parser.VerdictStmt) {
 		switch o.Key {
 		case "num":
 			for _, a := range o.Args {
-				l.checkValue(valueType{dt: DatatypeByName("integer"), bits: 16, name: "queue num"}, a, typeCtx{})
+				switch x := l.resolve(a).(type) {
+				case *parser.Literal:
+					if x.Kind == parser.LitSymbol {
+						l.report(CodeInvalidExpr, a, "queue num takes a number or a range, not %s; to compute the queue use `queue to ...`", x.Text)
+						continue
+					}
+					l.checkValue(valueType{dt: DatatypeByName("integer"), bits: 16, name: "queue num"}, x, typeCtx{})
+				case *parser.Range:
+					l.checkValue(valueType{dt: DatatypeByName("integer"), bits: 16, name: "queue num"}, x, typeCtx{})
+				case *parser.Selector, *parser.Primary, *parser.Ident:
+					l.report(CodeInvalidExpr, a, "queue num takes a number or a range; to compute the queue use `queue to %s`", exprText(a))
+				}
 			}
 		case "flags":
 			flags = o
 		case "to":
 			for _, a := range o.Args {
+				if sel, ok := a.(*parser.Selector); ok {
+					l.report(CodeInvalidExpr, sel, "queue to %s: a field alone is not a queue number; map it (`queue to %s map { ... }`) or hash it (`queue to symhash mod N`)", sel.Field(), sel.Field())
+				}
 				if p, ok := a.(*parser.Primary); ok {
 					mod, off := primaryNum(p, "mod"), primaryNum(p, "offset")
 					if mod+off > 65536 {
@@ -340,6 +364,8 @@ func (l *linter) checkSelectors(t *ltable, netCtx string, e parser.Expr) {
 			d.Suggestion = "rt ip nexthop"
 		case len(p) == 3 && p[0] == "rt" && p[2] == "nexthop" && (t.family == "ip" && p[1] == "ip6" || t.family == "ip6" && p[1] == "ip"):
 			l.report(CodeInvalidExpr, sel, "rt %s nexthop in %s will never match: its packets are %s", p[1], t, t.family)
+		case len(p) >= 3 && p[0] == "tcp" && p[1] == "option":
+			l.checkTCPOption(sel)
 		case len(p) >= 2 && p[0] == "gre" && (p[1] == "ether" || p[1] == "vlan"):
 			l.report(CodeInvalidExpr, sel, "gre carries IP packets, not ethernet frames: match the inner ethernet or vlan header with gretap")
 		case len(p) == 2 && p[0] == "meta":
@@ -360,6 +386,43 @@ func metaAlias(k string) bool {
 		return true
 	}
 	return false
+}
+
+// checkTCPOption checks `tcp option NAME [FIELD]`: a known option (or a
+// kind number up to 255, or a raw @kind,offset,length) and one of its
+// fields.
+func (l *linter) checkTCPOption(sel *parser.Selector) {
+	p := sel.Path
+	name := p[2]
+	if strings.HasPrefix(name, "@") {
+		return
+	}
+	if n, ok := parseUint(name); ok {
+		if n.Cmp(big.NewInt(255)) > 0 {
+			l.report(CodeValueRange, sel, "tcp option kind %s is above 255, the largest option kind", name)
+		}
+		return
+	}
+	switch name {
+	case "noop", "mss", "wscale", "sack-permitted":
+		return // older names nft still accepts
+	}
+	o := TCPOptionByName(name)
+	if o == nil {
+		var names []string
+		for _, n := range []string{"eol", "nop", "maxseg", "window", "sack-perm", "sack", "sack0", "sack1", "sack2", "sack3", "timestamp", "md5sig", "mptcp", "fastopen"} {
+			names = append(names, n)
+		}
+		l.report(CodeInvalidExpr, sel, "unknown tcp option %q%s; options: %s", name, didYouMean(name, names), strings.Join(names, ", "))
+		return
+	}
+	if len(p) == 4 && o.Field(p[3]) == nil {
+		var fields []string
+		for _, f := range o.Fields {
+			fields = append(fields, f.Name)
+		}
+		l.report(CodeInvalidExpr, sel, "tcp option %s has no field %s; its fields: %s", name, p[3], strings.Join(fields, ", "))
+	}
 }
 
 func metaKeyNames() []string {

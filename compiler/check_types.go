@@ -33,6 +33,28 @@ func selectorType(family string, s *parser.Selector) (valueType, bool) {
 		}
 		return valueType{DatatypeByName("integer"), uint32(n), name, true}, true
 	}
+	if len(p) >= 4 && p[0] == "tcp" && p[1] == "option" {
+		if strings.HasPrefix(p[2], "@") && len(p) == 5 {
+			n, err := strconv.Atoi(p[4])
+			if err != nil || n < 0 || n > 128 {
+				return valueType{}, false
+			}
+			return valueType{dt: DatatypeByName("integer"), bits: uint32(n), name: name, exact: true}, true
+		}
+		if o := TCPOptionByName(p[2]); o != nil && len(p) == 4 {
+			if fd := o.Field(p[3]); fd != nil && DatatypeByName(fd.Type) != nil {
+				return valueType{dt: DatatypeByName(fd.Type), bits: fd.Len, name: name}, true
+			}
+		}
+		return valueType{}, false
+	}
+	if len(p) == 2 && !(p[0] == "rt" && rtKey(p[1])) {
+		if eh := ExthdrByName(p[0]); eh != nil {
+			if fd := eh.Field(p[1]); fd != nil && DatatypeByName(fd.Type) != nil {
+				return valueType{dt: DatatypeByName(fd.Type), bits: fd.Len, name: name}, true
+			}
+		}
+	}
 	switch {
 	case p[0] == "rt" && p[len(p)-1] == "nexthop" && len(p) <= 3:
 		v := family
@@ -88,6 +110,16 @@ func selectorType(family string, s *parser.Selector) (valueType, bool) {
 		}
 	}
 	return valueType{}, false
+}
+
+// rtKey reports the keys of the routing expression (rt mtu), as opposed
+// to the fields of the IPv6 routing header (rt type).
+func rtKey(k string) bool {
+	switch k {
+	case "nexthop", "mtu", "classid", "ipsec":
+		return true
+	}
+	return false
 }
 
 // symbolic lists the datatypes whose names nft resolves from its own

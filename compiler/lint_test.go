@@ -470,6 +470,8 @@ func TestLintExpressions(t *testing.T) {
 `, []string{"NF301:4", "NF301:7", "NF301:8", "NF301:9"}},
 		{"queue, fib, osf, vlan, gre", in("input", "\t\ttcp dport 1 queue flags fanout to symhash mod 4\n\t\ttcp dport 2 queue to symhash mod 2 offset 65535\n\t\tfib saddr . daddr oif lo\n\t\tfib mark oif lo\n\t\tosf ttl nottl name \"Linux\"\n\t\tosf name \"morethansixteenbytes\"\n\t\tether type ip vlan id 1\n\t\tgre ether saddr 62:87:4d:d6:19:05\n\t\ttcp dport 3 queue flags bypass,fanout num 1-3\n\t\tfib daddr type local\n"),
 			[]string{"NF310:4", "NF308:5", "NF310:6", "NF310:7", "NF310:8", "NF308:9", "NF310:10", "NF310:11"}},
+		{"tcp options, extension headers, bare fields", in("input", "\t\ttcp option foobar exists\n\t\ttcp option eol left 1\n\t\ttcp option 256 exists\n\t\ttcp option maxseg size 1460\n\t\tsrh tag { 0, 4-127, 0x10000 }\n\t\tosf name\n\t\tgre ip saddr set 1.2.3.4\n\t\ttcp dport 4 queue num oif\n\t\ttcp dport 5 queue to oif\n\t\ttcp option sack0 left 1\n"),
+			[]string{"NF310:4", "NF310:5", "NF308:6", "NF308:8", "NF310:9", "NF310:10", "NF310:11", "NF310:12"}},
 		{"overlapping map ranges", in("input", "\t\tip saddr vmap { 10.0.1.0-10.0.1.255 : accept, 10.0.1.1-10.0.2.255 : drop }\n\t\tip saddr vmap { 10.0.0.0/24 : accept, 10.0.1.0/24 : drop }\n\t\tip saddr vmap { 10.0.0.0/8 : accept, 10.9.0.1 : drop }\n"),
 			[]string{"NF110:4", "NF110:6"}},
 		{"rt nexthop and nfproto", `table ip t {
