@@ -3,7 +3,7 @@
 # ruleset as it was.
 #  - `flags offload` (hardware offload) on veth: EOPNOTSUPP on every kernel.
 #  - a flowtable device that does not exist: ENOENT before 6.16; from 6.16 on
-#    the kernel keeps the name and hooks the device when it appears.
+#    the kernel accepts the name and lists it.
 source "$(dirname "$0")/../lib.sh"
 
 netns_add fl-r
@@ -39,8 +39,8 @@ table inet hw {
 }
 NFT
 
-# refused_by TOOL...: runs the load, asserts it failed with "not supported"
-# and changed nothing.
+# expect_refused WHAT REGEX TOOL...: runs the load, asserts it failed with a
+# message matching REGEX and changed nothing.
 expect_refused() {
 	local what=$1 want=$2 out rc
 	shift 2
@@ -74,8 +74,8 @@ table inet nodev {
 	}
 }
 NFT
-# accepts_missing_device TOOL...: the kernel >= 6.16 accepts; older refuse
-# with ENOENT.
+# check_missing_device WHAT TOOL...: the kernel >= 6.16 accepts; older
+# refuse with ENOENT.
 check_missing_device() {
 	local what=$1 out rc
 	shift

@@ -142,6 +142,12 @@ if have_nftflow flowtable devices; then
 	else
 		fail "nftflow flowtable devices eth0 tun0 said '$out', want '$want'"
 	fi
+	out=$("$NFTFLOW_BIN" flowtable devices --netns ip-r eth0 tun0 2>&1)
+	if [ "$(head -1 <<<"$out")" = "$want" ]; then
+		pass "nftflow flowtable devices --netns ip-r eth0 tun0 says '$want'"
+	else
+		fail "nftflow flowtable devices --netns ip-r eth0 tun0 said '$out', want '$want'"
+	fi
 else
 	skip "nftflow flowtable devices not available"
 fi
