@@ -157,15 +157,10 @@ func runFlowtableDevices(o *flowtableDevicesOptions, src topologySource, s *stre
 	var topo model.Topology
 	fileKernel := ""
 	if o.topology != "" {
-		b, err := os.ReadFile(o.topology)
-		if err != nil {
-			return usageError(fmt.Errorf("read topology: %w", err))
+		var err error
+		if topo, fileKernel, err = loadTopologyFile(o.topology); err != nil {
+			return usageError(err)
 		}
-		var tf topologyFile
-		if err := json.Unmarshal(b, &tf); err != nil {
-			return usageError(fmt.Errorf("read topology %s: %w", o.topology, err))
-		}
-		topo, fileKernel = model.Topology{Links: tf.Links, Routes: tf.Routes}, tf.Kernel
 	} else {
 		var err error
 		if topo, err = src.Topology(o.netns); err != nil {
@@ -242,6 +237,20 @@ func runFlowtableDevices(o *flowtableDevicesOptions, src topologySource, s *stre
 		return silentExit(ExitFindings)
 	}
 	return nil
+}
+
+// loadTopologyFile reads a topology saved by `nftflow flowtable topology`:
+// the devices and routes, and the kernel release they were read on.
+func loadTopologyFile(path string) (model.Topology, string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return model.Topology{}, "", fmt.Errorf("read topology: %w", err)
+	}
+	var tf topologyFile
+	if err := json.Unmarshal(b, &tf); err != nil {
+		return model.Topology{}, "", fmt.Errorf("read topology %s: %w", path, err)
+	}
+	return model.Topology{Links: tf.Links, Routes: tf.Routes}, tf.Kernel, nil
 }
 
 // flowtableFeatures decides which kernel to resolve for: --kernel, else
