@@ -1,5 +1,7 @@
 package parser
 
+import "strings"
+
 // Statements and expressions: the context-sensitive part of nft's
 // grammar. Keywords are only keywords where a keyword is expected; in
 // value position every word is a symbol (a set named "ip", a chain named
@@ -120,9 +122,10 @@ func (p *parser) stmt() Stmt {
 				v.Opts[len(v.Opts)-1].Span = p.span(os)
 				continue
 			case p.is("bypass") || p.is("fanout"):
+				// old syntax: queue num 1-3 fanout,bypass (a flag list)
 				os := p.peek().start
-				k := p.word("")
-				v.Opts = append(v.Opts, &Option{Span: p.span(os), Key: k})
+				l := p.rhsExpr()
+				v.Opts = append(v.Opts, &Option{Span: p.span(os), Args: []Expr{l}})
 				continue
 			}
 			break
@@ -368,9 +371,18 @@ func (p *parser) quantity() *Quantity {
 	return q
 }
 
-// rate parses N [unit]/period.
+// rate parses N [unit]/period; "kbytes/second" is one word to the lexer,
+// as to nft's.
 func (p *parser) rate() *Quantity {
 	q := p.quantity()
+	if t := p.peek(); q.Unit == "" && t.kind == Word {
+		if unit, per, ok := strings.Cut(p.text(t), "/"); ok && byteUnits[unit] {
+			p.i++
+			q.Unit, q.Per = unit, per
+			q.Span = p.span(q.Start)
+			return q
+		}
+	}
 	if p.got(Slash) {
 		q.Per = p.word("time unit (second, minute, hour, day, week)")
 	}

@@ -495,6 +495,9 @@ func (p *formatter) set(s *parser.SetBlock) {
 		}
 		p.ws("\n")
 	}
+	if s.AutoMerge {
+		p.line("auto-merge\n")
+	}
 	if s.Timeout != nil {
 		p.line("timeout ")
 		p.expr(s.Timeout)
@@ -504,9 +507,6 @@ func (p *formatter) set(s *parser.SetBlock) {
 		p.line("gc-interval ")
 		p.expr(s.GCInterval)
 		p.ws("\n")
-	}
-	if s.AutoMerge {
-		p.line("auto-merge\n")
 	}
 	if s.Comment != nil {
 		p.line("comment ")

@@ -75,14 +75,20 @@ func (p *formatter) expr(e parser.Expr) {
 	case *parser.SetExpr:
 		p.setExpr(e, false)
 	case *parser.Elem:
+		// nft lists an element's statements, then timeout, expires and
+		// comment
 		p.expr(e.Key)
-		for _, o := range e.Opts {
-			p.ws(" ")
-			p.option(o)
-		}
 		for _, s := range e.Stmts {
 			p.ws(" ")
 			p.stmt(s)
+		}
+		for _, key := range [...]string{"timeout", "expires", "comment"} {
+			for _, o := range e.Opts {
+				if o.Key == key {
+					p.ws(" ")
+					p.option(o)
+				}
+			}
 		}
 	case *parser.MapElem:
 		p.expr(e.Key)
@@ -126,8 +132,10 @@ func (p *formatter) quantity(q *parser.Quantity) {
 
 func (p *formatter) option(o *parser.Option) {
 	p.ws(o.Key)
-	for _, a := range o.Args {
-		p.ws(" ")
+	for i, a := range o.Args {
+		if i > 0 || o.Key != "" {
+			p.ws(" ")
+		}
 		p.expr(a)
 	}
 }
