@@ -3,6 +3,7 @@ package compiler
 import (
 	"math/big"
 	"net/netip"
+	"sort"
 	"strings"
 
 	"github.com/nftflow/nftflow/parser"
@@ -251,13 +252,30 @@ func (l *linter) checkOverlaps(set *parser.SetExpr) {
 		}
 		if iv, ok := l.intervalOf(k); ok {
 			iv.node = k
-			for _, o := range ivs {
-				if o.v6 == iv.v6 && iv.lo.Cmp(o.hi) <= 0 && o.lo.Cmp(iv.hi) <= 0 {
-					l.report(CodeOverlap, k, "%s overlaps %s in the same map; nft refuses it (\"conflicting intervals specified\"): make the ranges disjoint", exprText(k), exprText(o.node.(parser.Expr)))
-					return
-				}
-			}
 			ivs = append(ivs, iv)
+		}
+	}
+	// Sort by family and low end; an interval overlaps an earlier one
+	// exactly when it starts at or before the highest end seen so far.
+	sort.SliceStable(ivs, func(i, j int) bool {
+		if ivs[i].v6 != ivs[j].v6 {
+			return !ivs[i].v6
+		}
+		return ivs[i].lo.Cmp(ivs[j].lo) < 0
+	})
+	var maxEnd *lintInterval
+	for i := range ivs {
+		iv := &ivs[i]
+		if maxEnd != nil && maxEnd.v6 == iv.v6 && iv.lo.Cmp(maxEnd.hi) <= 0 {
+			a, b := maxEnd.node, iv.node
+			if b.Pos().Offset < a.Pos().Offset {
+				a, b = b, a
+			}
+			l.report(CodeOverlap, b, "%s overlaps %s in the same map; nft refuses it (\"conflicting intervals specified\"): make the ranges disjoint", exprText(b.(parser.Expr)), exprText(a.(parser.Expr)))
+			return
+		}
+		if maxEnd == nil || maxEnd.v6 != iv.v6 || iv.hi.Cmp(maxEnd.hi) > 0 {
+			maxEnd = iv
 		}
 	}
 }

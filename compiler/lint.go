@@ -40,8 +40,86 @@ func Lint(f *parser.File, opts LintOptions) []Diagnostic {
 	if opts.System != nil {
 		l.checkSystem(opts.System)
 	}
-	SortDiagnostics(l.diags)
-	return l.diags
+	diags := suppress(f, l.diags)
+	SortDiagnostics(diags)
+	return diags
+}
+
+// Suppression comments: `# nftflow:ignore CODE[,CODE...]` silences those
+// codes (all codes when none is given) on its own line, or on the next
+// line when the comment stands alone; `# nftflow:ignore-file CODE...`
+// silences them in the whole file.
+const (
+	ignoreDirective     = "nftflow:ignore"
+	ignoreFileDirective = "nftflow:ignore-file"
+)
+
+type ignoreKey struct {
+	file string
+	line int // 0: the whole file
+}
+
+// suppress drops the diagnostics that suppression comments silence.
+func suppress(f *parser.File, ds []Diagnostic) []Diagnostic {
+	ignores := map[ignoreKey][]string{}
+	var visit func(f *parser.File)
+	visit = func(f *parser.File) {
+		for _, c := range f.Comments {
+			text := strings.TrimSpace(strings.TrimPrefix(c.Text, "#"))
+			fileWide := strings.HasPrefix(text, ignoreFileDirective)
+			if !fileWide && !strings.HasPrefix(text, ignoreDirective) {
+				continue
+			}
+			rest := strings.TrimPrefix(strings.TrimPrefix(text, ignoreFileDirective), ignoreDirective)
+			if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+				continue // some other word that starts the same way
+			}
+			codes := strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+			if len(codes) == 0 {
+				codes = []string{"*"}
+			}
+			p := c.Pos()
+			if fileWide {
+				ignores[ignoreKey{p.File, 0}] = append(ignores[ignoreKey{p.File, 0}], codes...)
+				continue
+			}
+			line := p.Line
+			if strings.TrimSpace(c.Src.Line(p.Line)[:p.Col-1]) == "" {
+				line++ // a comment alone on its line applies to the next one
+			}
+			ignores[ignoreKey{p.File, line}] = append(ignores[ignoreKey{p.File, line}], codes...)
+		}
+		for _, cmd := range f.Commands {
+			if inc, ok := cmd.(*parser.Include); ok {
+				for _, sub := range inc.Files {
+					if sub != nil {
+						visit(sub)
+					}
+				}
+			}
+		}
+	}
+	visit(f)
+	if len(ignores) == 0 {
+		return ds
+	}
+	silenced := func(d Diagnostic) bool {
+		for _, k := range []ignoreKey{{d.Pos.File, d.Pos.Line}, {d.Pos.File, 0}} {
+			for _, c := range ignores[k] {
+				if c == "*" || strings.EqualFold(c, d.Code) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	out := ds[:0]
+	for _, d := range ds {
+		if !silenced(d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // SortDiagnostics orders diagnostics by file, line, column and code.
@@ -169,6 +247,9 @@ type lset struct {
 	name  string
 	decls []*parser.SetBlock
 	used  bool
+	// targets caches mapTargets.
+	targets     []edge
+	targetsDone bool
 }
 
 type lflowtable struct {

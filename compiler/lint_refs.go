@@ -136,8 +136,13 @@ func (l *linter) chainRef(t *ltable, from *lchain, target *parser.Ident, kind st
 	}
 }
 
-// mapTargets returns the jump/goto targets among a named map's elements.
+// mapTargets returns the jump/goto targets among a named map's elements
+// (computed once per map: large maps are looked up by many rules).
 func (l *linter) mapTargets(s *lset) []edge {
+	if s.targetsDone {
+		return s.targets
+	}
+	s.targetsDone = true
 	var out []edge
 	for _, d := range s.decls {
 		if d.Elements == nil {
@@ -151,6 +156,7 @@ func (l *linter) mapTargets(s *lset) []edge {
 			}
 		}
 	}
+	s.targets = out
 	return out
 }
 

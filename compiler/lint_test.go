@@ -637,6 +637,47 @@ func TestLintDeadCode(t *testing.T) {
 	})
 }
 
+func TestLintSuppression(t *testing.T) {
+	runLintCases(t, []lintCase{
+		{"ignore comments", `table ip t {
+	chain c {
+		type filter hook input priority 0;
+		drop
+		tcp dport 22 accept # nftflow:ignore NF401
+	}
+
+	# nftflow:ignore NF402
+	chain orphan {
+		accept
+	}
+
+	chain orphan2 { # nftflow:ignore NF999
+	}
+
+	chain orphan3 { # nftflow:ignored
+	}
+
+	chain c2 {
+		type filter hook output priority 0;
+		# nftflow:ignore
+		jump nowhere
+		jump nowhere2
+	}
+}
+`, []string{"NF402:13", "NF402:16", "NF104:23"}},
+		{"file-wide", `# nftflow:ignore-file NF402, NF403
+table ip t {
+	set s {
+		type ipv4_addr
+	}
+
+	chain orphan {
+	}
+}
+`, nil},
+	})
+}
+
 // TestLintExamples: the rulesets that ship in examples/ lint clean.
 func TestLintExamples(t *testing.T) {
 	files, err := filepath.Glob("../examples/*.nft")
