@@ -56,6 +56,35 @@ type load struct {
 	payBase, payOff uint32
 }
 
+// normalized returns l with a sub-byte field shifted down to its value,
+// as nft does when such a field is a concatenation part, a named set or
+// map key, or a statement's value: mask, convert to host order, shift.
+func (l *load) normalized() *load {
+	if l.mask == nil && l.shift == 0 {
+		return l
+	}
+	n := *l
+	inner, mask, shift, size := l.emit, l.mask, l.shift, l.size
+	n.emit = func(reg uint32) []model.Expr {
+		es := inner(reg)
+		if mask != nil {
+			es = append(es, &model.Bitwise{SReg: reg, DReg: reg, Len: size, Op: model.BitwiseBool, Mask: mask, Xor: make([]byte, size)})
+		}
+		if size > 1 && shift != 0 {
+			es = append(es, &model.Byteorder{SReg: reg, DReg: reg, Op: 0, Len: size, Size: size})
+		}
+		if shift != 0 {
+			es = append(es, &model.Bitwise{SReg: reg, DReg: reg, Len: size, Op: model.BitwiseRShift, Data: le32(shift)})
+		}
+		return es
+	}
+	n.mask, n.shift, n.prefix = nil, 0, false
+	if size > 1 && shift != 0 {
+		n.order = HostOrder
+	}
+	return &n
+}
+
 // hostHint reports whether l's values print as host-order numbers
 // (strings print as bytes even though nft calls them host order).
 func (l *load) hostHint() bool {
@@ -115,6 +144,7 @@ func (r *ruleCtx) evalSel(e parser.Expr) (*load, error) {
 			if err != nil {
 				return nil, err
 			}
+			pl = pl.normalized()
 			l.parts = append(l.parts, pl)
 			l.size += padded(pl.size)
 			ids = append(ids, pl.dt.ID)
@@ -683,6 +713,7 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 		return nil
 	case *parser.SetRef:
 		s := r.t.sets[x.Name]
+		l = l.normalized()
 		r.emitKey(l, s != nil && s.Flags&setInterval != 0, 1)
 		lk := &model.Lookup{SReg: 1, Set: x.Name}
 		if s != nil {

@@ -343,7 +343,7 @@ func (r *ruleCtx) mapLookup(x *parser.MapLookup) error {
 		if s != nil {
 			lk.SetID = s.ID
 		}
-		r.emitKey(l, s != nil && s.Flags&setInterval != 0, 1)
+		r.emitKey(l.normalized(), s != nil && s.Flags&setInterval != 0, 1)
 		r.add(lk)
 	default:
 		return fmt.Errorf("unsupported map %T", x.Map)
@@ -383,6 +383,15 @@ func (r *ruleCtx) verdict(x *parser.VerdictStmt) error {
 				q.Flags |= 1
 			case "fanout":
 				q.Flags |= 2
+			case "":
+				for _, w := range flatWords(o.Args) {
+					switch w {
+					case "bypass":
+						q.Flags |= 1
+					case "fanout":
+						q.Flags |= 2
+					}
+				}
 			case "to":
 				if s, ok := litText(o.Args[0]); ok && len(o.Args) == 1 {
 					if n, err := strconv.Atoi(s); err == nil {
@@ -613,7 +622,7 @@ func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser
 			if s != nil {
 				lk.SetID = s.ID
 			}
-			r.emitKey(k, s != nil && s.Flags&setInterval != 0, reg)
+			r.emitKey(k.normalized(), s != nil && s.Flags&setInterval != 0, reg)
 		default:
 			return fmt.Errorf("unsupported map %T", ml.Map)
 		}
@@ -624,7 +633,7 @@ func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser
 		if err := r.emitDeps(l); err != nil {
 			return err
 		}
-		r.emitLoad(l, reg)
+		r.emitLoad(l.normalized(), reg)
 		return nil
 	}
 	v, err := encodeScalar(dt, size, order, e)
