@@ -68,6 +68,7 @@ func CheckFlowtableDevices(ft FlowtableDecl, topo model.Topology, f model.Featur
 		add(CodeFlowtableKernelFlag, SeverityError, ft.Pos, false, "flowtable %s: the flowtable counter needs Linux >= 5.7 (this is %s)", ft.Name, k)
 	}
 
+	warnedEncap := map[string]bool{}
 	listed := map[string]bool{}
 	for _, d := range ft.Devices {
 		listed[d.Name] = true
@@ -137,6 +138,17 @@ func CheckFlowtableDevices(ft FlowtableDecl, topo model.Topology, f model.Featur
 		default:
 			push(l.Name)
 		}
+		// An ip6tnl device with the encapsulation limit option, listed
+		// itself or through its underlay: no list gets it offloaded.
+		for _, t := range encapLimited(topo, r, l) {
+			if warnedEncap[t.Name] {
+				continue
+			}
+			warnedEncap[t.Name] = true
+			add(CodeFlowtableTunnelDev, SeverityWarning, d.Pos, false,
+				"%s is an ip6tnl tunnel with the encapsulation limit option (the default): Linux %s cannot accelerate it, and measured on 7.2 no device list gets its flows offloaded; recreate it with `encaplimit none` and list its underlay device",
+				t.Name, k)
+		}
 		// The reverse: an underlay listed, its tunnel not, on a kernel that
 		// only accelerates the tunnel when the tunnel device is listed.
 		for _, t := range tunnelsOver(topo, r, l) {
@@ -197,6 +209,32 @@ func tunnelsOver(topo model.Topology, r *resolver, l model.Link) []model.Link {
 		}
 		out1, _ := r.underlay(t)
 		if out1 == l.Index {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// encapLimited returns the ip6tnl tunnels with the encapsulation limit
+// option that l is, or is the underlay of, on a kernel with ip6tnl
+// acceleration.
+func encapLimited(topo model.Topology, r *resolver, l model.Link) []model.Link {
+	if !r.f.IP6IP6Accel {
+		return nil
+	}
+	var out []model.Link
+	for _, t := range topo.Links {
+		if t.Kind != model.LinkKindIP6Tnl || t.Tunnel == nil || t.Tunnel.Flags&model.IP6TnlIgnEncapLimit != 0 || !t.IsUp() {
+			continue
+		}
+		if t.Index == l.Index {
+			out = append(out, t)
+			continue
+		}
+		if !t.Tunnel.Remote.IsValid() || t.Tunnel.Remote.IsUnspecified() {
+			continue
+		}
+		if u, _ := r.underlay(t); u == l.Index {
 			out = append(out, t)
 		}
 	}

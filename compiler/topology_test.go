@@ -143,6 +143,31 @@ func TestResolveIP6Tnl(t *testing.T) {
 	}
 }
 
+func TestCheckIP6TnlEncapLimit(t *testing.T) {
+	topo := model.Topology{
+		Links: []model.Link{
+			up(model.Link{Index: 2, Name: "eth0"}),
+			up(model.Link{Index: 3, Name: "eth1"}),
+			up(model.Link{Index: 4, Name: "t6", Kind: "ip6tnl", Tunnel: &model.LinkTunnel{Remote: addr("2001:db8:1::2"), Underlay: &model.Route{OutIndex: 3}}}),
+		},
+	}
+	for _, devs := range [][]string{{"eth0", "eth1"}, {"eth0", "t6"}} {
+		ds := CheckFlowtableDevices(decl(devs...), topo, kv(t, "7.2"))
+		if got := codesOf(ds); got != CodeFlowtableTunnelDev+":warning" || !strings.Contains(ds[0].Message, "encaplimit none") {
+			t.Errorf("7.2 %v: %q %v", devs, got, ds)
+		}
+	}
+	topo.Links[2].Tunnel.Flags = model.IP6TnlIgnEncapLimit
+	if ds := CheckFlowtableDevices(decl("eth0", "eth1"), topo, kv(t, "7.2")); len(ds) != 0 {
+		t.Errorf("encaplimit none, underlay listed: %v", ds)
+	}
+	// 6.1 has no ip6tnl acceleration: the tunnel device is wanted either way.
+	topo.Links[2].Tunnel.Flags = 0
+	if got := codesOf(CheckFlowtableDevices(decl("eth0", "eth1"), topo, kv(t, "6.1"))); got != CodeFlowtableUnderlayDev+":warning" {
+		t.Errorf("6.1: %q", got)
+	}
+}
+
 func l2Topology() model.Topology {
 	return model.Topology{Links: []model.Link{
 		up(model.Link{Index: 2, Name: "eth0"}),
