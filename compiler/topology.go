@@ -102,8 +102,8 @@ func (r *resolver) diag(code string, sev Severity, pos model.Pos, format string,
 //
 //   - ipip (>= 6.19) and ip6tnl (>= 7.0) tunnels by their underlay device,
 //     the output device of the route to the tunnel's remote; older kernels,
-//     and tunnels with no fixed remote or with FOU/GUE encapsulation, keep
-//     the tunnel device;
+//     tunnels with no fixed remote or with FOU/GUE encapsulation, and
+//     ip6tnl without `encaplimit none`, keep the tunnel device;
 //   - gre, sit and other tunnels stay: no forward path through them;
 //   - vlan devices by their real device, bridges by their ports, ppp by its
 //     lower device when known (>= 5.13, dev_fill_forward_path);
