@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# failures: what the kernel refuses, and that a refused load leaves the
-# ruleset as it was.
-#  - `flags offload` (hardware offload) on veth: EOPNOTSUPP on every kernel.
-#  - a flowtable device that does not exist: ENOENT before 6.16; from 6.16 on
-#    the kernel accepts the name and lists it.
+# failures: what the kernel accepts and refuses around flowtables, and that a
+# refused load leaves the ruleset as it was. Each case is loaded with
+# `nft -f` and, when it exists, with `nftflow apply` (same expectation; the
+# error must name the cause).
+#  - `flags offload` (hardware offload) on veth, and on an ipip tunnel:
+#    EOPNOTSUPP on every kernel.
+#  - a flowtable device that does not exist: ENOENT before 6.16; from 6.16
+#    on the kernel accepts the name and lists it.
+#  - `flow add` in a chain hooked at input: EOPNOTSUPP.
+#  - a flowtable in a netdev table: ENOENT.
+#  - a flowtable with `counter`: accepted.
+#  - one device in two flowtables of two ip tables at the same priority:
+#    accepted.
 source "$(dirname "$0")/../lib.sh"
 
 netns_add fl-r
 ip -n fl-r link add v0 type veth peer name v1
 ip -n fl-r link set v0 up
 ip -n fl-r link set v1 up
+ip -n fl-r link add tun0 type ipip local 10.99.0.1 remote 10.99.0.2
+ip -n fl-r link set tun0 up
 
 # A ruleset already in place, which a refused load must not disturb.
 cat >/tmp/base.nft <<'NFT'
@@ -20,10 +30,62 @@ table inet keep {
 	}
 }
 NFT
-ns fl-r nft -f /tmp/base.nft
-before=$(ns fl-r nft list ruleset)
 
-cat >/tmp/hwoffload.nft <<'NFT'
+reset_ruleset() {
+	ns fl-r nft flush ruleset
+	ns fl-r nft -f /tmp/base.nft
+}
+
+# expect_load CASE FILE EXPECT CHECK: loads FILE with nft -f, then (fresh
+# ruleset) with nftflow apply when it exists. EXPECT is "ok" or a regex the
+# error must match; a refused load must leave the ruleset unchanged; an
+# accepted one must make CHECK (a shell command run in fl-r) succeed.
+apply_missing=
+expect_load() {
+	local name=$1 file=$2 want=$3 check=$4 tool out rc before after
+	for tool in nft apply; do
+		reset_ruleset
+		before=$(ns fl-r nft list ruleset)
+		if [ $tool = nft ]; then
+			out=$(ns fl-r nft -f "$file" 2>&1)
+		elif have_nftflow apply; then
+			out=$(ns fl-r "$NFTFLOW_BIN" apply "$file" 2>&1)
+		else
+			apply_missing=1
+			continue
+		fi
+		rc=$?
+		tool=${tool/apply/nftflow apply}
+		tool=${tool/#nft/nft -f}
+		note "$tool: $name: exit $rc: $(head -c 300 <<<"$out" | tr '\n' ' ')"
+		if [ "$want" = ok ]; then
+			if [ $rc -eq 0 ] && ns fl-r sh -c "$check" >/dev/null 2>&1; then
+				pass "$tool: $name: accepted"
+			else
+				fail "$tool: $name: exit $rc, '$out'; want it accepted (and '$check' to succeed)"
+			fi
+			continue
+		fi
+		if [ $rc -ne 0 ] && grep -qiE "$want" <<<"$out"; then
+			pass "$tool: $name: refused with /$want/"
+		else
+			fail "$tool: $name: exit $rc, output '$out'; want a failure matching /$want/"
+		fi
+		after=$(ns fl-r nft list ruleset)
+		if [ "$after" = "$before" ]; then
+			pass "$tool: $name: ruleset unchanged after the failure"
+		else
+			fail "$tool: $name: ruleset changed after the failure: $(tr '\n' ' ' <<<"$after")"
+		fi
+	done
+}
+
+EOPNOTSUPP="not supported|EOPNOTSUPP"
+ENOENT="No such file or directory|ENOENT"
+
+# Hardware offload on veth. The file also changes the table in place: the
+# whole transaction must be refused.
+cat >/tmp/hw-veth.nft <<'NFT'
 table inet keep {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
@@ -38,33 +100,18 @@ table inet hw {
 	}
 }
 NFT
+expect_load "flags offload on veth" /tmp/hw-veth.nft "$EOPNOTSUPP" true
 
-# expect_refused WHAT REGEX TOOL...: runs the load, asserts it failed with a
-# message matching REGEX and changed nothing.
-expect_refused() {
-	local what=$1 want=$2 out rc
-	shift 2
-	out=$("$@" 2>&1)
-	rc=$?
-	note "$what: exit $rc: $(head -c 300 <<<"$out" | tr '\n' ' ')"
-	if [ $rc -ne 0 ] && grep -qiE "$want" <<<"$out"; then
-		pass "$what refused with /$want/"
-	else
-		fail "$what: exit $rc, output '$out', want a failure matching /$want/"
-	fi
-	if [ "$(ns fl-r nft list ruleset)" = "$before" ]; then
-		pass "$what: ruleset unchanged after the failure"
-	else
-		fail "$what: ruleset changed after the failure: $(ns fl-r nft list ruleset | tr '\n' ' ')"
-	fi
+cat >/tmp/hw-tun.nft <<'NFT'
+table inet hw {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { "tun0" }
+		flags offload
+	}
 }
-
-expect_refused "nft -f: flags offload on veth" "not supported" ns fl-r nft -f /tmp/hwoffload.nft
-if have_nftflow apply; then
-	expect_refused "nftflow apply: flags offload on veth" "not supported|EOPNOTSUPP" ns fl-r "$NFTFLOW_BIN" apply /tmp/hwoffload.nft
-else
-	skip "nftflow apply not available: its message for EOPNOTSUPP not checked"
-fi
+NFT
+expect_load "flags offload on an ipip tunnel" /tmp/hw-tun.nft "$EOPNOTSUPP" true
 
 cat >/tmp/nodev.nft <<'NFT'
 table inet nodev {
@@ -74,29 +121,64 @@ table inet nodev {
 	}
 }
 NFT
-# check_missing_device WHAT TOOL...: the kernel >= 6.16 accepts; older
-# refuse with ENOENT.
-check_missing_device() {
-	local what=$1 out rc
-	shift
-	ns fl-r nft delete table inet nodev 2>/dev/null
-	before=$(ns fl-r nft list ruleset)
-	if kernel_at_least 6 16; then
-		out=$("$@" 2>&1)
-		rc=$?
-		if [ $rc -eq 0 ] && ns fl-r nft list flowtable inet nodev ft >/dev/null 2>&1; then
-			pass "$what: flowtable on a missing device accepted (>= 6.16): $(ns fl-r nft list flowtable inet nodev ft | grep devices | tr -s '\t ' ' ')"
-		else
-			fail "$what: flowtable on a missing device: exit $rc, '$out', want it accepted on >= 6.16"
-		fi
-	else
-		expect_refused "$what: flowtable on a missing device" "No such file or directory|ENOENT" "$@"
-	fi
-}
-check_missing_device "nft -f" ns fl-r nft -f /tmp/nodev.nft
-if have_nftflow apply; then
-	check_missing_device "nftflow apply" ns fl-r "$NFTFLOW_BIN" apply /tmp/nodev.nft
+if kernel_at_least 6 16; then
+	expect_load "flowtable on a missing device (>= 6.16)" /tmp/nodev.nft ok "nft list flowtable inet nodev ft | grep -q nosuch0"
 else
-	skip "nftflow apply not available: missing device not checked through it"
+	expect_load "flowtable on a missing device (< 6.16)" /tmp/nodev.nft "$ENOENT" true
+fi
+
+cat >/tmp/input.nft <<'NFT'
+table inet t {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { "v0" }
+	}
+
+	chain input {
+		type filter hook input priority filter; policy accept;
+		meta l4proto tcp flow add @ft
+	}
+}
+NFT
+expect_load "flow add in an input chain" /tmp/input.nft "$EOPNOTSUPP" true
+
+cat >/tmp/netdev.nft <<'NFT'
+table netdev t {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { "v0" }
+	}
+}
+NFT
+expect_load "flowtable in a netdev table" /tmp/netdev.nft "$ENOENT" true
+
+cat >/tmp/counter.nft <<'NFT'
+table inet t {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { "v0" }
+		counter
+	}
+}
+NFT
+expect_load "flowtable with counter" /tmp/counter.nft ok "nft list flowtable inet t ft | grep -q counter"
+
+cat >/tmp/twice.nft <<'NFT'
+table ip a {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { "v0" }
+	}
+}
+table ip b {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { "v0" }
+	}
+}
+NFT
+expect_load "one device in two flowtables at the same priority" /tmp/twice.nft ok "nft list flowtable ip a ft && nft list flowtable ip b ft"
+if [ -n "$apply_missing" ]; then
+	skip "nftflow apply not available: every case loaded with nft -f only"
 fi
 finish
