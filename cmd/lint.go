@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -113,135 +111,97 @@ func summary(ds []compiler.Diagnostic) string {
 	return strings.Join(parts, ", ")
 }
 
-// lintFile reads and parses one file with its includes and lints it.
-// Parse errors and include failures are diagnostics; only failing to read
-// the named file itself is an error.
+// lintFile parses one file with its includes (parser.ParseFile) and lints
+// it. Parse errors and include failures are diagnostics; only failing to
+// read the named file itself is an error.
 func lintFile(name string, o *lintOptions, stdin io.Reader, sources map[string][]byte) ([]compiler.Diagnostic, error) {
-	var b []byte
-	var err error
+	var f *parser.File
+	var perr error
 	if name == "-" {
-		b, err = io.ReadAll(stdin)
-		name = "<stdin>"
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("read standard input: %w", err)
+		}
+		f, perr = parser.ParseString("<stdin>", string(b))
 	} else {
-		b, err = os.ReadFile(name)
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		fh.Close()
+		f, perr = parser.ParseFile(name, parser.Options{IncludeDirs: o.includeDirs})
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	sources[name] = b
-	ld := &includeLoader{dirs: o.includeDirs, sources: sources}
-	f := ld.parse(name, b, 0)
+	ds := parseDiagnostics(perr)
 	if f == nil {
-		return ld.diags, nil
+		if len(ds) == 0 && perr != nil {
+			return nil, perr
+		}
+		return ds, nil
 	}
-	ds := append(ld.diags, compiler.Lint(f, compiler.LintOptions{System: o.system})...)
+	collectSources(f, sources)
+	if name == "-" {
+		ds = append(ds, stdinIncludes(f)...)
+	}
+	ds = append(ds, compiler.Lint(f, compiler.LintOptions{System: o.system})...)
 	compiler.SortDiagnostics(ds)
 	return ds, nil
 }
 
-// includeLoader parses a file and follows its includes, turning parse
-// errors and unresolvable includes into diagnostics.
-type includeLoader struct {
-	dirs    []string
-	sources map[string][]byte
-	diags   []compiler.Diagnostic
-	stack   []string
-}
-
-const maxIncludeDepth = 16
-
-func (ld *includeLoader) parse(name string, b []byte, depth int) *parser.File {
-	f, err := parser.ParseBytes(name, b)
-	var el parser.ErrorList
-	if errors.As(err, &el) {
-		for _, e := range el {
-			p := model.Pos{File: e.Pos.File, Line: e.Pos.Line, Col: e.Pos.Col}
-			if e.End.Line > 0 && (e.End.Line > e.Pos.Line || e.End.Col > e.Pos.Col) {
-				p.EndLine, p.EndCol = e.End.Line, e.End.Col
-			}
-			ld.diags = append(ld.diags, compiler.Diagnostic{Code: compiler.CodeSyntax, Severity: compiler.SeverityError, Pos: p, Message: e.Msg})
-		}
-	} else if err != nil {
-		ld.diags = append(ld.diags, compiler.Diagnostic{Code: compiler.CodeSyntax, Severity: compiler.SeverityError, Pos: model.Pos{File: name}, Message: err.Error()})
-	}
-	if f == nil {
+// parseDiagnostics turns the parser's errors into diagnostics: NF002 for
+// includes that cannot be followed, NF001 for the rest.
+func parseDiagnostics(err error) []compiler.Diagnostic {
+	if err == nil {
 		return nil
 	}
-	ld.stack = append(ld.stack, name)
-	defer func() { ld.stack = ld.stack[:len(ld.stack)-1] }()
-	for _, c := range f.Commands {
-		inc, ok := c.(*parser.Include)
-		if !ok || inc.Path == nil || len(inc.Files) > 0 {
-			continue
-		}
-		ld.include(name, inc, depth)
+	var el parser.ErrorList
+	if !errors.As(err, &el) {
+		return nil
 	}
-	return f
+	var ds []compiler.Diagnostic
+	for _, e := range el {
+		p := model.Pos{File: e.Pos.File, Line: e.Pos.Line, Col: e.Pos.Col}
+		if e.End.Line > 0 && (e.End.Line > e.Pos.Line || e.End.Col > e.Pos.Col) {
+			p.EndLine, p.EndCol = e.End.Line, e.End.Col
+		}
+		code, msg := compiler.CodeSyntax, e.Msg
+		if strings.HasPrefix(msg, "include") {
+			code = compiler.CodeInclude
+			if strings.Contains(msg, "not found") {
+				msg += "; add -I DIR or fix the path"
+			}
+		}
+		ds = append(ds, compiler.Diagnostic{Code: code, Severity: compiler.SeverityError, Pos: p, Message: msg})
+	}
+	return ds
 }
 
-// include resolves an include path like nft: relative to the including
-// file's directory, then each -I directory; a path with wildcards may
-// match nothing.
-func (ld *includeLoader) include(from string, inc *parser.Include, depth int) {
-	report := func(format string, args ...any) {
-		ld.diags = append(ld.diags, compiler.Diagnostic{Code: compiler.CodeInclude, Severity: compiler.SeverityError,
-			Pos: compiler.PosOf(inc.Path), Message: fmt.Sprintf(format, args...)})
+// collectSources records the text of the file and of every file it
+// includes, for the caret display.
+func collectSources(f *parser.File, sources map[string][]byte) {
+	if f.Src != nil {
+		sources[f.Src.Name] = []byte(f.Src.Text)
 	}
-	if depth >= maxIncludeDepth {
-		report("includes nest deeper than %d levels; is a file including itself?", maxIncludeDepth)
-		return
-	}
-	path := inc.Path.Name()
-	glob := strings.ContainsAny(path, "*?[")
-	var dirs []string
-	if filepath.IsAbs(path) {
-		dirs = []string{""}
-	} else {
-		dirs = append([]string{filepath.Dir(from)}, ld.dirs...)
-	}
-	var matches []string
-	for _, d := range dirs {
-		p := filepath.Join(d, path)
-		if glob {
-			m, err := filepath.Glob(p)
-			if err != nil {
-				report("bad include pattern %q: %v", path, err)
-				return
-			}
-			if len(m) > 0 {
-				sort.Strings(m)
-				matches = m
-				break
-			}
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			matches = []string{p}
-			break
-		}
-	}
-	if len(matches) == 0 {
-		if glob {
-			return // nft accepts a pattern that matches nothing
-		}
-		report("include %q not found (searched %s); add -I DIR or fix the path", path, strings.Join(dirs, ", "))
-		return
-	}
-	for _, m := range matches {
-		for _, s := range ld.stack {
-			if s == m {
-				report("include %q includes itself (through %s)", path, strings.Join(ld.stack, " -> "))
-				return
+	for _, c := range f.Commands {
+		if inc, ok := c.(*parser.Include); ok {
+			for _, sub := range inc.Files {
+				if sub != nil {
+					collectSources(sub, sources)
+				}
 			}
 		}
-		b, err := os.ReadFile(m)
-		if err != nil {
-			report("include %q: %v", path, err)
-			continue
-		}
-		ld.sources[m] = b
-		if f := ld.parse(m, b, depth+1); f != nil {
-			inc.Files = append(inc.Files, f)
+	}
+}
+
+// stdinIncludes reports the includes of a ruleset read from standard
+// input: they are not followed (there is no file to resolve them from).
+func stdinIncludes(f *parser.File) []compiler.Diagnostic {
+	var ds []compiler.Diagnostic
+	for _, c := range f.Commands {
+		if inc, ok := c.(*parser.Include); ok && inc.Path != nil {
+			ds = append(ds, compiler.Diagnostic{Code: compiler.CodeInclude, Severity: compiler.SeverityError,
+				Pos:     compiler.PosOf(inc.Path),
+				Message: fmt.Sprintf("include %s is not followed when the ruleset comes from standard input; pass the file's path instead of -", inc.Path.Text)})
 		}
 	}
+	return ds
 }
