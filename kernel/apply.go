@@ -318,6 +318,11 @@ func mapAcks(b *model.Batch, w *wire, acks []ack, probe deviceProbe) (errs OpErr
 			continue
 		}
 		ref := w.msgs[i]
+		if len(errs) > 0 && errs[len(errs)-1].Index == int(ref.op) {
+			// A later message of an operation already refused (the
+			// elements of a set the kernel did not create) only repeats it.
+			continue
+		}
 		op := b.Ops[ref.op]
 		k := i
 		for k > 0 && w.msgs[k-1].op == ref.op {

@@ -218,7 +218,7 @@ func explain(e *OpError, probe deviceProbe) string {
 		switch o := e.Op.Obj.(type) {
 		case *model.Flowtable:
 			if missing, ok := checkDevices(probe, o.Devices); ok && len(missing) > 0 {
-				return fmt.Sprintf("device %s does not exist", strings.Join(missing, ", "))
+				return missingDevices(missing)
 			} else if ok {
 				return "this kernel lacks flowtable support (CONFIG_NF_FLOW_TABLE; load module nf_flow_table_inet), or table " + o.Table + " does not exist"
 			}
@@ -226,7 +226,7 @@ func explain(e *OpError, probe deviceProbe) string {
 		case *model.Chain:
 			if o.Hook != nil && len(o.Hook.Devices) > 0 {
 				if missing, ok := checkDevices(probe, o.Hook.Devices); ok && len(missing) > 0 {
-					return fmt.Sprintf("device %s does not exist", strings.Join(missing, ", "))
+					return missingDevices(missing)
 				}
 			}
 			if e.Op.Verb == model.VerbDelete {
@@ -259,10 +259,19 @@ func explain(e *OpError, probe deviceProbe) string {
 			}
 			return "table " + o.Table + ", chain " + o.Chain + ", or a set, map, chain or object the rule refers to does not exist"
 		case *model.Set:
+			if c := elemChain(e); c != "" {
+				return "chain " + c + " does not exist in table " + o.Table + " (the element jumps to it; chains must exist before the maps that refer to them)"
+			}
+			if e.Elem >= 0 || e.ElemFirst >= 0 {
+				return "an element refers to a chain or object that does not exist in table " + o.Table
+			}
 			return "table " + o.Table + " does not exist, or no set backend supports these flags"
 		case *model.SetElems:
 			if e.Op.Verb == model.VerbDelete {
 				return "set " + o.Set + " or the element does not exist"
+			}
+			if c := elemChain(e); c != "" {
+				return "chain " + c + " does not exist in table " + o.Table + " (the element jumps to it)"
 			}
 			return "set " + o.Set + " does not exist in table " + o.Table + ", or an element refers to a missing chain or object"
 		case *model.Object:
@@ -346,4 +355,20 @@ func netnsDeviceProbe(netns string) deviceProbe {
 		})
 		return missing, err == nil
 	}
+}
+
+func missingDevices(missing []string) string {
+	if len(missing) == 1 {
+		return "device " + missing[0] + " does not exist"
+	}
+	return "devices " + strings.Join(missing, ", ") + " do not exist"
+}
+
+// elemChain returns the chain the refused element jumps to, if any.
+func elemChain(e *OpError) string {
+	els := elemsOf(e.Op.Obj)
+	if e.Elem >= 0 && e.Elem < len(els) && els[e.Elem].Verdict != nil {
+		return els[e.Elem].Verdict.Chain
+	}
+	return ""
 }

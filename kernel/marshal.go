@@ -252,7 +252,18 @@ func encodeSet(e *encoder, w msgWriter, v model.Verb, s *model.Set) error {
 		e.u64(attrSetHandle, s.Handle)
 	}
 	if typ == msgNewSet {
-		e.u32(attrSetFlags, s.Flags)
+		// The kernel takes field lengths only with NFT_SET_CONCAT, which
+		// nft sets (and sends the lengths) for interval concatenations
+		// only; a plain concatenated key needs neither.
+		flags, fields := s.Flags, s.FieldLens
+		if len(fields) > 1 && flags&setFlagConcat == 0 {
+			if flags&setFlagInterval != 0 {
+				flags |= setFlagConcat
+			} else {
+				fields = nil
+			}
+		}
+		e.u32(attrSetFlags, flags)
 		e.u32(attrSetKeyType, s.KeyType)
 		e.u32(attrSetKeyLen, s.KeyLen)
 		if s.Flags&setFlagMap != 0 {
@@ -267,14 +278,14 @@ func encodeSet(e *encoder, w msgWriter, v model.Verb, s *model.Set) error {
 		if s.Policy != nil {
 			e.u32(attrSetPolicy, *s.Policy)
 		}
-		if s.Size != 0 || len(s.FieldLens) > 0 {
+		if s.Size != 0 || len(fields) > 0 {
 			d := e.nest(attrSetDesc)
 			if s.Size != 0 {
 				e.u32(attrSetDescSize, s.Size)
 			}
-			if len(s.FieldLens) > 0 {
+			if len(fields) > 0 {
 				c := e.nest(attrSetDescConcat)
-				for _, l := range s.FieldLens {
+				for _, l := range fields {
 					f := e.nest(attrListElem)
 					e.u32(attrSetFieldLen, l)
 					e.unnest(f)

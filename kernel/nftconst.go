@@ -137,9 +137,11 @@ const (
 	attrElemListElements = 3
 	attrElemListSetID    = 4
 
-	setFlagMap    = 0x8
-	setFlagObject = 0x40
-	dataVerdict   = 0xffffff00 // NFT_DATA_VERDICT
+	setFlagInterval = 0x4
+	setFlagMap      = 0x8
+	setFlagObject   = 0x40
+	setFlagConcat   = 0x80
+	dataVerdict     = 0xffffff00 // NFT_DATA_VERDICT
 )
 
 // Flowtables, objects, generation.

@@ -1,0 +1,207 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nftflow/nftflow/compiler"
+	"github.com/nftflow/nftflow/kernel"
+	"github.com/nftflow/nftflow/model"
+	"github.com/nftflow/nftflow/parser"
+	"github.com/nftflow/nftflow/render"
+)
+
+// applyOptions are the flags of `nftflow apply`.
+type applyOptions struct {
+	netns       string
+	check       bool
+	includeDirs []string
+	dumpBatch   bool // hidden: print the netlink messages instead of sending
+	files       []string
+}
+
+func newApplyCommand(s *streams) *cobra.Command {
+	o := &applyOptions{}
+	c := &cobra.Command{
+		Use:   "apply [--netns NAME] [--check] [-I DIR] FILE...",
+		Short: "Load rulesets into the kernel in one atomic transaction",
+		Long: `Parse and compile the nft ruleset files and send them to the kernel as one
+nf_tables transaction: either everything takes effect or nothing does.
+Like "nft -f", but a refusal points at the line of the file that caused it,
+with a plain explanation, and batches of any size go through.
+
+--check sends the transaction and has the kernel validate it and abort, so
+nothing changes (as "nft -c -f"). --netns applies inside a named network
+namespace (/run/netns/NAME) or a namespace file path.
+
+If another program changes the ruleset while nftflow is applying, the kernel
+refuses the transaction; nftflow retries once, then gives up without
+changing anything.
+
+Exit status: 0 applied, 1 refused (parse, compile or kernel errors),
+2 usage or I/O error.`,
+		Example: `  nftflow apply /etc/nftables.conf
+  nftflow apply --check ruleset.nft
+  nftflow apply --netns lab -I /etc/nftables.d main.nft`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.files = args
+			return runApply(cmd.Context(), o, s)
+		},
+	}
+	c.Flags().StringVar(&o.netns, "netns", "", "apply inside the named network namespace")
+	c.Flags().BoolVarP(&o.check, "check", "c", false, "validate in the kernel without committing")
+	c.Flags().StringArrayVarP(&o.includeDirs, "include", "I", nil, "add DIR to the include search path (repeatable)")
+	c.Flags().BoolVar(&o.dumpBatch, "dump-batch", false, "print the netlink batch instead of sending it (debugging)")
+	_ = c.Flags().MarkHidden("dump-batch")
+	return c
+}
+
+// runApply loads every file into one batch and sends it.
+func runApply(ctx context.Context, o *applyOptions, s *streams) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sources := map[string][]byte{}
+	var batch model.Batch
+	failed := false
+	for _, name := range o.files {
+		b, ok, err := compileFile(name, o.includeDirs, s, sources)
+		if err != nil {
+			return usageError(err)
+		}
+		if !ok {
+			failed = true
+			continue
+		}
+		batch.Ops = append(batch.Ops, b.Ops...)
+	}
+	if failed {
+		return silentExit(ExitFindings)
+	}
+	if o.dumpBatch {
+		if err := kernel.WriteBatch(s.out, batch); err != nil {
+			return printApplyError(s.err, err, sources)
+		}
+		return nil
+	}
+	err := kernel.Apply(ctx, batch, kernel.Options{NetNS: o.netns, Check: o.check})
+	if err != nil {
+		return printApplyError(s.err, err, sources)
+	}
+	return nil
+}
+
+// compileFile parses name with its includes (parser.ParseFile) and
+// compiles it. Parse and compile errors are printed (ok=false); err is for
+// a file that cannot be read.
+func compileFile(name string, includeDirs []string, s *streams, sources map[string][]byte) (*model.Batch, bool, error) {
+	var f *parser.File
+	var perr error
+	if name == "-" {
+		b, err := io.ReadAll(s.in)
+		if err != nil {
+			return nil, false, fmt.Errorf("read standard input: %w", err)
+		}
+		f, perr = parser.ParseString("<stdin>", string(b))
+	} else {
+		if _, err := os.Stat(name); err != nil {
+			return nil, false, fmt.Errorf("read %s: %w", name, err)
+		}
+		f, perr = parser.ParseFile(name, parser.Options{IncludeDirs: includeDirs})
+	}
+	if f != nil {
+		collectSources(f, sources)
+	}
+	if perr != nil {
+		ds := parseDiagnostics(perr)
+		if len(ds) == 0 {
+			return nil, false, perr
+		}
+		_ = render.WriteDiagnostics(s.err, render.DiagText, ds, render.DiagOptions{Source: func(f string) []byte { return sources[f] }})
+		return nil, false, nil
+	}
+	batch, err := compiler.Compile(f)
+	if err != nil {
+		var el compiler.ErrorList
+		if !errors.As(err, &el) {
+			fmt.Fprintf(s.err, "%s: error: %v\n", name, err)
+			return nil, false, nil
+		}
+		for _, e := range el {
+			writePosError(s.err, e.Pos, e.Msg, sources)
+		}
+		return nil, false, nil
+	}
+	return batch, true, nil
+}
+
+// printApplyError reports a refused batch: every kernel error at the
+// source position of the operation (or expression, or element) it refused.
+func printApplyError(w io.Writer, err error, sources map[string][]byte) error {
+	var oes kernel.OpErrors
+	var oe *kernel.OpError
+	switch {
+	case errors.As(err, &oes):
+	case errors.As(err, &oe):
+		oes = kernel.OpErrors{oe}
+	case errors.Is(err, kernel.ErrGenerationChanged):
+		fmt.Fprintf(w, "nftflow: %v\n", err)
+		return silentExit(ExitFindings)
+	default:
+		return &exitError{code: ExitFindings, err: err}
+	}
+	for _, e := range oes {
+		writePosError(w, e.Pos(), e.Error(), sources)
+	}
+	if len(oes) > 1 {
+		fmt.Fprintf(w, "nftflow: the kernel refused %d operations; nothing was changed\n", len(oes))
+	} else {
+		fmt.Fprintln(w, "nftflow: nothing was changed")
+	}
+	return silentExit(ExitFindings)
+}
+
+// writePosError prints "file:line:col: error: msg", then the source line
+// and a caret line under the span, as nft and the parser do.
+func writePosError(w io.Writer, p model.Pos, msg string, sources map[string][]byte) {
+	if !p.IsValid() {
+		if p.File != "" {
+			fmt.Fprintf(w, "%s: error: %s\n", p.File, msg)
+		} else {
+			fmt.Fprintf(w, "error: %s\n", msg)
+		}
+		return
+	}
+	fmt.Fprintf(w, "%s:%d:%d: error: %s\n", p.File, p.Line, p.Col, msg)
+	lines := strings.Split(string(sources[p.File]), "\n")
+	if p.Line > len(lines) || sources[p.File] == nil {
+		return
+	}
+	line := strings.TrimRight(lines[p.Line-1], "\r")
+	fmt.Fprintln(w, line)
+	var b strings.Builder
+	for i := 0; i < p.Col-1 && i < len(line); i++ {
+		if line[i] == '\t' {
+			b.WriteByte('\t')
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	n := 1
+	switch {
+	case p.EndLine == p.Line && p.EndCol > p.Col:
+		n = p.EndCol - p.Col
+	case p.EndLine > p.Line:
+		n = len(line) - p.Col + 1
+	}
+	n = max(1, min(n, len(line)-p.Col+1))
+	b.WriteString(strings.Repeat("^", n))
+	fmt.Fprintln(w, b.String())
+}
