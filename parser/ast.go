@@ -520,7 +520,9 @@ type MapLookup struct {
 
 // Relational is Left Op Right. Op is "" for an implicit match (ip saddr
 // 10.0.0.1), else as written: == != < > <= >= eq ne lt gt le ge, or
-// "/" for the flag test `tcp flags syn / syn,ack`.
+// "!" for a negated flag test (`ct status ! dnat`). The masked flag test
+// `tcp flags syn / syn,ack` is an implicit Relational whose Right is a
+// Binary with Op "/".
 type Relational struct {
 	Span
 	Op          string

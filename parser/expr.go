@@ -495,7 +495,7 @@ func (p *parser) atExpr() Expr {
 
 func isRelOp(k Kind) bool {
 	switch k {
-	case Eq, Ne, Lt, Gt, Le, Ge:
+	case Eq, Ne, Lt, Gt, Le, Ge, Not:
 		return true
 	}
 	return false
@@ -537,6 +537,8 @@ func (p *parser) exprStmt() Stmt {
 		right := p.rhsExpr()
 		return p.newExprStmt(p.span(start), p.newRel(p.span(start), p.text(t), left, right))
 	case p.endOfStmt():
+		// a bare field (`osf name`): nft rejects it; kept in the AST so
+		// the linter can say why
 		return &ExprStmt{Span: p.span(start), X: left}
 	}
 	if !p.startsValue(t) {
@@ -930,12 +932,6 @@ func (p *parser) value() Expr {
 		p.expect(Number, "IPv6 address")
 		e := p.expect(RBrack, "']'")
 		x = p.newLit(Span{Src: p.src, Start: start, Stop: e.end}, LitNumber, p.src.Text[start:e.end])
-	case Not:
-		p.enter()
-		defer p.leave()
-		p.i++
-		y := p.value()
-		return &Unary{Span: p.span(start), Op: "!", X: y}
 	case Minus:
 		p.enter()
 		defer p.leave()
