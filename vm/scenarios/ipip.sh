@@ -112,7 +112,7 @@ else
 	if [ -n "$OFFLOADED" ]; then pass "{ eth0, eth1 } on < 6.19: flow is [OFFLOAD] (LAN side)"; else fail "{ eth0, eth1 } on < 6.19: flow not [OFFLOAD]"; fi
 	# The replies come in encapsulated on eth1, which no hook of the flowtable
 	# decapsulates: every one takes the slow path, the LAN side does not.
-	# (The packet count varies from run to run with GRO, 98 to 192 seen;
+	# (The packet count varies from run to run with GRO, 68 to 192 seen;
 	# the bytes are the reply direction's.)
 	if [ "$BYTES" -ge "$down" ] && [ "$BYTES" -lt $((down + up / 4)) ]; then
 		pass "{ eth0, eth1 } on < 6.19: $PKTS packets ($BYTES bytes) through the forward chain: the $down bytes of encapsulated replies, not the LAN side"
