@@ -344,11 +344,7 @@ func (l *linter) collectCommands(cmds []parser.Command, sc *scope) {
 		case *parser.Define:
 			l.define(c, sc)
 		case *parser.Undefine:
-			if _, ok := sc.vars[c.Name]; !ok {
-				if _, outer := sc.lookup(c.Name); !outer {
-					l.report(CodeUndefinedVariable, c, "undefine of $%s, which is not defined; remove the undefine or define the variable first", c.Name)
-				}
-			}
+			// nft accepts undefine of a name that is not defined.
 			delete(sc.vars, c.Name)
 		case *parser.TableBlock:
 			l.checkIdentVar(c.Name, sc)

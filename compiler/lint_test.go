@@ -1,12 +1,15 @@
 package compiler
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nftflow/nftflow/model"
 	"github.com/nftflow/nftflow/parser"
@@ -34,10 +37,56 @@ type lintCase struct {
 	want []string // "CODE:line", any order
 }
 
+// peer loads rulesets with the real nft (nft -f, kernel included) in a
+// throwaway network namespace, to compare its verdict with lint's.
+type peer struct{ ns string }
+
+// newPeer returns nil (and the comparison is skipped) when not root or
+// nft is missing.
+func newPeer(t *testing.T) *peer {
+	if os.Geteuid() != 0 {
+		t.Log("not root: lint verdicts are not compared with nft")
+		return nil
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Log("nft not installed: lint verdicts are not compared with nft")
+		return nil
+	}
+	ns := fmt.Sprintf("nftflow-test-lint-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Logf("ip netns add: %v %s", err, out)
+		return nil
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	return &peer{ns: ns}
+}
+
+// refuses loads src and reports whether nft refused it, with its message.
+func (p *peer) refuses(t *testing.T, src string) (bool, string) {
+	f := filepath.Join(t.TempDir(), "r.nft")
+	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ip", "netns", "exec", p.ns, "nft", "-f", f).CombinedOutput()
+	exec.Command("ip", "netns", "exec", p.ns, "nft", "flush", "ruleset").Run()
+	return err != nil, string(out)
+}
+
 func runLintCases(t *testing.T, cases []lintCase) {
 	t.Helper()
+	nft := newPeer(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if nft != nil && !strings.Contains(tc.src, "flowtable") && !strings.Contains(tc.src, "flow add") {
+				// Differential: nft refuses the ruleset exactly when lint
+				// reports an error (the host kernel lacks flowtables, so
+				// cases with them are not compared).
+				_, ds := lintCodes(t, tc.src)
+				lintErr := HasErrors(ds, false)
+				if refused, msg := nft.refuses(t, tc.src); refused != lintErr {
+					t.Errorf("lint error=%v but nft refused=%v: %s", lintErr, refused, msg)
+				}
+			}
 			got, ds := lintCodes(t, tc.src)
 			want := append([]string(nil), tc.want...)
 			sort.Strings(want)
