@@ -165,6 +165,7 @@ func TestDecodeOffloaded(t *testing.T) {
 // decoder must return a flow or an error, never panic.
 func TestDecodeTruncated(t *testing.T) {
 	msgs := append(readHexLines(t, "dump.hex"), readHexLines(t, "offload.hex")...)
+	msgs = append(msgs, readHexLines(t, "offload-kernel.hex")...)
 	var d kernel.FlowDecoder
 	for _, m := range msgs {
 		for n := 0; n <= len(m); n++ {
@@ -182,7 +183,7 @@ func TestDecodeTruncated(t *testing.T) {
 }
 
 func FuzzDecodeFlow(f *testing.F) {
-	for _, name := range []string{"dump.hex", "offload.hex"} {
+	for _, name := range []string{"dump.hex", "offload.hex", "offload-kernel.hex"} {
 		data, err := os.ReadFile(filepath.Join(ctGoldenDir, name))
 		if err != nil {
 			f.Fatal(err)
@@ -384,4 +385,57 @@ func ctList(t *testing.T, ns string, args ...string) []string {
 	}
 	slices.Sort(lines)
 	return lines
+}
+
+// TestRecordOffloadedEntries prints the offloaded entries of the namespace
+// named by NFTFLOW_RECORD_NETNS as hex payloads, with conntrack -L's lines
+// for them, for offload-kernel.hex and offload-kernel.conntrack. It runs
+// inside the VM test bed (vm/), where flowtables exist: this host kernel
+// has none.
+func TestRecordOffloadedEntries(t *testing.T) {
+	ns := os.Getenv("NFTFLOW_RECORD_NETNS")
+	if ns == "" {
+		t.Skip("set NFTFLOW_RECORD_NETNS to a namespace with offloaded flows")
+	}
+	var d kernel.FlowDecoder
+	err := kernel.DumpConntrackRaw(context.Background(), ns, func(b []byte) error {
+		f, err := d.Decode(b)
+		if err != nil {
+			return err
+		}
+		if f.Status.Offloaded() {
+			fmt.Println("OFFLOAD-HEX " + hex.EncodeToString(b))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ctList(t, ns) {
+		if strings.Contains(l, "OFFLOAD]") {
+			fmt.Println("OFFLOAD-CT " + l)
+		}
+	}
+}
+
+// TestDecodeKernelOffloaded decodes offloaded entries recorded from real
+// flowtables (Debian's 6.1 and 7.2 kernels in the VM test bed) and compares
+// them with conntrack -L's lines for the same entries.
+func TestDecodeKernelOffloaded(t *testing.T) {
+	msgs := readHexLines(t, "offload-kernel.hex")
+	want, now := readExpected(t, "offload-kernel.conntrack")
+	if len(msgs) == 0 || len(msgs) != len(want) {
+		t.Fatalf("%d messages, %d conntrack -L lines", len(msgs), len(want))
+	}
+	diffLines(t, renderConntrack(t, msgs, now), want)
+	var d kernel.FlowDecoder
+	for _, m := range msgs {
+		f, err := d.Decode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !f.Status.Offloaded() {
+			t.Errorf("recorded entry not offloaded: status %v", f.Status.Names())
+		}
+	}
 }
