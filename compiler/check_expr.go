@@ -557,6 +557,14 @@ func (l *linter) checkRejectWith(before []parser.Stmt, s *parser.RejectStmt) {
 		return
 	}
 	kind := strings.ToLower(exprText(s.With[0]))
+	if len(s.With) > 1 {
+		if lit, ok := l.resolve(s.With[len(s.With)-1]).(*parser.Literal); ok {
+			dtName := map[string]string{"icmp": "icmp_code", "icmpv6": "icmpv6_code", "icmp6": "icmpv6_code", "icmpx": "icmpx_code"}[kind]
+			if dt := DatatypeByName(dtName); dt != nil {
+				l.checkValue(valueType{dt: dt, bits: dt.Bits, name: "reject with " + kind}, lit, typeCtx{})
+			}
+		}
+	}
 	ctx := netContext(before)
 	switch {
 	case kind == "icmp" && ctx == "ip6":

@@ -503,6 +503,8 @@ func TestLintExpressions(t *testing.T) {
 			[]string{"NF308:4", "NF308:5", "NF308:6", "NF308:7", "NF306:8", "NF308:9", "NF308:10"}},
 		{"reversed time range", in("input", "\t\tct expiration 1d-1h\n\t\tct expiration 1h-1d\n"),
 			[]string{"NF303:4"}},
+		{"reject codes", in("input", "\t\ttcp dport 1 reject with icmpv6 adm-prohibited\n\t\ttcp dport 2 reject with icmpx admin-prohibited\n\t\tmeta nfproto ipv4 reject with icmp type host-unreachable\n\t\ttcp dport 3 reject with icmpx no-such-code\n"),
+			[]string{"NF306:4", "NF306:7"}},
 		{"protocol contexts", in("input", "\t\tmeta nfproto ipv6 ip saddr 10.0.0.1\n\t\tmeta nfproto ipv4 icmpv6 type echo-request\n\t\tmeta nfproto ipv6 reject with icmp host-unreachable\n\t\tmeta l4proto udp reject with tcp reset\n"),
 			[]string{"NF301:4", "NF301:6", "NF310:7"}},
 		{"inet nat family", `table inet t {
