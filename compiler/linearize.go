@@ -49,6 +49,8 @@ type load struct {
 	proto  *Proto
 	field  *Field
 	meta   *MetaKey
+	ct     *CtKey
+	ctDir  int // -1: no direction
 	prefix bool // payload loads may be shortened for a prefix match
 	// present, when set, returns the "exists/missing" form of the load
 	// (fib ... oif present)
@@ -396,7 +398,7 @@ func (r *ruleCtx) ctSel(path []string) (*load, error) {
 		order = BigEndian
 	}
 	key := ck.Key
-	l := &load{dt: dt, order: order, size: size, bits: size * 8}
+	l := &load{dt: dt, order: order, size: size, bits: size * 8, ct: CtKeyByName(name), ctDir: dir}
 	l.emit = func(reg uint32) []model.Expr {
 		c := &model.Ct{Key: key, DReg: reg}
 		if dir >= 0 {
@@ -1211,6 +1213,9 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 	}
 	s.Elements = append(s.Elements, catchall...)
 	s.Size = uint32(len(s.Elements))
+	// nft describes an anonymous set's key by its expression, and a
+	// verdict map's data as verdicts
+	s.Userdata = setUdata(l, data, data == nil, isVmap, data != nil, isVmap, false, "")
 	r.sets = append(r.sets, s)
 	return s, nil
 }

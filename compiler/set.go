@@ -93,8 +93,8 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 	for _, p := range key.parts {
 		s.FieldLens = append(s.FieldLens, p.size)
 	}
-	ud := udataU32(udataSetKeyByteorder, udataOrder(key.order))
 	var data *load
+	typeofData := false
 	if x.IsMap && x.Data != nil {
 		if sel, ok := x.Data.(*parser.Selector); ok && len(sel.Path) == 1 {
 			if _, isObj := objTypes[sel.Path[0]]; isObj {
@@ -102,7 +102,7 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 				s.ObjType = objTypes[sel.Path[0]]
 			}
 		}
-		typeofData := x.Typeof
+		typeofData = x.Typeof
 		if name, ok := litText(x.Data); ok && (name == "verdict" || objTypes[name] != 0) {
 			typeofData = false
 		} else if sel, ok := x.Data.(*parser.Selector); ok && len(sel.Path) == 1 && sel.Path[0] == "verdict" {
@@ -130,7 +130,6 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 				s.DataType = TypeVerdictData
 			} else {
 				s.DataType, s.DataLen = data.dt.ID, data.size
-				ud = append(ud, udataU32(udataSetDataByteorder, udataOrder(data.order))...)
 			}
 		}
 	}
@@ -180,12 +179,12 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 			s.Policy = &p
 		}
 	}
-	if x.AutoMerge {
-		ud = append(ud, udataU32(udataSetMergeElements, 1)...)
-	}
+	comment := ""
 	if x.Comment != nil {
-		ud = append(ud, udataString(udataSetComment, x.Comment.Name())...)
+		comment = x.Comment.Name()
 	}
+	isVerdict := data != nil && data.dt != nil && data.dt.ID == TypeVerdict
+	ud := setUdata(key, data, x.Typeof, x.Typeof, s.Flags&(setMap|setObject) != 0, isVerdict, x.AutoMerge, comment)
 	for _, st := range x.Stmts {
 		rc := &ruleCtx{c: c, t: t, family: t.family}
 		if err := rc.stmt(st); err != nil {
