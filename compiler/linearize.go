@@ -50,7 +50,7 @@ type load struct {
 	field  *Field
 	meta   *MetaKey
 	ct     *CtKey
-	ctDir  int // -1: no direction
+	ctDir  int  // -1: no direction
 	prefix bool // payload loads may be shortened for a prefix match
 	// present, when set, returns the "exists/missing" form of the load
 	// (fib ... oif present)
