@@ -271,9 +271,9 @@ func (l *linter) checkLiteral(vt valueType, lit *parser.Literal, tc typeCtx) {
 		if n.Cmp(lim) >= 0 {
 			maxv := new(big.Int).Sub(lim, big.NewInt(1))
 			if dt.Name == "inet_service" {
-				l.report(CodePortRange, lit, "port %s is outside 0-65535 (%s)", v, tc.where(vt))
+				l.report(CodePortRange, lit, "port %s is outside 0-65535 (%s); ports are 16-bit: use a value from 0 to 65535", v, tc.where(vt))
 			} else {
-				l.report(CodeValueRange, lit, "value %s exceeds the range 0-%s of %s", v, maxv, tc.where(vt))
+				l.report(CodeValueRange, lit, "value %s exceeds the range 0-%s of %s; use a value that fits", v, maxv, tc.where(vt))
 			}
 		}
 		return

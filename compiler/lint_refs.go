@@ -407,7 +407,7 @@ func (l *linter) checkUnused() {
 				if s.decls[0].IsMap {
 					kind = "map"
 				}
-				l.report(CodeUnusedSet, s.decls[0].Name, "%s %s in %s is not used by any rule", kind, s.name, t)
+				l.report(CodeUnusedSet, s.decls[0].Name, "%s %s in %s is not used by any rule; use it (@%s) or remove it", kind, s.name, t, s.name)
 			}
 		}
 	}

@@ -199,6 +199,11 @@ func TestPyFailLint(t *testing.T) {
 		switch {
 		case !failed:
 			accepted++
+			// nft 1.0.6 takes this line although upstream marks it ;fail
+			// (newer nft refuses it): lint may go either way, but say so.
+			if errs := lintErrors(filepath.Base(c.file), src); len(errs) > 0 {
+				misses = append(misses, fmt.Sprintf("%s:%d: %s\n    accepted by nft 1.0.6, lint: %s", filepath.Base(c.file), c.line.Line, c.line.Text, errs[0]))
+			}
 			continue
 		case strings.Contains(out, "Could not process rule"):
 			kernelOnly++
