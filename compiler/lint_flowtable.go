@@ -148,10 +148,14 @@ func bypassed(s parser.Stmt) (string, bool) {
 // tcp and udp.
 func (l *linter) checkFlowPitfalls(t *ltable, c *lchain) {
 	var flow *parser.FlowStmt
+	restricted := false // an earlier rule sent everything but tcp/udp away
 	for _, r := range c.rules {
+		if l.excludesNonL4(r) {
+			restricted = true
+		}
 		for i, st := range r.Stmts {
 			if fs, ok := st.(*parser.FlowStmt); ok {
-				if !l.restrictsL4(r.Stmts[:i], true) {
+				if !restricted && !l.restrictsL4(r.Stmts[:i], true) {
 					d := l.report(CodeFlowNotL4, fs, "flow %s is not restricted to tcp and udp, the only protocols the kernel offloads; match them first: `meta l4proto { tcp, udp } flow add %s`", fs.Op, exprText(fs.Ft))
 					d.Suggestion = "meta l4proto { tcp, udp } flow add " + exprText(fs.Ft)
 				}
@@ -187,6 +191,35 @@ func bypassAdvice(what, ft string) string {
 		return fmt.Sprintf("do it in a netdev ingress chain with a priority below flowtable %s's, which runs before the flowtable, or do not offload these flows", ft)
 	}
 	return "apply it before flow add or exclude these flows from offload"
+}
+
+// excludesNonL4 reports a rule like `meta l4proto != { tcp, udp } accept`:
+// one negated protocol match and a verdict that leaves the chain, so the
+// rules after it see only tcp and udp.
+func (l *linter) excludesNonL4(r *parser.Rule) bool {
+	if len(r.Stmts) != 2 {
+		return false
+	}
+	if _, ok := terminal(&parser.Rule{Stmts: r.Stmts[1:]}); !ok {
+		return false
+	}
+	es, ok := r.Stmts[0].(*parser.ExprStmt)
+	if !ok {
+		return false
+	}
+	rel, ok := es.X.(*parser.Relational)
+	if !ok || (rel.Op != "!=" && rel.Op != "ne") {
+		return false
+	}
+	sel, ok := rel.Left.(*parser.Selector)
+	if !ok {
+		return false
+	}
+	switch sel.Field() {
+	case "meta l4proto", "ip protocol", "ip6 nexthdr":
+		return l.protoValues(rel.Right, true)
+	}
+	return false
 }
 
 // restrictsL4 reports whether the statements restrict the packet to tcp

@@ -427,6 +427,11 @@ func TestLintFlowtables(t *testing.T) {
 	}
 }
 `, []string{"NF211:9", "NF211:10"}},
+		{"earlier rule excludes other protocols", fwdHead + `		meta l4proto != { tcp, udp } accept
+		flow add @ft
+	}
+}
+`, nil},
 		{"unused flowtable", `table inet t {
 	flowtable ft {
 		hook ingress priority filter
