@@ -39,6 +39,9 @@ type lsSel struct {
 	isMap      bool // the result of a map lookup
 	interval   bool // ... whose data are ranges
 	concatData bool // ... or concatenations
+	setsL4     bool // ip protocol, ip6 nexthdr: name the transport header
+	// multi lists the adjacent header fields of a merged load.
+	multi []*compiler.Field
 }
 
 const (
@@ -66,6 +69,7 @@ type lsRuleCtx struct {
 	l4    uint64 // transport protocol in force, 256 unknown
 	l3dep *lsStmt
 	lldep *lsStmt
+	nhdep *lsStmt // ip protocol / ip6 nexthdr: only tcp options remove it
 	l4dep *lsStmt
 	bad   bool
 }
@@ -239,7 +243,12 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		sel, ok := lsExthdrSel(e)
 		if !ok {
 			c.unsupported("exthdr")
+			delete(c.regs, lsReg32(e.DReg))
 			return 0
+		}
+		if c.nhdep != nil && e.Op == model.ExthdrTCPOpt {
+			c.nhdep.dead = true
+			c.nhdep = nil
 		}
 		if e.SReg != 0 {
 			c.useDeps(sel)
@@ -265,12 +274,29 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		c.natPorts("masquerade", e.RegProtoMin, e.RegProtoMax, e.Flags)
 	case *model.Redir:
 		c.natPorts("redirect", e.RegProtoMin, e.RegProtoMax, e.Flags)
+	case *model.Osf:
+		text := "osf"
+		switch e.TTL {
+		case 1:
+			text += " ttl loose"
+		case 2:
+			text += " ttl skip"
+		}
+		if e.Flags&1 != 0 {
+			text += " version"
+		} else {
+			text += " name"
+		}
+		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTString), size: 16})
 	default:
 		if t := c.l.stmtText(e); !strings.HasPrefix(t, "<unsupported") {
 			c.emit(t)
 			return 0
 		}
 		c.unsupported(e.Kind())
+		// Whatever it loaded is unknown: forget every register rather
+		// than attribute later comparisons to an older selector.
+		c.regs = map[uint32]*lsSel{}
 	}
 	return 0
 }
@@ -335,7 +361,7 @@ func (c *lsRuleCtx) metaSel(key uint32) *lsSel {
 			s.depKind = lsDepLL
 		}
 	}
-	if dt.id == lsTEtherType || dt.id == lsTInetProto {
+	if dt.id == lsTEtherType || dt.id == lsTInetProto || key == 24 { // meta random is big endian
 		s.host = false
 	}
 	return s
@@ -362,6 +388,9 @@ func (c *lsRuleCtx) ctSel(e *model.Ct) *lsSel {
 		text = "ct " + dir + " " + name
 	}
 	s := &lsSel{text: text, dt: dt, host: dt.hostOrder(), size: int(k.Len)}
+	if name == "id" {
+		s.host = false // ct id is big endian
+	}
 	switch dt.id {
 	case lsTIPAddr, lsTIP6Addr, lsTInetService, lsTInetProto:
 		s.host = false
@@ -422,6 +451,13 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 				}
 			}
 			if best == nil {
+				// nft merges matches on adjacent fields into one load.
+				if fields := lsAdjacentFields(p, off, n); fields != nil {
+					// Printed field by field when compared; as the raw
+					// load anywhere else.
+					return &lsSel{text: lsRawPayload(e), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true,
+						proto: p, loadOff: off, loadLen: n, multi: fields}
+				}
 				for i := range p.Fields {
 					f := &p.Fields[i]
 					subByte := f.Len%8 != 0 || f.Offset%8 != 0
@@ -445,7 +481,9 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 					s.shift = uint(off + n - best.Offset - best.Len)
 				}
 				if (p.Name == "ip" && best.Name == "protocol") || (p.Name == "ip6" && best.Name == "nexthdr") {
-					s.depKind = lsDepL4
+					// Written by the user, never added by nft: it tells the
+					// transport protocol but is not removed as a dependency.
+					s.setsL4 = true
 				}
 				if best.Name == "type" && (p.Name == "ether" || p.Name == "vlan") {
 					s.depKind = lsDepL3
@@ -455,12 +493,17 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 			}
 		}
 	}
+	return &lsSel{text: lsRawPayload(e), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true}
+}
+
+// lsRawPayload prints a payload load as nft's raw "@base,offset,length".
+func lsRawPayload(e *model.Payload) string {
 	base := [...]string{"ll", "nh", "th", "ih"}
 	b := "?"
 	if int(e.Base) < len(base) {
 		b = base[e.Base]
 	}
-	return &lsSel{text: fmt.Sprintf("@%s,%d,%d", b, e.Offset*8, e.Len*8), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true}
+	return fmt.Sprintf("@%s,%d,%d", b, e.Offset*8, e.Len*8)
 }
 
 // bitwise applies a mask to the selector in the register.
@@ -473,7 +516,7 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 	}
 	cp := *s
 	v := func(b []byte) string {
-		if s.hex || s.dt.id == lsTInteger {
+		if s.hex {
 			return fmt.Sprintf("0x%x", lsToInt(b, s.host))
 		}
 		return lsFormatValue(s.dt, b, s.host)
@@ -600,6 +643,26 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		}
 	}
 	data := e.Data
+	if len(s.multi) > 0 && e.Op == 0 && s.mask == nil {
+		pos := 0
+		for _, f := range s.multi {
+			nb := int(f.Len / 8)
+			if pos+nb > len(data) {
+				break
+			}
+			sub := &lsSel{text: s.proto.Name + " " + f.Name, dt: lsDtypeByName(f.Type), proto: s.proto, field: f}
+			if (s.proto.Name == "ip" && f.Name == "protocol") || (s.proto.Name == "ip6" && f.Name == "nexthdr") {
+				sub.setsL4 = true
+			}
+			if f.Name == "type" && (s.proto.Name == "ether" || s.proto.Name == "vlan") {
+				sub.depKind = lsDepL3
+			}
+			part := data[pos : pos+nb]
+			c.match(sub, lsFormatValue(sub.dt, part, false), lsToInt(part, false).Uint64(), true)
+			pos += nb
+		}
+		return
+	}
 	if s.mask != nil && !s.raw {
 		// Flag test: (reg & mask) != 0 prints the mask's flags.
 		if s.dt.dt != nil && s.dt.dt.Bitmask && e.Op == 1 && lsAllZero(data) {
@@ -693,6 +756,10 @@ func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 	}
 	if eq && s.depKind == lsDepLL && v == 1 {
 		c.lldep = st
+	}
+	if eq && s.setsL4 {
+		c.l4 = v
+		c.nhdep = st
 	}
 	if eq && s.depKind == lsDepL4 {
 		st.depKind = lsDepL4
@@ -1731,4 +1798,30 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 		to += ":" + p
 	}
 	c.emit(text + " to " + to)
+}
+
+// lsAdjacentFields returns the whole-byte fields of p that exactly tile
+// the load [off, off+n) bits, when there are at least two.
+func lsAdjacentFields(p *compiler.Proto, off, n uint32) []*compiler.Field {
+	var out []*compiler.Field
+	pos := off
+	for pos < off+n {
+		var next *compiler.Field
+		for i := range p.Fields {
+			f := &p.Fields[i]
+			if f.Offset == pos && f.Len%8 == 0 && f.Offset+f.Len <= off+n {
+				next = f
+				break
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		out = append(out, next)
+		pos += next.Len
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
 }

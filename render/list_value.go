@@ -127,6 +127,11 @@ func lsFormatValue(d lsDtype, b []byte, host bool) string {
 	}
 	v := lsToInt(b, host)
 	switch d.id {
+	case lsTCtLabel:
+		// Labels print as bit numbers (nft has no connlabel.conf names).
+		if v.BitLen() > 0 && new(big.Int).And(v, new(big.Int).Sub(v, big.NewInt(1))).Sign() == 0 {
+			return fmt.Sprint(v.BitLen() - 1)
+		}
 	case lsTUID, lsTGID:
 		return v.String()
 	case lsTDevgroup, lsTRealm:
