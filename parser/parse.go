@@ -23,9 +23,10 @@ type parser struct {
 	rules     []Rule
 	verdicts  []VerdictStmt
 	counters  []CounterStmt
-	stmts     []Stmt // arena for rule statement lists
-	stmtStack []Stmt // statements of the rules being parsed
-	depth     int    // expression nesting, bounded against hostile input
+	stmts     []Stmt    // arena for rule statement lists
+	stmtStack []Stmt    // statements of the rules being parsed
+	pending   []Command // commands parsed from the current chunk after its first
+	depth     int       // expression nesting, bounded against hostile input
 }
 
 const maxDepth = 200
@@ -185,14 +186,35 @@ func (p *parser) skipNL() {
 // recoverLine skips to the end of the current line or statement, leaving
 // a closing brace of the enclosing block in place. Nested braces are
 // skipped whole.
-func (p *parser) recoverLine() {
-	depth := 0
+func (p *parser) recoverLine() { p.recoverFrom(-1) }
+
+// recoverFrom is recoverLine after an error at token index errAt: a brace
+// opened on the error's line and still open at the end of that line is
+// taken as never closed (the usual typo), so recovery stops there rather
+// than swallowing the enclosing blocks.
+func (p *parser) recoverFrom(errAt int) {
+	errLine := -1 // index of the newline that starts the error's line
+	if errAt >= 0 {
+		for j := errAt - 1; j >= 0 && j >= p.i; j-- {
+			if p.toks[j].kind == Newline {
+				errLine = j
+				break
+			}
+		}
+		if errLine < 0 {
+			errLine = p.i - 1
+		}
+	}
+	depth, outer := 0, -1
 	for {
 		t := p.peek()
 		switch t.kind {
 		case EOF:
 			return
 		case LBrace:
+			if depth == 0 {
+				outer = p.i
+			}
 			depth++
 		case RBrace:
 			if depth == 0 {
@@ -201,6 +223,10 @@ func (p *parser) recoverLine() {
 			depth--
 		case Newline, Semi:
 			if depth == 0 {
+				p.i++
+				return
+			}
+			if t.kind == Newline && errAt >= 0 && p.i > errAt && outer > errLine {
 				p.i++
 				return
 			}
@@ -222,11 +248,12 @@ func (p *parser) try(f func()) (ok bool) {
 			ok = false
 			p.depth = depth
 			// skip from the start of the statement, balancing braces
+			errAt := p.i
 			p.i = start
 			if p.peek().kind == RBrace {
 				p.i++
 			}
-			p.recoverLine()
+			p.recoverFrom(errAt)
 		}
 	}()
 	f()

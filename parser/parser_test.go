@@ -315,3 +315,34 @@ func checkSpans(t *testing.T, v reflect.Value, lo, hi int, path string) {
 		}
 	}
 }
+
+// TestRecoveryUnclosedBrace: a brace left open on an erroneous line does
+// not swallow the rest of the file.
+func TestRecoveryUnclosedBrace(t *testing.T) {
+	f, err := parser.ReadFile("testdata/errors/unclosed.nft")
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	var got []string
+	for _, c := range f.Commands {
+		tb, ok := c.(*parser.TableBlock)
+		if !ok {
+			continue
+		}
+		got = append(got, "table "+tb.Name.Name())
+		for _, it := range tb.Items {
+			switch it := it.(type) {
+			case *parser.ChainBlock:
+				for _, r := range it.Rules {
+					got = append(got, it.Name.Name()+": "+render.FormatRule(r))
+				}
+			case *parser.SetBlock:
+				got = append(got, "set "+it.Name.Name())
+			}
+		}
+	}
+	want := "table t|c: udp dport 53 accept|set s|table u|d: accept"
+	if strings.Join(got, "|") != want {
+		t.Errorf("got  %s\nwant %s", strings.Join(got, "|"), want)
+	}
+}

@@ -144,6 +144,11 @@ func parseSource(src *Source) (*File, ErrorList) {
 	cmdParser, err := participle.Build[fileGrammar](
 		participle.Lexer(&Definition{Chunks: true}),
 		participle.ParseTypeWith(func(pl *lexer.PeekingLexer) (Command, error) {
+			if len(p.pending) > 0 {
+				c := p.pending[0]
+				p.pending = p.pending[1:]
+				return c, nil
+			}
 			ct := pl.Peek()
 			if ct.Type != lexer.TokenType(Chunk) {
 				return nil, participle.NextMatch
@@ -181,22 +186,54 @@ func parseSource(src *Source) (*File, ErrorList) {
 }
 
 // parseChunk runs the hand-written command production over the tokens of
-// one top-level command, recovering from errors.
-func (p *parser) parseChunk(start, end int) (cmd Command) {
+// one top-level command, recovering from errors. When an unbalanced brace
+// made the chunk span several commands, the ones after the first are
+// queued in p.pending.
+func (p *parser) parseChunk(start, end int) Command {
 	lo := sort.Search(len(p.toks), func(i int) bool { return int(p.toks[i].start) >= start })
 	hi := sort.Search(len(p.toks), func(i int) bool { return int(p.toks[i].start) >= end })
 	p.i, p.limit, p.depth = lo, hi, 0
+	defer func() { p.limit = len(p.toks) }()
+	var first Command
+	for p.i < hi {
+		c := p.oneCommand(hi)
+		if first == nil {
+			first = c
+		} else {
+			p.pending = append(p.pending, c)
+		}
+		p.skipNewlines()
+	}
+	if first == nil {
+		first = &BadNode{Span: Span{Src: p.src, Start: int32(start), Stop: int32(end)}}
+	}
+	return first
+}
+
+func (p *parser) oneCommand(hi int) (cmd Command) {
+	start := p.i
 	defer func() {
-		p.limit = len(p.toks)
 		if r := recover(); r != nil {
 			if _, ok := r.(bail); !ok {
 				panic(r)
 			}
-			cmd = &BadNode{Span: Span{Src: p.src, Start: int32(start), Stop: int32(end)}}
+			errAt := p.i
+			p.i = start
+			p.recoverFrom(errAt)
+			if p.i <= start {
+				p.i = start + 1
+			}
+			st := p.toks[start].start
+			stop := st
+			if p.i-1 < len(p.toks) && p.i > start {
+				stop = p.toks[p.i-1].end
+			}
+			cmd = &BadNode{Span: Span{Src: p.src, Start: st, Stop: stop}}
 		}
 	}()
+	p.depth = 0
 	cmd = p.command()
-	if p.i < hi {
+	if p.i < hi && p.peek().kind != Newline && p.peek().kind != Semi {
 		p.fail("newline or ';'")
 	}
 	return cmd
