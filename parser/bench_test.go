@@ -35,3 +35,14 @@ func BenchmarkParse100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseSmall parses a one-rule file: the fixed cost of a parse.
+func BenchmarkParseSmall(b *testing.B) {
+	src := "table ip t { chain c { ip saddr 1.2.3.4 accept } }\n"
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseString("x", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

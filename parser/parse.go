@@ -966,7 +966,11 @@ func (p *parser) rule() *Rule {
 // newPath copies words into the selector arena.
 func (p *parser) newPath(words ...string) []string {
 	if cap(p.paths)-len(p.paths) < len(words) {
-		p.paths = make([]string, 0, 4096)
+		n := 4 * nextSlab(cap(p.paths)/4)
+		if len(words) > n {
+			n = len(words)
+		}
+		p.paths = make([]string, 0, n)
 	}
 	n := len(p.paths)
 	p.paths = append(p.paths, words...)
@@ -975,9 +979,21 @@ func (p *parser) newPath(words ...string) []string {
 
 const slabSize = 1024
 
+// nextSlab grows slabs from 16 elements to slabSize, so small inputs stay
+// small.
+func nextSlab(c int) int {
+	switch {
+	case c < 16:
+		return 16
+	case 2*c > slabSize:
+		return slabSize
+	}
+	return 2 * c
+}
+
 func (p *parser) newLit(sp Span, k LitKind, text string) *Literal {
 	if len(p.lits) == cap(p.lits) {
-		p.lits = make([]Literal, 0, slabSize)
+		p.lits = make([]Literal, 0, nextSlab(cap(p.lits)))
 	}
 	p.lits = append(p.lits, Literal{Span: sp, Kind: k, Text: text})
 	return &p.lits[len(p.lits)-1]
@@ -985,7 +1001,7 @@ func (p *parser) newLit(sp Span, k LitKind, text string) *Literal {
 
 func (p *parser) newSel(sp Span, path []string) *Selector {
 	if len(p.sels) == cap(p.sels) {
-		p.sels = make([]Selector, 0, slabSize)
+		p.sels = make([]Selector, 0, nextSlab(cap(p.sels)))
 	}
 	p.sels = append(p.sels, Selector{Span: sp, Path: path})
 	return &p.sels[len(p.sels)-1]
@@ -993,7 +1009,7 @@ func (p *parser) newSel(sp Span, path []string) *Selector {
 
 func (p *parser) newRel(sp Span, op string, l, r Expr) *Relational {
 	if len(p.rels) == cap(p.rels) {
-		p.rels = make([]Relational, 0, slabSize)
+		p.rels = make([]Relational, 0, nextSlab(cap(p.rels)))
 	}
 	p.rels = append(p.rels, Relational{Span: sp, Op: op, Left: l, Right: r})
 	return &p.rels[len(p.rels)-1]
@@ -1001,7 +1017,7 @@ func (p *parser) newRel(sp Span, op string, l, r Expr) *Relational {
 
 func (p *parser) newExprStmt(sp Span, x Expr) *ExprStmt {
 	if len(p.exprs) == cap(p.exprs) {
-		p.exprs = make([]ExprStmt, 0, slabSize)
+		p.exprs = make([]ExprStmt, 0, nextSlab(cap(p.exprs)))
 	}
 	p.exprs = append(p.exprs, ExprStmt{Span: sp, X: x})
 	return &p.exprs[len(p.exprs)-1]
@@ -1009,7 +1025,7 @@ func (p *parser) newExprStmt(sp Span, x Expr) *ExprStmt {
 
 func (p *parser) newRule() *Rule {
 	if len(p.rules) == cap(p.rules) {
-		p.rules = make([]Rule, 0, slabSize)
+		p.rules = make([]Rule, 0, nextSlab(cap(p.rules)))
 	}
 	p.rules = append(p.rules, Rule{})
 	return &p.rules[len(p.rules)-1]
@@ -1022,7 +1038,7 @@ func (p *parser) stmtArena(l []Stmt) []Stmt {
 		return nil
 	}
 	if cap(p.stmts)-len(p.stmts) < len(l) {
-		n := 4 * slabSize
+		n := 4 * nextSlab(cap(p.stmts)/4)
 		if len(l) > n {
 			n = len(l)
 		}
@@ -1035,7 +1051,7 @@ func (p *parser) stmtArena(l []Stmt) []Stmt {
 
 func (p *parser) newVerdict(sp Span, kind string) *VerdictStmt {
 	if len(p.verdicts) == cap(p.verdicts) {
-		p.verdicts = make([]VerdictStmt, 0, slabSize)
+		p.verdicts = make([]VerdictStmt, 0, nextSlab(cap(p.verdicts)))
 	}
 	p.verdicts = append(p.verdicts, VerdictStmt{Span: sp, Kind: kind})
 	return &p.verdicts[len(p.verdicts)-1]
@@ -1043,7 +1059,7 @@ func (p *parser) newVerdict(sp Span, kind string) *VerdictStmt {
 
 func (p *parser) newCounter() *CounterStmt {
 	if len(p.counters) == cap(p.counters) {
-		p.counters = make([]CounterStmt, 0, slabSize)
+		p.counters = make([]CounterStmt, 0, nextSlab(cap(p.counters)))
 	}
 	p.counters = append(p.counters, CounterStmt{})
 	return &p.counters[len(p.counters)-1]

@@ -27,16 +27,15 @@ func (d *Definition) Symbols() map[string]lexer.TokenType {
 	return m
 }
 
-func symbolName(k Kind) string {
-	names := map[Kind]string{Newline: "Newline", Semi: "Semi", Word: "Word", Number: "Number",
-		String: "String", Var: "Var", At: "At", LBrace: "LBrace", RBrace: "RBrace", LParen: "LParen",
-		RParen: "RParen", LBrack: "LBrack", RBrack: "RBrack", Comma: "Comma", Dot: "Dot",
-		Colon: "Colon", Slash: "Slash", Minus: "Minus", Plus: "Plus", Star: "Star",
-		Assign: "Assign", Eq: "Eq", Ne: "Ne", Lt: "Lt", Gt: "Gt", Le: "Le", Ge: "Ge", Not: "Not",
-		Amp: "Amp", Pipe: "Pipe", Caret: "Caret", Shl: "Shl", Shr: "Shr", Tilde: "Tilde",
-		Illegal: "Illegal", Chunk: "Chunk"}
-	return names[k]
-}
+var symbolNames = [...]string{Newline: "Newline", Semi: "Semi", Word: "Word", Number: "Number",
+	String: "String", Var: "Var", At: "At", LBrace: "LBrace", RBrace: "RBrace", LParen: "LParen",
+	RParen: "RParen", LBrack: "LBrack", RBrack: "RBrack", Comma: "Comma", Dot: "Dot",
+	Colon: "Colon", Slash: "Slash", Minus: "Minus", Plus: "Plus", Star: "Star",
+	Assign: "Assign", Eq: "Eq", Ne: "Ne", Lt: "Lt", Gt: "Gt", Le: "Le", Ge: "Ge", Not: "Not",
+	Amp: "Amp", Pipe: "Pipe", Caret: "Caret", Shl: "Shl", Shr: "Shr", Tilde: "Tilde",
+	Illegal: "Illegal", Chunk: "Chunk"}
+
+func symbolName(k Kind) string { return symbolNames[k] }
 
 // Lex reads r and lexes it.
 func (d *Definition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
