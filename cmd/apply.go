@@ -24,6 +24,7 @@ type applyOptions struct {
 	includeDirs []string
 	dumpBatch   bool // hidden: print the netlink messages instead of sending
 	files       []string
+	decl        declarativeOptions // apply_declarative.go
 }
 
 func newApplyCommand(s *streams) *cobra.Command {
@@ -60,6 +61,7 @@ Exit status: 0 applied, 1 refused (parse, compile or kernel errors),
 	c.Flags().StringArrayVarP(&o.includeDirs, "include", "I", nil, "add DIR to the include search path (repeatable)")
 	c.Flags().BoolVar(&o.dumpBatch, "dump-batch", false, "print the netlink batch instead of sending it (debugging)")
 	_ = c.Flags().MarkHidden("dump-batch")
+	addDeclarativeFlags(c, &o.decl)
 	return c
 }
 
@@ -67,6 +69,9 @@ Exit status: 0 applied, 1 refused (parse, compile or kernel errors),
 func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if handled, err := runApplyDeclarative(ctx, o, s); handled {
+		return err
 	}
 	sources := map[string][]byte{}
 	var batch model.Batch

@@ -68,6 +68,7 @@ flow offload) and IPIP tunnels.
 	// One line per command; each command lives in a file of its own.
 	root.AddCommand(newVersionCommand(s))
 	root.AddCommand(newApplyCommand(s))
+	root.AddCommand(newDiffCommand(s))
 	root.AddCommand(newCompileCommand(s))
 	root.AddCommand(newFmtCommand(s))
 	root.AddCommand(newLintCommand(s))

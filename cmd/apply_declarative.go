@@ -1,0 +1,305 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nftflow/nftflow/compiler"
+	"github.com/nftflow/nftflow/kernel"
+	"github.com/nftflow/nftflow/model"
+	"github.com/nftflow/nftflow/parser"
+	"github.com/nftflow/nftflow/plan"
+	"github.com/nftflow/nftflow/render"
+)
+
+// declarativeOptions are the flags of the declarative apply path.
+type declarativeOptions struct {
+	merge              bool // give block files nft's additive semantics
+	skipMissingDevices bool // drop flowtable devices that do not exist
+	verbose            bool // say what was changed
+}
+
+// declarativeHelp is appended to `nftflow apply --help`.
+const declarativeHelp = `
+
+Declarative files: when every command of the files is a table block
+("table inet filter { ... }", the form "nft list ruleset" prints), apply
+makes exactly those tables equal to the files and leaves every other table
+alone. It reads the tables from the kernel, compares them object by object
+and sends only the differences in one transaction guarded by the ruleset
+generation: unchanged rules keep their handles and counters, changed rules
+are replaced in place, set elements are added and removed one by one.
+Applying the same files twice changes nothing the second time. "flush
+ruleset" in such a file makes apply delete the other tables (of that
+family) too; without it they are never touched. See "nftflow diff".
+
+Files with commands ("add rule ...", "delete ...", "insert ...") run in
+order with nft's semantics; --merge gives nft's semantics to block files
+too (add what is missing, never delete).`
+
+// addDeclarativeFlags registers the declarative apply flags and help.
+func addDeclarativeFlags(c *cobra.Command, o *declarativeOptions) {
+	c.Long += declarativeHelp
+	c.Flags().BoolVar(&o.merge, "merge", false, "add table blocks to the kernel's tables as nft -f does, deleting nothing")
+	c.Flags().BoolVar(&o.skipMissingDevices, "skip-missing-devices", false, "drop flowtable devices that do not exist, with a warning, instead of failing")
+	c.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "print how many changes were sent")
+}
+
+// loadedFiles is a set of parsed and compiled files.
+type loadedFiles struct {
+	files   []*parser.File
+	batch   model.Batch
+	sources map[string][]byte
+}
+
+// loadFiles parses (following includes) and compiles every file, printing
+// errors; ok is false when any file has errors, err is for I/O.
+func loadFiles(names, includeDirs []string, s *streams) (*loadedFiles, bool, error) {
+	lf := &loadedFiles{sources: map[string][]byte{}}
+	ok := true
+	for _, name := range names {
+		var f *parser.File
+		var perr error
+		if name == "-" {
+			b, err := io.ReadAll(s.in)
+			if err != nil {
+				return nil, false, fmt.Errorf("read standard input: %w", err)
+			}
+			f, perr = parser.ParseString("<stdin>", string(b))
+		} else {
+			if _, err := os.Stat(name); err != nil {
+				return nil, false, fmt.Errorf("read %s: %w", name, err)
+			}
+			f, perr = parser.ParseFile(name, parser.Options{IncludeDirs: includeDirs})
+		}
+		if f != nil {
+			collectSources(f, lf.sources)
+		}
+		if perr != nil {
+			ds := parseDiagnostics(perr)
+			if len(ds) == 0 {
+				return nil, false, perr
+			}
+			_ = render.WriteDiagnostics(s.err, render.DiagText, ds, render.DiagOptions{Source: func(f string) []byte { return lf.sources[f] }})
+			ok = false
+			continue
+		}
+		b, err := compiler.Compile(f)
+		if err != nil {
+			var el compiler.ErrorList
+			if !errors.As(err, &el) {
+				fmt.Fprintf(s.err, "%s: error: %v\n", name, err)
+			}
+			for _, e := range el {
+				writePosError(s.err, e.Pos, e.Msg, lf.sources)
+			}
+			ok = false
+			continue
+		}
+		lf.files = append(lf.files, f)
+		lf.batch.Ops = append(lf.batch.Ops, b.Ops...)
+	}
+	return lf, ok, nil
+}
+
+// isDeclarative reports whether every command of the files (and of the
+// files they include) is a bare table block, `flush ruleset`, a define or
+// an include.
+func isDeclarative(files []*parser.File) bool {
+	for _, f := range files {
+		for _, c := range f.Commands {
+			switch x := c.(type) {
+			case *parser.TableBlock:
+				if x.Verb != "" || !x.Block {
+					return false
+				}
+			case *parser.CmdStmt:
+				if x.Verb != "flush" || len(x.Object) != 1 || x.Object[0] != "ruleset" {
+					return false
+				}
+			case *parser.Include:
+				if !isDeclarative(x.Files) {
+					return false
+				}
+			case *parser.Define, *parser.Undefine:
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// runApplyDeclarative is the declarative apply (see declarativeHelp). It
+// returns handled=false when the files are imperative (or --merge or
+// --dump-batch is given): runApply then sends them as they are.
+func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams) (bool, error) {
+	if o.decl.merge || o.dumpBatch {
+		return false, nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	lf, ok, err := loadFiles(o.files, o.includeDirs, s)
+	if err != nil {
+		return true, usageError(err)
+	}
+	if !ok {
+		return true, silentExit(ExitFindings)
+	}
+	if !isDeclarative(lf.files) {
+		return false, nil
+	}
+	desired, err := plan.FromBatch(lf.batch)
+	if err != nil {
+		return true, usageError(err)
+	}
+	if err := checkFlowtableDevices(desired, o.netns, o.decl.skipMissingDevices, s.err); err != nil {
+		return true, err
+	}
+	applied := loadApplied(o.netns, desired, s.err)
+	for attempt := 0; ; attempt++ {
+		snap, err := kernel.ReadSnapshot(ctx, o.netns, desired.Manages)
+		if err != nil {
+			return true, &exitError{code: ExitFindings, err: fmt.Errorf("read the current ruleset: %w", err)}
+		}
+		p := plan.Make(desired, snap.Tables, plan.Options{Applied: applied})
+		if p.Empty() {
+			if o.decl.verbose {
+				fmt.Fprintln(s.err, "nftflow: nothing to change")
+			}
+			if !o.check {
+				saveApplied(o.netns, desired, s.err)
+			}
+			return true, nil
+		}
+		err = kernel.ApplyAtGeneration(ctx, p.Batch, kernel.Options{NetNS: o.netns, Check: o.check}, snap.GenID)
+		if errors.Is(err, kernel.ErrGenerationChanged) {
+			if attempt == 0 {
+				continue
+			}
+			fmt.Fprintln(s.err, "nftflow: another program changed the ruleset while nftflow was applying, twice in a row; nothing was changed, try again")
+			return true, silentExit(ExitFindings)
+		}
+		if err != nil {
+			return true, printApplyError(s.err, err, lf.sources)
+		}
+		if o.decl.verbose {
+			fmt.Fprintf(s.err, "nftflow: %d changes, %d operations sent\n", len(p.Changes), len(p.Batch.Ops))
+		}
+		if !o.check {
+			saveApplied(o.netns, desired, s.err)
+		}
+		return true, nil
+	}
+}
+
+// checkFlowtableDevices fails, naming them, when flowtables list devices
+// the namespace does not have; with skip it drops them with a warning.
+func checkFlowtableDevices(d *plan.Desired, netns string, skip bool, errOut io.Writer) error {
+	has := false
+	for _, ts := range d.Tables {
+		has = has || len(ts.Flowtables) > 0
+	}
+	if !has {
+		return nil
+	}
+	topo, err := kernel.ReadTopology(netns)
+	if err != nil {
+		return usageError(fmt.Errorf("read network devices: %w", err))
+	}
+	var missing []string
+	for _, ts := range d.Tables {
+		for i, ft := range ts.Flowtables {
+			var keep []string
+			for _, dev := range ft.Devices {
+				if _, ok := topo.LinkByName(dev); ok {
+					keep = append(keep, dev)
+					continue
+				}
+				if skip {
+					fmt.Fprintf(errOut, "nftflow: warning: flowtable %s of table %s %s: device %q does not exist, skipped\n", ft.Name, ft.Family, ft.Table, dev)
+					continue
+				}
+				missing = append(missing, fmt.Sprintf("%q (flowtable %s of table %s %s)", dev, ft.Name, ft.Family, ft.Table))
+			}
+			if skip && len(keep) != len(ft.Devices) {
+				c := *ft
+				c.Devices = keep
+				ts.Flowtables[i] = &c
+			}
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(errOut, "nftflow: no such device: %s; nothing was sent (--skip-missing-devices drops missing devices)\n", strings.Join(missing, ", "))
+		return silentExit(ExitFindings)
+	}
+	return nil
+}
+
+// stateDir is where the record of the last apply is kept per namespace
+// and table ($NFTFLOW_STATE_DIR, default /var/lib/nftflow).
+func stateDir(netns string) string {
+	dir := os.Getenv("NFTFLOW_STATE_DIR")
+	if dir == "" {
+		dir = "/var/lib/nftflow"
+	}
+	ns := "host"
+	if netns != "" {
+		ns = "netns-" + strings.NewReplacer("/", "_", "..", "_").Replace(netns)
+	}
+	return filepath.Join(dir, ns)
+}
+
+func stateFile(netns string, t *model.Table) string {
+	return filepath.Join(stateDir(netns), t.Family.String()+"-"+strings.ReplaceAll(t.Name, "/", "_")+".json")
+}
+
+// loadApplied reads the records of the last apply of the desired tables;
+// nil when there are none.
+func loadApplied(netns string, d *plan.Desired, errOut io.Writer) *plan.Applied {
+	var all *plan.Applied
+	for _, ts := range d.Tables {
+		b, err := os.ReadFile(stateFile(netns, ts.Table))
+		if err != nil {
+			continue
+		}
+		a := &plan.Applied{}
+		if err := json.Unmarshal(b, a); err != nil {
+			fmt.Fprintf(errOut, "nftflow: warning: ignoring %s: %v\n", stateFile(netns, ts.Table), err)
+			continue
+		}
+		all = all.Merge(a)
+	}
+	return all
+}
+
+// saveApplied records the desired tables as applied, one file per table.
+// A failure only warns: the record only serves to tell drift apart.
+func saveApplied(netns string, d *plan.Desired, errOut io.Writer) {
+	if err := os.MkdirAll(stateDir(netns), 0o755); err != nil {
+		fmt.Fprintf(errOut, "nftflow: warning: cannot record the apply: %v\n", err)
+		return
+	}
+	for _, ts := range d.Tables {
+		b, err := json.Marshal(plan.Record(&plan.Desired{Tables: []*model.TableState{ts}}))
+		if err == nil {
+			name := stateFile(netns, ts.Table)
+			tmp := name + ".tmp"
+			if err = os.WriteFile(tmp, b, 0o644); err == nil {
+				err = os.Rename(tmp, name)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(errOut, "nftflow: warning: cannot record the apply: %v\n", err)
+		}
+	}
+}

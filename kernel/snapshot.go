@@ -1,0 +1,143 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nftflow/nftflow/model"
+)
+
+// snapshotTries bounds how often ReadSnapshot re-reads when the ruleset
+// changes while it is being read.
+const snapshotTries = 5
+
+// ReadSnapshot reads every table for which want returns true (nil: every
+// table) with its chains, rules, sets and their elements, flowtables and
+// objects, together with the generation id they were read at. The
+// generation is read before and after the dumps; when it moved (or a dump
+// was interrupted) the tables are read again.
+func ReadSnapshot(ctx context.Context, netns string, want func(model.Family, string) bool) (*model.Snapshot, error) {
+	d, err := NewDumper(netns)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	s := &socket{c: d.conn, netns: netns}
+	for try := 0; try < snapshotTries; try++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		gen, err := s.genID()
+		if err != nil {
+			return nil, err
+		}
+		tables, err := readTables(d, want)
+		if errors.Is(err, ErrDumpInterrupted) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		after, err := s.genID()
+		if err != nil {
+			return nil, err
+		}
+		if after == gen {
+			return &model.Snapshot{GenID: gen, Tables: tables}, nil
+		}
+	}
+	return nil, fmt.Errorf("read ruleset: %w", ErrGenerationChanged)
+}
+
+func readTables(d *Dumper, want func(model.Family, string) bool) ([]*model.TableState, error) {
+	var out []*model.TableState
+	err := d.Tables(Filter{}, func(t *model.Table) error {
+		if want == nil || want(t.Family, t.Name) {
+			out = append(out, &model.TableState{Table: t, Rules: map[string][]*model.Rule{}})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read tables: %w", err)
+	}
+	for _, ts := range out {
+		t := ts.Table
+		f := Filter{Family: t.Family, Table: t.Name}
+		if err := d.Chains(f, func(c *model.Chain) error { ts.Chains = append(ts.Chains, c); return nil }); err != nil {
+			return nil, fmt.Errorf("read chains of %s %s: %w", t.Family, t.Name, err)
+		}
+		if err := d.Rules(f, func(r *model.Rule) error { ts.Rules[r.Chain] = append(ts.Rules[r.Chain], r); return nil }); err != nil {
+			return nil, fmt.Errorf("read rules of %s %s: %w", t.Family, t.Name, err)
+		}
+		if err := d.Sets(f, func(s *model.Set) error { ts.Sets = append(ts.Sets, s); return nil }); err != nil {
+			return nil, fmt.Errorf("read sets of %s %s: %w", t.Family, t.Name, err)
+		}
+		for _, s := range ts.Sets {
+			if err := d.SetElems(s); err != nil {
+				return nil, fmt.Errorf("read elements of set %s: %w", s.Name, err)
+			}
+		}
+		if err := d.Flowtables(f, func(ft *model.Flowtable) error { ts.Flowtables = append(ts.Flowtables, ft); return nil }); err != nil {
+			return nil, fmt.Errorf("read flowtables of %s %s: %w", t.Family, t.Name, err)
+		}
+		if err := d.Objects(f, func(o *model.Object) error { ts.Objects = append(ts.Objects, o); return nil }); err != nil {
+			return nil, fmt.Errorf("read objects of %s %s: %w", t.Family, t.Name, err)
+		}
+	}
+	return out, nil
+}
+
+// GenerationID reads the current ruleset generation id.
+func GenerationID(netns string) (uint32, error) {
+	s, err := openSocket(netns)
+	if err != nil {
+		return 0, err
+	}
+	defer s.close()
+	return s.genID()
+}
+
+// ApplyAtGeneration sends b as one transaction like Apply, but guarded by
+// genid, the generation a plan was made from: if the ruleset changed since
+// then, the kernel refuses the whole batch and ApplyAtGeneration returns
+// ErrGenerationChanged at once (the caller re-reads and re-plans) instead
+// of retrying the same batch.
+func ApplyAtGeneration(ctx context.Context, b model.Batch, opts Options, genid uint32) error {
+	if len(b.Ops) == 0 {
+		return nil
+	}
+	if genid == 0 {
+		return errors.New("apply: no generation id to guard the batch with")
+	}
+	w, err := encodeBatch(&b, seqBegin+1)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s, err := openSocket(opts.NetNS)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	iov := make([][]byte, 0, len(w.chunks)+2)
+	iov = append(iov, batchMsg(nfnlMsgBatchBegin, seqBegin, genid))
+	iov = append(iov, w.chunks...)
+	if !opts.Check {
+		iov = append(iov, batchMsg(nfnlMsgBatchEnd, w.firstSeq+uint32(len(w.msgs)), 0))
+	}
+	acks, err := s.sendBatch(iov, w.size+64)
+	if err != nil {
+		return err
+	}
+	errs, restart := mapAcks(&b, w, acks, netnsDeviceProbe(opts.NetNS))
+	if restart {
+		return ErrGenerationChanged
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}

@@ -1,0 +1,289 @@
+package plan
+
+import (
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nftflow/nftflow/model"
+)
+
+// canon writes a canonical text form of v: nil and empty slices are the
+// same, map keys are sorted, and fields named HostOrder (printing hints
+// never sent to the kernel) are skipped.
+func canon(b *strings.Builder, v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Invalid:
+		b.WriteString("nil")
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			b.WriteString("nil")
+			return
+		}
+		if v.Kind() == reflect.Interface {
+			b.WriteString(v.Elem().Type().String())
+		}
+		canon(b, v.Elem())
+	case reflect.Struct:
+		b.WriteString(v.Type().Name())
+		b.WriteByte('{')
+		t := v.Type()
+		for i := 0; i < v.NumField(); i++ {
+			f := t.Field(i)
+			if f.Name == "HostOrder" || !f.IsExported() {
+				continue
+			}
+			b.WriteString(f.Name)
+			b.WriteByte(':')
+			canon(b, v.Field(i))
+			b.WriteByte(' ')
+		}
+		b.WriteByte('}')
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			b.WriteString("0x")
+			if v.Kind() == reflect.Slice {
+				b.WriteString(hex.EncodeToString(v.Bytes()))
+			} else {
+				for i := 0; i < v.Len(); i++ {
+					fmt.Fprintf(b, "%02x", v.Index(i).Uint())
+				}
+			}
+			return
+		}
+		b.WriteByte('[')
+		for i := 0; i < v.Len(); i++ {
+			canon(b, v.Index(i))
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		b.WriteByte('{')
+		for _, k := range keys {
+			canon(b, k)
+			b.WriteByte(':')
+			canon(b, v.MapIndex(k))
+			b.WriteByte(',')
+		}
+		b.WriteByte('}')
+	case reflect.String:
+		b.WriteString(strconv.Quote(v.String()))
+	case reflect.Bool:
+		b.WriteString(strconv.FormatBool(v.Bool()))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		b.WriteString(strconv.FormatInt(v.Int(), 10))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		b.WriteString(strconv.FormatUint(v.Uint(), 10))
+	default:
+		fmt.Fprintf(b, "%v", v.Interface())
+	}
+}
+
+// setResolver names an anonymous set by its content, given the name and
+// batch id a rule refers to it by; ok is false for named sets.
+type setResolver func(name string, id uint32) (key string, ok bool)
+
+// isAnon reports whether a set name is an anonymous set's.
+func isAnon(name string) bool { return strings.HasPrefix(name, "__set") }
+
+// normExpr returns a copy of e without run-time state (counter values,
+// consumed quota, last-seen time) and with anonymous set references
+// replaced by the sets' contents, so that a compiled rule and the same
+// rule read back from the kernel compare equal.
+func normExpr(e model.Expr, anon setResolver) model.Expr {
+	ref := func(name string, id uint32) string {
+		if isAnon(name) || name == "" && id != 0 {
+			if k, ok := anon(name, id); ok {
+				return "anon:" + k
+			}
+		}
+		return name
+	}
+	switch x := e.(type) {
+	case *model.Counter:
+		return &model.Counter{}
+	case *model.Quota:
+		c := *x
+		c.Consumed = 0
+		return &c
+	case *model.Last:
+		return &model.Last{}
+	case *model.Lookup:
+		c := *x
+		c.Set, c.SetID = ref(x.Set, x.SetID), 0
+		return &c
+	case *model.Dynset:
+		c := *x
+		c.Set, c.SetID = ref(x.Set, x.SetID), 0
+		c.Exprs = normExprs(x.Exprs, anon)
+		return &c
+	case *model.Objref:
+		c := *x
+		if x.Set != "" || x.SetID != 0 {
+			c.Set, c.SetID = ref(x.Set, x.SetID), 0
+		}
+		return &c
+	case *model.Inner:
+		c := *x
+		if x.Expr != nil {
+			c.Expr = normExpr(x.Expr, anon)
+		}
+		return &c
+	}
+	return e
+}
+
+func normExprs(es []model.Expr, anon setResolver) []model.Expr {
+	out := make([]model.Expr, len(es))
+	for i, e := range es {
+		out[i] = normExpr(e, anon)
+	}
+	return out
+}
+
+// exprsKey is the canonical text of an expression list.
+func exprsKey(es []model.Expr, anon setResolver) string {
+	var b strings.Builder
+	canon(&b, reflect.ValueOf(normExprs(es, anon)))
+	return b.String()
+}
+
+// ruleKey identifies a rule by what it does: its normalized expressions
+// and its comment.
+func ruleKey(r *model.Rule, anon setResolver) string {
+	return exprsKey(r.Exprs, anon) + "#" + strconv.Quote(r.Comment)
+}
+
+// Set flags (uapi NFT_SET_*).
+const (
+	setAnonymous uint32 = 0x1
+	setConstant  uint32 = 0x2
+	setInterval  uint32 = 0x4
+	setMap       uint32 = 0x8
+	setTimeout   uint32 = 0x10
+	setEval      uint32 = 0x20
+	setObject    uint32 = 0x40
+	setConcat    uint32 = 0x80
+	setExpr      uint32 = 0x100
+)
+
+// setFlagsCompared are the set flags a file decides; the kernel adds
+// others (NFT_SET_EXPR, NFT_SET_CONCAT) on its own.
+const setFlagsCompared = setAnonymous | setConstant | setInterval | setMap | setTimeout | setEval | setObject
+
+// setDefKey identifies a set's definition (everything but its elements
+// and its user data). size is compared only when the file gives one.
+func setDefKey(s *model.Set, wantSize uint32) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "flags=%x key=%d/%d data=%d/%d obj=%d timeout=%d gc=%d fields=%v",
+		s.Flags&setFlagsCompared, s.KeyType, s.KeyLen, s.DataType, s.DataLen, s.ObjType,
+		s.Timeout.Milliseconds(), s.GCInterval.Milliseconds(), s.FieldLens)
+	if wantSize != 0 && s.Flags&setAnonymous == 0 {
+		fmt.Fprintf(&b, " size=%d", s.Size)
+	}
+	b.WriteString(" exprs=")
+	canon(&b, reflect.ValueOf(normExprs(s.Exprs, func(string, uint32) (string, bool) { return "", false })))
+	return b.String()
+}
+
+// elemKey identifies one element: key, range end, flags, data, verdict,
+// object, its own timeout, comment and statements (without counter
+// values).
+func elemKey(s *model.Set, e *model.SetElem) string {
+	var b strings.Builder
+	b.Grow(2*len(e.Key) + 2*len(e.Data) + 8)
+	b.WriteString(hex.EncodeToString(e.Key))
+	if len(e.KeyEnd) > 0 {
+		b.WriteByte('-')
+		b.WriteString(hex.EncodeToString(e.KeyEnd))
+	}
+	if e.Flags != 0 {
+		b.WriteString(" f")
+		b.WriteString(strconv.FormatUint(uint64(e.Flags), 16))
+	}
+	if len(e.Data) > 0 {
+		b.WriteString(" d")
+		b.WriteString(hex.EncodeToString(e.Data))
+	}
+	if e.Verdict != nil {
+		fmt.Fprintf(&b, " v%d:%s", e.Verdict.Code, e.Verdict.Chain)
+	}
+	if e.ObjRef != "" {
+		b.WriteString(" o")
+		b.WriteString(e.ObjRef)
+	}
+	if e.Timeout != 0 && e.Timeout != s.Timeout {
+		fmt.Fprintf(&b, " t%d", e.Timeout.Milliseconds())
+	}
+	if len(e.Userdata) > 0 {
+		b.WriteString(" u")
+		b.WriteString(hex.EncodeToString(e.Userdata))
+	}
+	if len(e.Exprs) > 0 {
+		b.WriteString(" x")
+		canon(&b, reflect.ValueOf(normExprs(e.Exprs, func(string, uint32) (string, bool) { return "", false })))
+	}
+	return b.String()
+}
+
+// anonSetKey identifies an anonymous set by its definition and contents.
+func anonSetKey(s *model.Set) string {
+	keys := make([]string, len(s.Elements))
+	for i := range s.Elements {
+		keys[i] = elemKey(s, &s.Elements[i])
+	}
+	sort.Strings(keys)
+	return setDefKey(s, 0) + " {" + strings.Join(keys, ",") + "}"
+}
+
+// chainKey identifies a chain's definition (not its rules).
+func chainKey(c *model.Chain) string {
+	var b strings.Builder
+	if h := c.Hook; h != nil {
+		devs := append([]string(nil), h.Devices...)
+		sort.Strings(devs)
+		fmt.Fprintf(&b, "hook %s %d %d %v ", h.Type, h.Hooknum, h.Priority, devs)
+	}
+	fmt.Fprintf(&b, "flags=%x comment=%q", c.Flags&^chainFlagBase, c.Comment)
+	return b.String()
+}
+
+// chainPolicy is the chain's policy as the kernel reports it: a base
+// chain without one accepts.
+func chainPolicy(c *model.Chain) uint32 {
+	if c.Hook == nil {
+		return 0
+	}
+	if c.Policy == nil {
+		return 1 // NF_ACCEPT
+	}
+	return *c.Policy
+}
+
+// Chain flags (uapi NFT_CHAIN_*).
+const (
+	chainFlagBase    uint32 = 0x1
+	chainFlagBinding uint32 = 0x4
+)
+
+// flowtableKey identifies a flowtable's definition without its devices.
+func flowtableKey(f *model.Flowtable) string {
+	return fmt.Sprintf("hook %d prio %d flags %x", f.Hooknum, f.Priority, f.Flags)
+}
+
+// objectKey identifies a named object's configuration (not its state).
+func objectKey(o *model.Object) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "type %d ", o.Type)
+	if o.Data != nil {
+		canon(&b, reflect.ValueOf(normExpr(o.Data, func(string, uint32) (string, bool) { return "", false })))
+	}
+	b.WriteString(" u")
+	b.WriteString(hex.EncodeToString(o.Userdata))
+	return b.String()
+}
