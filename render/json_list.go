@@ -376,14 +376,14 @@ func jsonData(s string) any {
 // Flowtable writes a flowtable, with its flags (offload, counter).
 func (j *JSONLister) Flowtable(f *model.Flowtable) {
 	o := jsonObj{{"family", f.Family.String()}, {"name", f.Name}, {"table", f.Table}, {"handle", f.Handle},
-		{"hook", lsHookName(f.Family, f.Hooknum)}, {"prio", f.Priority}}
+		{"hook", lsHookName(model.FamilyNetdev, f.Hooknum)}, {"prio", f.Priority}}
 	switch len(f.Devices) {
 	case 0:
 	case 1:
 		o = append(o, jsonKV{"dev", f.Devices[0]})
 	default:
 		var devs []any
-		for _, d := range f.Devices {
+		for _, d := range lsReversed(f.Devices) {
 			devs = append(devs, d)
 		}
 		o = append(o, jsonKV{"dev", devs})
@@ -416,7 +416,7 @@ func (j *JSONLister) BeginChain(c *model.Chain) {
 			o = append(o, jsonKV{"dev", c.Hook.Devices[0]})
 		default:
 			var devs []any
-			for _, d := range c.Hook.Devices {
+			for _, d := range lsReversed(c.Hook.Devices) {
 				devs = append(devs, d)
 			}
 			o = append(o, jsonKV{"dev", devs})

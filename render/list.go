@@ -42,6 +42,7 @@ type Lister struct {
 	chains int                   // chains printed so far
 	family model.Family          // family of the rule being printed
 	depth  int                   // nesting of binding chains being printed
+	bare   bool                  // single-object listing: no blank lines
 	// bindings holds the rules of anonymous chains ("jump { ... }").
 	bindings map[string][]*model.Rule
 	werr     error
@@ -95,6 +96,7 @@ func (l *Lister) BeginTable(t *model.Table) {
 	l.table = t
 	l.sets = map[string]*model.Set{}
 	l.delim = ""
+	l.bare = false
 	l.printf("table %s %s {%s\n", t.Family, t.Name, l.handle(t.Handle))
 	if t.Flags != 0 {
 		var fl []string
@@ -122,6 +124,7 @@ func (l *Lister) BeginTableBare(t *model.Table) {
 	l.table = t
 	l.sets = map[string]*model.Set{}
 	l.delim = ""
+	l.bare = true
 	l.printf("table %s %s {\n", t.Family, t.Name)
 }
 
@@ -133,7 +136,9 @@ func (l *Lister) EndTable() {
 
 func (l *Lister) member() {
 	l.printf("%s", l.delim)
-	l.delim = "\n"
+	if !l.bare {
+		l.delim = "\n"
+	}
 }
 
 func lsQuote(s string) string { return `"` + s + `"` }
@@ -356,9 +361,10 @@ func lsObjTypeName(t uint32) string {
 func (l *Lister) Flowtable(f *model.Flowtable) {
 	l.member()
 	l.printf("\tflowtable %s {%s\n", f.Name, l.handle(f.Handle))
-	l.printf("\t\thook %s priority %s\n", lsHookName(f.Family, f.Hooknum), lsPrioName(f.Family, f.Hooknum, f.Priority))
+	// Flowtables hook the netdev ingress hook whatever the table family.
+	l.printf("\t\thook %s priority %s\n", lsHookName(model.FamilyNetdev, f.Hooknum), lsPrioName(f.Family, f.Hooknum, f.Priority))
 	if len(f.Devices) > 0 {
-		l.printf("\t\tdevices = { %s }\n", strings.Join(f.Devices, ", "))
+		l.printf("\t\tdevices = { %s }\n", strings.Join(lsReversed(f.Devices), ", "))
 	}
 	if f.Flags&model.FlowtableHWOffload != 0 {
 		l.printf("\t\tflags offload\n")
@@ -476,11 +482,7 @@ func (l *Lister) BeginChain(c *model.Chain) {
 			l.printf(" device %s", lsQuote(c.Hook.Devices[0]))
 		default:
 			// nft lists several devices unquoted, last reported first.
-			q := make([]string, len(c.Hook.Devices))
-			for i, d := range c.Hook.Devices {
-				q[len(q)-1-i] = d
-			}
-			l.printf(" devices = { %s }", strings.Join(q, ", "))
+			l.printf(" devices = { %s }", strings.Join(lsReversed(c.Hook.Devices), ", "))
 		}
 		l.printf(" priority %s;", lsPrioName(c.Family, c.Hook.Hooknum, c.Hook.Priority))
 		pol := "accept"
@@ -605,4 +607,14 @@ func lsPrioCompat(fam model.Family, hook uint32, name string) bool {
 		return inet && hook == 4
 	}
 	return false
+}
+
+// lsReversed returns devices last first: nft lists hook devices in the
+// reverse of the order the kernel reports them.
+func lsReversed(devs []string) []string {
+	out := make([]string, len(devs))
+	for i, d := range devs {
+		out[len(out)-1-i] = d
+	}
+	return out
 }

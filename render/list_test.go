@@ -198,3 +198,33 @@ func FuzzRuleText(f *testing.F) {
 		}})
 	})
 }
+
+// TestFlowtableLayout pins the layout nft 1.0.6 prints on a 6.1 kernel
+// (checked in the VM test bed): the netdev hook name, devices last
+// reported first and unquoted, counter, and no blank line between
+// flowtables in a `list flowtables` listing.
+func TestFlowtableLayout(t *testing.T) {
+	var buf bytes.Buffer
+	l := NewLister(&buf, ListOptions{})
+	l.BeginTableBare(&model.Table{Family: model.FamilyInet, Name: "f"})
+	l.Flowtable(&model.Flowtable{Family: model.FamilyInet, Table: "f", Name: "ft", Hooknum: 0, Priority: 0,
+		Devices: []string{"v2", "v1", "v0"}, Flags: model.FlowtableCounter})
+	l.Flowtable(&model.Flowtable{Family: model.FamilyInet, Table: "f", Name: "ft2", Hooknum: 0, Priority: -5,
+		Devices: []string{"v3"}})
+	l.EndTable()
+	want := `table inet f {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { v0, v1, v2 }
+		counter
+	}
+	flowtable ft2 {
+		hook ingress priority filter - 5
+		devices = { v3 }
+	}
+}
+`
+	if buf.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
