@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/kernel"
@@ -23,8 +24,11 @@ type applyOptions struct {
 	check       bool
 	includeDirs []string
 	dumpBatch   bool // hidden: print the netlink messages instead of sending
-	files       []string
-	decl        declarativeOptions // apply_declarative.go
+	// offloadFallback retries without `flags offload` on flowtables whose
+	// devices cannot do hardware offload.
+	offloadFallback bool
+	files           []string
+	decl            declarativeOptions // apply_declarative.go
 }
 
 func newApplyCommand(s *streams) *cobra.Command {
@@ -39,7 +43,9 @@ with a plain explanation, and batches of any size go through.
 
 --check sends the transaction and has the kernel validate it and abort, so
 nothing changes (as "nft -c -f"). --netns applies inside a named network
-namespace (/run/netns/NAME) or a namespace file path.
+namespace (/run/netns/NAME) or a namespace file path. --offload-fallback
+applies flowtables with "flags offload" in software when their devices
+cannot do hardware offload, with a warning.
 
 If another program changes the ruleset while nftflow is applying, the kernel
 refuses the transaction; nftflow retries once, then gives up without
@@ -59,6 +65,7 @@ Exit status: 0 applied, 1 refused (parse, compile or kernel errors),
 	c.Flags().StringVar(&o.netns, "netns", "", "apply inside the named network namespace")
 	c.Flags().BoolVarP(&o.check, "check", "c", false, "validate in the kernel without committing")
 	c.Flags().StringArrayVarP(&o.includeDirs, "include", "I", nil, "add DIR to the include search path (repeatable)")
+	c.Flags().BoolVar(&o.offloadFallback, "offload-fallback", false, "if a device cannot do hardware flow offload, apply its flowtable in software")
 	c.Flags().BoolVar(&o.dumpBatch, "dump-batch", false, "print the netlink batch instead of sending it (debugging)")
 	_ = c.Flags().MarkHidden("dump-batch")
 	addDeclarativeFlags(c, &o.decl)
@@ -96,7 +103,18 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 		}
 		return nil
 	}
-	err := kernel.Apply(ctx, batch, kernel.Options{NetNS: o.netns, Check: o.check})
+	opts := kernel.Options{NetNS: o.netns, Check: o.check}
+	err := kernel.Apply(ctx, batch, opts)
+	if err != nil && o.offloadFallback {
+		if fts := offloadRefused(err); len(fts) > 0 {
+			for _, ft := range fts {
+				p := ft.Pos
+				fmt.Fprintf(s.err, "%s:%d:%d: warning: devices of flowtable %s cannot do hardware offload; applying it in software (--offload-fallback)\n", p.File, p.Line, p.Col, ft.Name)
+				ft.Flags &^= model.FlowtableHWOffload
+			}
+			err = kernel.Apply(ctx, batch, opts)
+		}
+	}
 	if err != nil {
 		return printApplyError(s.err, err, sources)
 	}
@@ -160,7 +178,9 @@ func printApplyError(w io.Writer, err error, sources map[string][]byte) error {
 		fmt.Fprintf(w, "nftflow: %v\n", err)
 		return silentExit(ExitFindings)
 	default:
-		return &exitError{code: ExitFindings, err: err}
+		// Not a refusal: the namespace, the socket or the kernel's answer
+		// failed (I/O).
+		return usageError(err)
 	}
 	for _, e := range oes {
 		writePosError(w, e.Pos(), e.Error(), sources)
@@ -209,4 +229,21 @@ func writePosError(w io.Writer, p model.Pos, msg string, sources map[string][]by
 	n = max(1, min(n, len(line)-p.Col+1))
 	b.WriteString(strings.Repeat("^", n))
 	fmt.Fprintln(w, b.String())
+}
+
+// offloadRefused returns the flowtables with `flags offload` the kernel
+// refused with EOPNOTSUPP: their devices cannot do hardware offload.
+func offloadRefused(err error) []*model.Flowtable {
+	var oes kernel.OpErrors
+	if !errors.As(err, &oes) {
+		return nil
+	}
+	var fts []*model.Flowtable
+	for _, e := range oes {
+		ft, ok := e.Op.Obj.(*model.Flowtable)
+		if ok && e.Errno == unix.EOPNOTSUPP && ft.Flags&model.FlowtableHWOffload != 0 {
+			fts = append(fts, ft)
+		}
+	}
+	return fts
 }

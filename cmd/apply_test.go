@@ -2,12 +2,18 @@ package cmd
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nftflow/nftflow/kernel"
+	"github.com/nftflow/nftflow/model"
 )
 
 // applyNetns creates a throwaway network namespace removed when the test ends.
@@ -125,5 +131,22 @@ func TestApplyRefusalPointsAtTheLine(t *testing.T) {
 	}
 	if after := nftInNetns(t, ns, "list", "ruleset"); after != before {
 		t.Errorf("a refused apply changed the ruleset:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func TestOffloadRefusedPicksHardwareFlowtables(t *testing.T) {
+	hw := &model.Flowtable{Name: "hw", Flags: model.FlowtableHWOffload}
+	sw := &model.Flowtable{Name: "sw"}
+	err := kernel.OpErrors{
+		{Op: model.Op{Obj: hw}, Errno: unix.EOPNOTSUPP},
+		{Op: model.Op{Obj: sw}, Errno: unix.EOPNOTSUPP},
+		{Op: model.Op{Obj: &model.Flowtable{Name: "gone", Flags: model.FlowtableHWOffload}}, Errno: unix.ENOENT},
+	}
+	got := offloadRefused(fmt.Errorf("apply: %w", err))
+	if len(got) != 1 || got[0] != hw {
+		t.Fatalf("offloadRefused = %v, want only the hardware flowtable refused with EOPNOTSUPP", got)
+	}
+	if offloadRefused(errors.New("other")) != nil {
+		t.Error("offloadRefused of an unrelated error is not empty")
 	}
 }
