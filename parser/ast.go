@@ -645,14 +645,17 @@ type RejectStmt struct {
 // `snat [ip|ip6] [to] ADDR[:PORT] [flags]`, `redirect to :PORT`.
 type NatStmt struct {
 	Span
-	Kind    string // snat, dnat, masquerade, redirect
-	Family  string // "", ip, ip6
-	Prefix  bool   // snat ip prefix to ...
-	To      bool   // the "to" keyword was written
-	Addr    Expr   // nil when absent
-	Port    Expr   // after ':'; nil when absent
-	Flags   *List  // random, fully-random, persistent, netmap
-	FlagsKw bool   // flags written with no keyword (masquerade random) vs after addr
+	Kind   string // snat, dnat, masquerade, redirect
+	Family string // "", ip, ip6
+	Prefix bool   // snat ip prefix to ...
+	// AddrPort is set for `dnat ip addr . port to MAP`: the map data is an
+	// address and a port.
+	AddrPort bool
+	To       bool  // the "to" keyword was written
+	Addr     Expr  // nil when absent
+	Port     Expr  // after ':'; nil when absent
+	Flags    *List // random, fully-random, persistent, netmap
+	FlagsKw  bool  // flags written with no keyword (masquerade random) vs after addr
 }
 
 // SetStmt assigns a field: `meta mark set X`, `ct mark set X`,

@@ -400,6 +400,11 @@ func (p *parser) natStmt() Stmt {
 	if p.accept("prefix") {
 		n.Prefix = true
 	}
+	// dnat ip addr . port to ...: the map yields address and port
+	if p.is("addr") && p.peekN(1).kind == Dot && p.isN(2, "port") {
+		p.i += 3
+		n.AddrPort = true
+	}
 	if p.accept("to") {
 		n.To = true
 		if p.peek().kind != Colon {

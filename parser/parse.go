@@ -380,7 +380,8 @@ func (p *parser) command() Command {
 		return p.ruleCmd(start, verb)
 	}
 	// generic command
-	if !knownObjects[o] || verb == "" && o != "element" && o != "rule" {
+	free := verb == "describe" || verb == "monitor" || verb == "export" || verb == "import"
+	if !free && (!knownObjects[o] || verb == "" && o != "element" && o != "rule") {
 		p.fail("command (table, chain, set, map, element, rule, flowtable, ... or a verb: add, delete, flush, list, ...)")
 	}
 	p.i++

@@ -212,6 +212,9 @@ func (p *formatter) stmt(s parser.Stmt) {
 		if s.Prefix {
 			p.ws(" prefix")
 		}
+		if s.AddrPort {
+			p.ws(" addr . port")
+		}
 		if s.To {
 			p.ws(" to")
 		}
