@@ -106,6 +106,7 @@ type ruleCtx struct {
 	ll, nh, th string
 	icmpType   bool // an icmp/icmpv6 type match was seen
 	inner      map[string]*ruleCtx
+	noMerge    bool // named sets without auto-merge keep adjacent intervals apart
 	etherType  bool         // network dependencies match the ether type
 	innerLL    bool         // inside a tunnel that carries a link layer header
 	sets       []*model.Set // anonymous sets this rule creates
@@ -1077,6 +1078,7 @@ type interval struct {
 // elements of x, keyed by l.
 func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, error) {
 	t := r.t
+	x = r.expandSetVars(x)
 	t.c.setID++
 	s := &model.Set{Family: r.family, Table: t.name, Name: "__set%d", ID: t.c.setID,
 		Flags: setAnonymous | setConstant, KeyType: l.dt.ID, KeyLen: l.size, Pos: t.c.pos(x)}
@@ -1209,7 +1211,7 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 			order = BigEndian
 			s.KeyByteorder = 0
 		}
-		s.Elements = intervalElems(ivs, func(i int) model.SetElem { return tmpls[i] }, order)
+		s.Elements = intervalElems(ivs, func(i int) model.SetElem { return tmpls[i] }, order, !r.noMerge)
 	}
 	s.Elements = append(s.Elements, catchall...)
 	s.Size = uint32(len(s.Elements))
@@ -1283,7 +1285,7 @@ func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
 // intervalElems encodes intervals as nft does: a start element per
 // interval, an end element (flag INTERVAL_END) at hi+1, and an end
 // element at zero when the first interval does not start there.
-func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder) []model.SetElem {
+func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder, merge bool) []model.SetElem {
 	idx := make([]int, len(ivs))
 	for i := range idx {
 		idx[i] = i
@@ -1301,7 +1303,7 @@ func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder
 			last := &ms[len(ms)-1]
 			a, b := tmpl(i), tmpl(last.i)
 			sameData := a.Data == nil && a.Verdict == nil && a.ObjRef == "" && b.Data == nil && b.Verdict == nil && b.ObjRef == ""
-			if sameData && cmpBytes(iv.lo, inc(last.hi)) <= 0 && !isMax(last.hi) {
+			if merge && sameData && cmpBytes(iv.lo, inc(last.hi)) <= 0 && !isMax(last.hi) {
 				if cmpBytes(iv.hi, last.hi) > 0 {
 					last.hi = iv.hi
 				}
@@ -1324,12 +1326,17 @@ func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder
 	for k, m := range ms {
 		e := tmpl(m.i)
 		e.Key = out(m.lo)
-		elems = append(elems, e)
 		if isMax(m.hi) {
+			// an interval open to the end: no end element, and nft
+			// marks the start NFTNL_SET_ELEM_F_INTERVAL_OPEN in the
+			// element userdata (NFTNL_UDATA_SET_ELEM_FLAGS)
+			e.Userdata = append(append([]byte(nil), e.Userdata...), tlvU32(1, 1)...)
+			elems = append(elems, e)
 			continue
 		}
+		elems = append(elems, e)
 		end := inc(m.hi)
-		if k+1 < len(ms) && cmpBytes(ms[k+1].lo, end) == 0 {
+		if merge && k+1 < len(ms) && cmpBytes(ms[k+1].lo, end) == 0 {
 			continue
 		}
 		elems = append(elems, model.SetElem{Key: out(end), Flags: 1})
@@ -1516,4 +1523,33 @@ func (r *ruleCtx) elemOptions(x *parser.Elem, e *model.SetElem) error {
 		e.Exprs = append(e.Exprs, sub.exprs...)
 	}
 	return nil
+}
+
+// expandSetVars replaces elements that are variables defined as sets
+// ("{ 22, $web }" with "define web = { 80, 443 }") by their elements.
+func (r *ruleCtx) expandSetVars(x *parser.SetExpr) *parser.SetExpr {
+	var elems []parser.Expr
+	changed := false
+	for _, el := range x.Elems {
+		v, ok := el.(*parser.VarRef)
+		if !ok {
+			elems = append(elems, el)
+			continue
+		}
+		d, ok := r.t.defines[v.Name]
+		if !ok {
+			elems = append(elems, el)
+			continue
+		}
+		changed = true
+		if se, ok := d.(*parser.SetExpr); ok {
+			elems = append(elems, r.expandSetVars(se).Elems...)
+		} else {
+			elems = append(elems, d)
+		}
+	}
+	if !changed {
+		return x
+	}
+	return &parser.SetExpr{Span: x.Span, Elems: elems}
 }

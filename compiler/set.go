@@ -229,10 +229,20 @@ func (c *compiler) elements(t *tableCtx, s *model.Set, se *parser.SetExpr) ([]mo
 }
 
 func (c *compiler) elementsFor(t *tableCtx, s *model.Set, key, data *load, se *parser.SetExpr) ([]model.SetElem, error) {
-	rc := &ruleCtx{c: c, t: t, family: t.family}
+	merge := udataHasMerge(s.Userdata)
+	rc := &ruleCtx{c: c, t: t, family: t.family, noMerge: !merge}
 	tmp, err := rc.anonSet(key, se, data)
 	if err != nil {
 		return nil, err
+	}
+	if s.Flags&setInterval != 0 && len(key.parts) > 0 && tmp.Flags&setInterval == 0 {
+		// concatenated interval sets carry a key end for every element
+		for i := range tmp.Elements {
+			if tmp.Elements[i].Flags&0x2 == 0 {
+				tmp.Elements[i].KeyEnd = tmp.Elements[i].Key
+			}
+		}
+		return tmp.Elements, nil
 	}
 	if s.Flags&setInterval == 0 && tmp.Flags&setInterval != 0 {
 		return nil, fmt.Errorf("set %s needs flags interval for ranges and prefixes", s.Name)
@@ -257,8 +267,18 @@ func (c *compiler) elementsFor(t *tableCtx, s *model.Set, key, data *load, se *p
 		if key.hostHint() {
 			order = BigEndian // interval sets hold big-endian keys
 		}
-		out := intervalElems(ivs, func(i int) model.SetElem { e := els[i]; e.Key = nil; return e }, order)
+		out := intervalElems(ivs, func(i int) model.SetElem { e := els[i]; e.Key = nil; return e }, order, merge)
 		return append(out, catchall...), nil
 	}
 	return tmp.Elements, nil
+}
+
+// udataHasMerge reports whether set userdata carries the auto-merge flag.
+func udataHasMerge(ud []byte) bool {
+	for i := 0; i+1 < len(ud); i += 2 + int(ud[i+1]) {
+		if ud[i] == udataSetMergeElements {
+			return true
+		}
+	}
+	return false
 }

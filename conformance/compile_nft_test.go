@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -92,7 +93,7 @@ func TestShellDumpsAgainstNft(t *testing.T) {
 		t.Fatal(err)
 	}
 	verbose := os.Getenv("NFTFLOW_CONFORMANCE_VERBOSE") != ""
-	passed, total := 0, 0
+	passed, total, setsPassed := 0, 0, 0
 	for _, path := range dumps {
 		out, err := exec.Command("ip", "netns", "exec", ns, nft, "--debug=netlink", "-c", "-f", path).CombinedOutput()
 		if err != nil {
@@ -100,6 +101,12 @@ func TestShellDumpsAgainstNft(t *testing.T) {
 		}
 		want := nftRuleBlocks(out)
 		total++
+		if m := compareSetsWithNft(path, out); m == "" {
+			setsPassed++
+		} else if verbose {
+			rel, _ := filepath.Rel(dir, path)
+			t.Logf("%s: sets: %s", rel, m)
+		}
 		msg := compareWithNft(path, want)
 		if msg == "" {
 			passed++
@@ -111,6 +118,93 @@ func TestShellDumpsAgainstNft(t *testing.T) {
 		}
 	}
 	report(t, "shell-compile-nft", passed, total)
+	report(t, "shell-compile-nft-sets", setsPassed, total)
+}
+
+// nftSetLines returns the set header lines (deduplicated) and the set
+// elements of `nft --debug=netlink` output.
+func nftSetLines(out []byte) (headers map[string]bool, elems []string) {
+	headers = map[string]bool{}
+	for _, l := range strings.Split(string(out), "\n") {
+		switch {
+		case strings.HasPrefix(l, "\telement "):
+			for _, e := range strings.Split(l, "\t") {
+				if e != "" {
+					elems = append(elems, e)
+				}
+			}
+		case strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t") || l == "":
+		default:
+			f := strings.Fields(l)
+			if len(f) < 3 {
+				continue
+			}
+			if _, fam := model.ParseFamily(f[0]); fam || f[0] == "table" || f[0] == "flow" {
+				continue
+			}
+			if strings.HasPrefix(l, "userdata") {
+				continue
+			}
+			headers[strings.TrimSpace(l)] = true
+		}
+	}
+	sort.Strings(elems)
+	return headers, elems
+}
+
+// compareSetsWithNft compares the sets a file declares and creates.
+func compareSetsWithNft(path string, out []byte) string {
+	f, err := parser.ReadFile(path)
+	if err != nil {
+		return "parse"
+	}
+	b, err := compiler.Compile(f)
+	if err != nil {
+		return "compile"
+	}
+	wantH, wantE := nftSetLines(out)
+	gotH := map[string]bool{}
+	var gotE []string
+	for _, op := range b.Ops {
+		var s *model.Set
+		var els []model.SetElem
+		switch x := op.Obj.(type) {
+		case *model.Set:
+			s, els = x, x.Elements
+		case *model.SetElems:
+			for _, e := range x.Elements {
+				gotE = append(gotE, render.NetlinkElementLegacy(&e))
+			}
+			continue
+		default:
+			continue
+		}
+		if op.Verb != model.VerbAdd && op.Verb != model.VerbCreate {
+			continue
+		}
+		gotH[render.NetlinkSetHeader(s)] = true
+		if len(els) > 0 {
+			gotH[s.Name+" "+s.Table+" 0"] = true
+		}
+		for i := range els {
+			gotE = append(gotE, render.NetlinkElementLegacy(&els[i]))
+		}
+	}
+	sort.Strings(gotE)
+	for h := range wantH {
+		if !gotH[h] {
+			return "missing set header " + h
+		}
+	}
+	for h := range gotH {
+		if !wantH[h] {
+			return "extra set header " + h
+		}
+	}
+	if strings.Join(gotE, "|") != strings.Join(wantE, "|") {
+		return fmt.Sprintf("elements differ: %d vs %d", len(gotE), len(wantE))
+	}
+	return ""
 }
 
 func compareWithNft(path string, want [][]string) (msg string) {

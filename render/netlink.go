@@ -423,6 +423,12 @@ func NetlinkRule(r *model.Rule) string {
 // NetlinkSetHeader prints a set's header line: "NAME TABLE FLAGS[ size N]".
 func NetlinkSetHeader(s *model.Set) string {
 	h := fmt.Sprintf("%s %s %x", s.Name, s.Table, s.Flags)
+	if s.Timeout != 0 {
+		h += fmt.Sprintf(" timeout %dms", s.Timeout.Milliseconds())
+	}
+	if s.GCInterval != 0 {
+		h += fmt.Sprintf(" gc_interval %dms", s.GCInterval.Milliseconds())
+	}
 	if s.Size != 0 {
 		h += fmt.Sprintf(" size %d", s.Size)
 	}
@@ -526,4 +532,50 @@ func NetlinkBatch(b *model.Batch) string {
 		}
 	}
 	return sb.String()
+}
+
+// NetlinkElementLegacy prints a set element as libnftnl 1.2 (with nft
+// 1.0.6) does: "element KEYWORDS  : [DATA ]FLAGS [end]", key and data as
+// little-endian 32-bit words.
+func NetlinkElementLegacy(e *model.SetElem) string {
+	var b strings.Builder
+	b.WriteString("element ")
+	for _, w := range strings.Fields(legacyData(e.Key)) {
+		if len(e.Key) == 0 {
+			break
+		}
+		b.WriteString(strings.TrimPrefix(w, "0x"))
+		b.WriteByte(' ')
+	}
+	if e.KeyEnd != nil {
+		b.WriteString(" - ")
+		for _, w := range strings.Fields(legacyData(e.KeyEnd)) {
+			b.WriteString(strings.TrimPrefix(w, "0x"))
+			b.WriteByte(' ')
+		}
+	}
+	b.WriteString(" : ")
+	switch {
+	case e.Verdict != nil:
+		b.WriteString(NetlinkVerdict(e.Verdict))
+		b.WriteByte(' ')
+	case e.Data != nil:
+		for _, w := range strings.Fields(legacyData(e.Data)) {
+			b.WriteString(strings.TrimPrefix(w, "0x"))
+			b.WriteByte(' ')
+		}
+	}
+	fmt.Fprintf(&b, "%d [end]", e.Flags)
+	if len(e.Userdata) > 0 {
+		b.WriteString("  userdata = { ")
+		for _, c := range e.Userdata {
+			if c >= 0x20 && c < 0x7f {
+				b.WriteByte(c)
+			} else {
+				fmt.Fprintf(&b, "\\x%02x", c)
+			}
+		}
+		b.WriteString(" }")
+	}
+	return b.String()
 }
