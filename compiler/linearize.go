@@ -106,7 +106,7 @@ type ruleCtx struct {
 	ll, nh, th string
 	icmpType   bool // an icmp/icmpv6 type match was seen
 	inner      map[string]*ruleCtx
-	noMerge    bool // named sets without auto-merge keep adjacent intervals apart
+	noMerge    bool         // named sets without auto-merge keep adjacent intervals apart
 	etherType  bool         // network dependencies match the ether type
 	innerLL    bool         // inside a tunnel that carries a link layer header
 	sets       []*model.Set // anonymous sets this rule creates
