@@ -64,10 +64,14 @@ func (l *linter) checkExprs(t *ltable, r *parser.Rule) {
 		case *parser.RejectStmt:
 			l.checkRejectWith(r.Stmts[:i], s)
 		}
-		for _, e := range stmtExprs(st) {
-			l.checkSelectors(t, netContext(r.Stmts[:i]), e)
-			l.checkIntervals(e)
+		netCtx := ""
+		if i > 0 {
+			netCtx = netContext(r.Stmts[:i])
 		}
+		forStmtExprs(st, func(e parser.Expr) {
+			l.checkSelectors(t, netCtx, e)
+			l.checkIntervals(e)
+		})
 		if es, ok := st.(*parser.ExprStmt); ok {
 			l.checkSetRefTypes(t, es.X)
 			l.checkFib(es.X)
@@ -672,7 +676,7 @@ func (l *linter) checkSetRefTypes(t *ltable, e parser.Expr) {
 		}
 		for i := range left {
 			if conflicting(left[i].dt, keys[i].dt) {
-				l.report(CodeElementType, ref, "@%s holds %s but %s is %s; nft refuses the lookup (\"datatype mismatch\")", ref.Name, keys[i].dt.Desc, left[i].name, left[i].dt.Desc)
+				l.report(CodeElementType, ref, "@%s holds %s but %s is %s; nft refuses the lookup (\"datatype mismatch\")", ref.Name, keys[i].dt.Desc, left[i].label(), left[i].dt.Desc)
 				return false
 			}
 		}

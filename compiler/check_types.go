@@ -14,9 +14,19 @@ import (
 type valueType struct {
 	dt   *Datatype
 	bits uint32 // 0 when unknown or variable
-	name string // the selector as written, for messages ("tcp dport")
+	name string // what holds the value, for messages ("queue num")
+	// sel, when set, names it instead (joined only for a message).
+	sel *parser.Selector
 	// exact is set when bits is the exact width even if 0 (raw payload).
 	exact bool
+}
+
+// label names what holds the value, for messages.
+func (vt valueType) label() string {
+	if vt.sel != nil {
+		return vt.sel.Field()
+	}
+	return vt.name
 }
 
 // selectorType returns the datatype of a selector, using the shared
@@ -24,14 +34,16 @@ type valueType struct {
 // know (raw payloads, exthdrs, ...), which are then not checked.
 func selectorType(family string, s *parser.Selector) (valueType, bool) {
 	p := s.Path
-	name := s.Field()
+	if len(p) == 0 {
+		return valueType{}, false
+	}
 	if len(p) == 3 && strings.HasPrefix(p[0], "@") {
 		// Raw payload @base,offset,length: an integer of length bits.
 		n, err := strconv.Atoi(p[2])
 		if err != nil || n < 0 || n > 128 {
 			return valueType{}, false
 		}
-		return valueType{DatatypeByName("integer"), uint32(n), name, true}, true
+		return valueType{dt: DatatypeByName("integer"), bits: uint32(n), sel: s, exact: true}, true
 	}
 	if len(p) >= 4 && p[0] == "tcp" && p[1] == "option" {
 		if strings.HasPrefix(p[2], "@") && len(p) == 5 {
@@ -39,11 +51,11 @@ func selectorType(family string, s *parser.Selector) (valueType, bool) {
 			if err != nil || n < 0 || n > 128 {
 				return valueType{}, false
 			}
-			return valueType{dt: DatatypeByName("integer"), bits: uint32(n), name: name, exact: true}, true
+			return valueType{dt: DatatypeByName("integer"), bits: uint32(n), sel: s, exact: true}, true
 		}
 		if o := TCPOptionByName(p[2]); o != nil && len(p) == 4 {
 			if fd := o.Field(p[3]); fd != nil && DatatypeByName(fd.Type) != nil {
-				return valueType{dt: DatatypeByName(fd.Type), bits: fd.Len, name: name}, true
+				return valueType{dt: DatatypeByName(fd.Type), bits: fd.Len, sel: s}, true
 			}
 		}
 		return valueType{}, false
@@ -51,7 +63,7 @@ func selectorType(family string, s *parser.Selector) (valueType, bool) {
 	if len(p) == 2 && !(p[0] == "rt" && rtKey(p[1])) {
 		if eh := ExthdrByName(p[0]); eh != nil {
 			if fd := eh.Field(p[1]); fd != nil && DatatypeByName(fd.Type) != nil {
-				return valueType{dt: DatatypeByName(fd.Type), bits: fd.Len, name: name}, true
+				return valueType{dt: DatatypeByName(fd.Type), bits: fd.Len, sel: s}, true
 			}
 		}
 	}
@@ -63,18 +75,18 @@ func selectorType(family string, s *parser.Selector) (valueType, bool) {
 		}
 		switch v {
 		case "ip":
-			return valueType{dt: DatatypeByName("ipv4_addr"), bits: 32, name: name}, true
+			return valueType{dt: DatatypeByName("ipv4_addr"), bits: 32, sel: s}, true
 		case "ip6":
-			return valueType{dt: DatatypeByName("ipv6_addr"), bits: 128, name: name}, true
+			return valueType{dt: DatatypeByName("ipv6_addr"), bits: 128, sel: s}, true
 		}
 		return valueType{}, false
 	case len(p) == 2 && p[0] == "meta":
 		if k := MetaKeyByName(p[1]); k != nil {
-			return valueType{dt: DatatypeByName(k.Type), bits: k.Len * 8, name: name}, DatatypeByName(k.Type) != nil
+			return valueType{dt: DatatypeByName(k.Type), bits: k.Len * 8, sel: s}, DatatypeByName(k.Type) != nil
 		}
 	case len(p) == 1:
 		if k := MetaKeyByName(p[0]); k != nil && k.Bare {
-			return valueType{dt: DatatypeByName(k.Type), bits: k.Len * 8, name: name}, DatatypeByName(k.Type) != nil
+			return valueType{dt: DatatypeByName(k.Type), bits: k.Len * 8, sel: s}, DatatypeByName(k.Type) != nil
 		}
 	case len(p) >= 2 && p[0] == "ct":
 		rest := p[1:]
@@ -98,13 +110,13 @@ func selectorType(family string, s *parser.Selector) (valueType, bool) {
 			}
 		}
 		if dt := DatatypeByName(typ); dt != nil {
-			return valueType{dt: dt, bits: bits, name: name}, true
+			return valueType{dt: dt, bits: bits, sel: s}, true
 		}
 	case len(p) == 2:
 		if pr := ProtoByName(p[0]); pr != nil {
 			if f := pr.Field(p[1]); f != nil {
 				if dt := DatatypeByName(f.Type); dt != nil {
-					return valueType{dt: dt, bits: f.Len, name: name}, true
+					return valueType{dt: dt, bits: f.Len, sel: s}, true
 				}
 			}
 		}
@@ -151,6 +163,21 @@ func addrFamily(s string) int {
 
 // parseUint reads a plain unsigned integer (decimal or 0x hex).
 func parseUint(s string) (*big.Int, bool) {
+	if s == "" {
+		return nil, false
+	}
+	// Fast path: most literals fit 64 bits.
+	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
+		if u, err := strconv.ParseUint(s[2:], 16, 64); err == nil {
+			return new(big.Int).SetUint64(u), true
+		}
+	} else if s[0] >= '0' && s[0] <= '9' {
+		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return new(big.Int).SetUint64(u), true
+		}
+	} else {
+		return nil, false
+	}
 	v := new(big.Int)
 	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
 		_, ok := v.SetString(s[2:], 16)
@@ -174,7 +201,7 @@ func (tc typeCtx) where(vt valueType) string {
 	if tc.inSet != "" {
 		return fmt.Sprintf("set %s (type %s)", tc.inSet, vt.dt.Name)
 	}
-	return vt.name
+	return vt.label()
 }
 
 // checkValue checks a constant (or a set/list/range of constants)
@@ -233,14 +260,14 @@ func (l *linter) checkLiteral(vt valueType, lit *parser.Literal, tc typeCtx) {
 	switch {
 	case dt.IsA("ipv4_addr"):
 		if addrFamily(v) == 6 {
-			d := l.report(famCode, lit, "%s is an IPv6 address but %s holds IPv4 addresses; use an IPv4 address%s", v, tc.where(vt), ip6Hint(vt.name))
-			d.Suggestion = ip6Suggestion(vt.name)
+			d := l.report(famCode, lit, "%s is an IPv6 address but %s holds IPv4 addresses; use an IPv4 address%s", v, tc.where(vt), ip6Hint(vt.label()))
+			d.Suggestion = ip6Suggestion(vt.label())
 		}
 		return
 	case dt.IsA("ipv6_addr"):
 		if addrFamily(v) == 4 && lit.Kind == parser.LitNumber {
-			d := l.report(famCode, lit, "%s is an IPv4 address but %s holds IPv6 addresses; use an IPv6 address%s", v, tc.where(vt), ip4Hint(vt.name))
-			d.Suggestion = ip4Suggestion(vt.name)
+			d := l.report(famCode, lit, "%s is an IPv4 address but %s holds IPv6 addresses; use an IPv6 address%s", v, tc.where(vt), ip4Hint(vt.label()))
+			d.Suggestion = ip4Suggestion(vt.label())
 		}
 		return
 	case lit.Kind == parser.LitString:
@@ -266,6 +293,9 @@ func (l *linter) checkLiteral(vt valueType, lit *parser.Literal, tc typeCtx) {
 		}
 		if (bits == 0 && !vt.exact) || bits > 128 {
 			return
+		}
+		if n.IsUint64() && bits < 64 && n.Uint64() < 1<<bits {
+			return // the common case, without big arithmetic
 		}
 		lim := new(big.Int).Lsh(big.NewInt(1), uint(bits))
 		if n.Cmp(lim) >= 0 {
@@ -432,9 +462,7 @@ func (l *linter) checkRuleTypes(t *ltable, r *parser.Rule) {
 		case *parser.NatStmt:
 			l.checkNatTypes(t, s)
 		}
-		for _, e := range stmtExprs(st) {
-			l.checkShapes(e)
-		}
+		forStmtExprs(st, l.checkShapes)
 	}
 }
 
@@ -456,6 +484,13 @@ func (l *linter) checkExprTypes(t *ltable, e parser.Expr) {
 		switch y := x.(type) {
 		case *parser.Relational:
 			if y.Op == "/" {
+				return true
+			}
+			if sel, ok := y.Left.(*parser.Selector); ok {
+				// The common case, without building a slice of types.
+				if vt, ok := selectorType(t.family, sel); ok {
+					l.checkValue(vt, y.Right, typeCtx{})
+				}
 				return true
 			}
 			if types, masks := l.leftTypes(t.family, y.Left); types != nil {

@@ -637,9 +637,7 @@ func (l *linter) checkIdentVar(id *parser.Ident, sc *scope) {
 }
 
 func (l *linter) checkStmtVars(s parser.Stmt, sc *scope) {
-	for _, e := range stmtExprs(s) {
-		l.checkExprVars(e, sc)
-	}
+	forStmtExprs(s, func(e parser.Expr) { l.checkExprVars(e, sc) })
 }
 
 func (l *linter) checkExprVars(e parser.Expr, sc *scope) {
@@ -704,142 +702,212 @@ func (l *linter) resolveName(id *parser.Ident) string {
 // Walking expressions and statements
 
 // walkExpr calls fn on e and, while fn returns true, on its children.
+// It allocates nothing: large rulesets are walked many times.
 func walkExpr(e parser.Expr, fn func(parser.Expr) bool) {
-	if isNil(e) {
-		return
-	}
-	if !fn(e) {
-		return
-	}
-	for _, c := range exprChildren(e) {
-		walkExpr(c, fn)
-	}
-}
-
-func exprChildren(e parser.Expr) []parser.Expr {
 	switch x := e.(type) {
+	case nil:
+	case *parser.Literal:
+		if x != nil {
+			fn(x)
+		}
+	case *parser.Selector:
+		if x != nil {
+			fn(x)
+		}
+	case *parser.Ident:
+		if x != nil {
+			fn(x)
+		}
+	case *parser.VarRef:
+		if x != nil {
+			fn(x)
+		}
+	case *parser.SetRef:
+		if x != nil {
+			fn(x)
+		}
+	case *parser.Verdict:
+		if x != nil {
+			fn(x)
+		}
 	case *parser.Primary:
-		return x.Args
+		if x != nil && fn(x) {
+			walkExprs(x.Args, fn)
+		}
 	case *parser.Prefix:
-		return []parser.Expr{x.X}
+		if x != nil && fn(x) {
+			walkExpr(x.X, fn)
+		}
 	case *parser.Range:
-		return []parser.Expr{x.Lo, x.Hi}
+		if x != nil && fn(x) {
+			walkExpr(x.Lo, fn)
+			walkExpr(x.Hi, fn)
+		}
 	case *parser.Binary:
-		return []parser.Expr{x.X, x.Y}
+		if x != nil && fn(x) {
+			walkExpr(x.X, fn)
+			walkExpr(x.Y, fn)
+		}
 	case *parser.Unary:
-		return []parser.Expr{x.X}
+		if x != nil && fn(x) {
+			walkExpr(x.X, fn)
+		}
 	case *parser.Paren:
-		return []parser.Expr{x.X}
+		if x != nil && fn(x) {
+			walkExpr(x.X, fn)
+		}
 	case *parser.Concat:
-		return x.Parts
+		if x != nil && fn(x) {
+			walkExprs(x.Parts, fn)
+		}
 	case *parser.List:
-		return x.Elems
+		if x != nil && fn(x) {
+			walkExprs(x.Elems, fn)
+		}
 	case *parser.SetExpr:
-		return x.Elems
+		if x != nil && fn(x) {
+			walkExprs(x.Elems, fn)
+		}
 	case *parser.Elem:
-		out := []parser.Expr{x.Key}
-		for _, o := range x.Opts {
-			out = append(out, o.Args...)
+		if x != nil && fn(x) {
+			walkExpr(x.Key, fn)
+			for _, o := range x.Opts {
+				walkExprs(o.Args, fn)
+			}
+			for _, st := range x.Stmts {
+				walkStmt(st, fn)
+			}
 		}
-		for _, s := range x.Stmts {
-			out = append(out, stmtExprs(s)...)
-		}
-		return out
 	case *parser.MapElem:
-		return []parser.Expr{x.Key, x.Value}
+		if x != nil && fn(x) {
+			walkExpr(x.Key, fn)
+			walkExpr(x.Value, fn)
+		}
 	case *parser.MapLookup:
-		return []parser.Expr{x.Key, x.Map}
+		if x != nil && fn(x) {
+			walkExpr(x.Key, fn)
+			walkExpr(x.Map, fn)
+		}
 	case *parser.Relational:
-		return []parser.Expr{x.Left, x.Right}
+		if x != nil && fn(x) {
+			walkExpr(x.Left, fn)
+			walkExpr(x.Right, fn)
+		}
 	case *parser.Quantity:
-		if x.Value != nil {
-			return []parser.Expr{x.Value}
+		if x != nil && fn(x) && x.Value != nil {
+			walkExpr(x.Value, fn)
+		}
+	default:
+		if !isNil(e) {
+			fn(e)
 		}
 	}
-	return nil
 }
 
-func optArgs(opts []*parser.Option) []parser.Expr {
-	var out []parser.Expr
-	for _, o := range opts {
-		out = append(out, o.Args...)
+func walkExprs(es []parser.Expr, fn func(parser.Expr) bool) {
+	for _, e := range es {
+		walkExpr(e, fn)
 	}
-	return out
 }
 
-// stmtExprs returns the expressions directly inside a statement.
-func stmtExprs(s parser.Stmt) []parser.Expr {
-	var out []parser.Expr
-	add := func(es ...parser.Expr) {
-		for _, e := range es {
-			if !isNil(e) {
-				out = append(out, e)
+// walkStmt walks every expression directly inside a statement, without
+// building the slice stmtExprs returns.
+func walkStmt(s parser.Stmt, fn func(parser.Expr) bool) {
+	forStmtExprs(s, func(e parser.Expr) { walkExpr(e, fn) })
+}
+
+// forStmtExprs calls fn on each expression directly inside a statement.
+func forStmtExprs(s parser.Stmt, fn func(parser.Expr)) {
+	call := func(e parser.Expr) {
+		if !isNil(e) {
+			fn(e)
+		}
+	}
+	opts := func(os []*parser.Option) {
+		for _, o := range os {
+			for _, a := range o.Args {
+				call(a)
 			}
 		}
 	}
 	switch x := s.(type) {
 	case *parser.ExprStmt:
-		add(x.X)
+		call(x.X)
 	case *parser.VerdictStmt:
 		if x.Target != nil {
-			add(x.Target)
+			call(x.Target)
 		}
-		add(optArgs(x.Opts)...)
+		opts(x.Opts)
 	case *parser.LogStmt:
-		add(optArgs(x.Opts)...)
+		opts(x.Opts)
 	case *parser.LimitStmt:
 		if x.Rate != nil {
-			add(x.Rate)
+			call(x.Rate)
 		}
 		if x.Burst != nil {
-			add(x.Burst)
+			call(x.Burst)
 		}
 	case *parser.QuotaStmt:
 		if x.Quota != nil {
-			add(x.Quota)
+			call(x.Quota)
 		}
 		if x.Used != nil {
-			add(x.Used)
+			call(x.Used)
 		}
 	case *parser.RejectStmt:
-		add(x.With...)
+		for _, e := range x.With {
+			call(e)
+		}
 	case *parser.NatStmt:
-		add(x.Addr, x.Port)
+		call(x.Addr)
+		call(x.Port)
 		if x.Flags != nil {
-			add(x.Flags)
+			call(x.Flags)
 		}
 	case *parser.SetStmt:
-		add(x.Left, x.Value)
+		call(x.Left)
+		call(x.Value)
 	case *parser.DupStmt:
-		add(x.To, x.Device)
+		call(x.To)
+		call(x.Device)
 	case *parser.FwdStmt:
-		add(x.To, x.Device)
+		call(x.To)
+		call(x.Device)
 	case *parser.TproxyStmt:
-		add(x.Addr, x.Port)
+		call(x.Addr)
+		call(x.Port)
 	case *parser.SynproxyStmt:
-		add(optArgs(x.Opts)...)
+		opts(x.Opts)
 	case *parser.DynsetStmt:
-		add(x.Set, x.Key, x.Value)
+		call(x.Set)
+		call(x.Key)
+		call(x.Value)
 		for _, st := range x.Stmts {
-			add(stmtExprs(st)...)
+			forStmtExprs(st, fn)
 		}
 	case *parser.FlowStmt:
-		add(x.Ft)
+		call(x.Ft)
 	case *parser.ObjRefStmt:
-		add(x.Name)
+		call(x.Name)
 	case *parser.LastStmt:
-		add(x.Used)
+		call(x.Used)
 	case *parser.GenericStmt:
-		add(x.Args...)
+		for _, e := range x.Args {
+			call(e)
+		}
 	}
+}
+
+// stmtExprs returns the expressions directly inside a statement.
+func stmtExprs(s parser.Stmt) []parser.Expr {
+	var out []parser.Expr
+	forStmtExprs(s, func(e parser.Expr) { out = append(out, e) })
 	return out
 }
 
-// ruleExprs walks every expression of a rule, statements included.
+// ruleWalk walks every expression of a rule, statements included.
 func ruleWalk(r *parser.Rule, fn func(parser.Expr) bool) {
 	for _, s := range r.Stmts {
-		for _, e := range stmtExprs(s) {
-			walkExpr(e, fn)
-		}
+		walkStmt(s, fn)
 	}
 }

@@ -205,9 +205,7 @@ func (l *linter) checkRuleRefs(t *ltable, c *lchain, r *parser.Rule) {
 				continue
 			}
 		}
-		for _, e := range stmtExprs(st) {
-			l.walkRefs(t, c, e)
-		}
+		forStmtExprs(st, func(e parser.Expr) { l.walkRefs(t, c, e) })
 	}
 }
 
