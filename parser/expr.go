@@ -609,7 +609,20 @@ func binPrecOf(k Kind) (int, bool) {
 	return 0, false
 }
 
-var wordOps = map[string]int{"or": 1, "xor": 2, "and": 3, "lshift": 4, "rshift": 4}
+// wordOpPrec is the precedence of the word forms of the operators.
+func wordOpPrec(w string) (int, bool) {
+	switch w {
+	case "or":
+		return 1, true
+	case "xor":
+		return 2, true
+	case "and":
+		return 3, true
+	case "lshift", "rshift":
+		return 4, true
+	}
+	return 0, false
+}
 
 // orExpr parses operands joined by | ^ & << >> with C precedence.
 func (p *parser) orExpr(sel bool) Expr { return p.binExpr(sel, 1) }
@@ -625,7 +638,7 @@ func (p *parser) binExpr(sel bool, prec int) Expr {
 		t := p.peek()
 		bp, ok := binPrecOf(t.kind)
 		if t.kind == Word {
-			bp, ok = wordOps[p.text(t)]
+			bp, ok = wordOpPrec(p.text(t))
 			if ok {
 				switch p.peekN(1).kind {
 				case Number, Word, LParen, Var:
