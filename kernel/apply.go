@@ -206,6 +206,9 @@ func (s *socket) sendBatch(iov [][]byte, size int) ([]ack, error) {
 	if werr != nil {
 		return nil, fmt.Errorf("send batch: %w", werr)
 	}
+	if sendErr == unix.EMSGSIZE {
+		return nil, fmt.Errorf("send batch of %d bytes: %w (the socket send buffer is too small: run as root, or raise net.core.wmem_max)", size, sendErr)
+	}
 	if sendErr != nil {
 		return nil, fmt.Errorf("send batch of %d bytes: %w", size, sendErr)
 	}

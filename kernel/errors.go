@@ -306,8 +306,8 @@ func explain(e *OpError, probe deviceProbe) string {
 		return "it already exists with different properties, or an element overlaps an existing one"
 	case unix.EBUSY:
 		return "it is in use: rules, maps or other objects refer to it; delete those first"
-	case unix.ELOOP:
-		return "the jumps or gotos form a loop"
+	case unix.ELOOP, unix.EMLINK:
+		return "the jumps or gotos form a loop, or nest deeper than the kernel allows (16 chains)"
 	case unix.ENOSPC:
 		return "the set is full (raise its size)"
 	case unix.E2BIG, unix.ERANGE:
