@@ -761,6 +761,10 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 	if err != nil {
 		return err
 	}
+	if isWildcard(right) && l.dt != nil && l.dt.IsA("string") {
+		// "eth*" compares the prefix only
+		val = val[:len(strings.TrimSuffix(right.(*parser.Literal).Value(), "*"))]
+	}
 	// a bitmask type with an implicit operator tests flags
 	if op == "" && l.dt != nil && l.dt.Bitmask && !isZero(val) {
 		if _, isList := right.(*parser.List); isList || !singleBit(val) || true {
@@ -891,6 +895,8 @@ func setHasInterval(x *parser.SetExpr) bool {
 			return isIv(k.Key)
 		case *parser.Range, *parser.Prefix:
 			return true
+		case *parser.Literal:
+			return isWildcard(k)
 		case *parser.Concat:
 			for _, p := range k.Parts {
 				if isIv(p) {
@@ -1206,12 +1212,11 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		tmpls = append(tmpls, extra)
 	}
 	if isInterval && len(l.parts) == 0 {
-		order := l.order
+		// interval sets hold big-endian keys
 		if l.hostHint() {
-			order = BigEndian
 			s.KeyByteorder = 0
 		}
-		s.Elements = intervalElems(ivs, func(i int) model.SetElem { return tmpls[i] }, order, !r.noMerge)
+		s.Elements = intervalElems(ivs, func(i int) model.SetElem { return tmpls[i] }, BigEndian, !r.noMerge)
 	}
 	s.Elements = append(s.Elements, catchall...)
 	s.Size = uint32(len(s.Elements))
@@ -1241,10 +1246,31 @@ func (r *ruleCtx) concatRange(l *load, k parser.Expr) ([]byte, []byte, error) {
 	return lo, hi, nil
 }
 
+// isWildcard reports whether e is an interface name wildcard ("eth*").
+func isWildcard(e parser.Expr) bool {
+	l, ok := e.(*parser.Literal)
+	if !ok {
+		return false
+	}
+	v := l.Value()
+	return l.Kind == parser.LitString && strings.HasSuffix(v, "*") && !strings.HasSuffix(v, "\\*")
+}
+
 // elemInterval returns the element's range in big-endian order.
 func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
+	if isWildcard(k) && l.dt != nil && l.dt.IsA("string") {
+		prefix := strings.TrimSuffix(k.(*parser.Literal).Value(), "*")
+		lo := make([]byte, l.size)
+		hi := make([]byte, l.size)
+		copy(lo, prefix)
+		copy(hi, prefix)
+		for i := len(prefix); i < len(hi); i++ {
+			hi[i] = 0xff
+		}
+		return interval{lo, hi}, nil
+	}
 	toBE := func(b []byte) []byte {
-		if l.order == HostOrder {
+		if l.hostHint() {
 			b = append([]byte(nil), b...)
 			reverse(b)
 		}

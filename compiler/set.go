@@ -258,16 +258,13 @@ func (c *compiler) elementsFor(t *tableCtx, s *model.Set, key, data *load, se *p
 			}
 			els = append(els, e)
 			k := append([]byte(nil), e.Key...)
-			if key.order == HostOrder {
+			if key.hostHint() {
 				reverse(k)
 			}
 			ivs = append(ivs, interval{k, k})
 		}
-		order := key.order
-		if key.hostHint() {
-			order = BigEndian // interval sets hold big-endian keys
-		}
-		out := intervalElems(ivs, func(i int) model.SetElem { e := els[i]; e.Key = nil; return e }, order, merge)
+		// interval sets hold big-endian keys
+		out := intervalElems(ivs, func(i int) model.SetElem { e := els[i]; e.Key = nil; return e }, BigEndian, merge)
 		return append(out, catchall...), nil
 	}
 	return tmp.Elements, nil
