@@ -64,10 +64,8 @@ func (l *linter) checkExprs(t *ltable, r *parser.Rule) {
 		case *parser.RejectStmt:
 			l.checkRejectWith(r.Stmts[:i], s)
 		}
-		netCtx := ""
-		if i > 0 {
-			netCtx = netContext(r.Stmts[:i])
-		}
+		before := r.Stmts[:i]
+		netCtx := func() string { return netContext(before) } // rarely needed
 		forStmtExprs(st, func(e parser.Expr) {
 			l.checkSelectors(t, netCtx, e)
 			l.checkIntervals(e)
@@ -371,7 +369,7 @@ func (l *linter) checkLogOptions(s *parser.LogStmt) {
 // checkSelectors reports selectors nft refuses: unknown ct and meta
 // keys, meta nfproto outside inet, rt nexthop without an IP version,
 // inner ethernet headers of gre.
-func (l *linter) checkSelectors(t *ltable, netCtx string, e parser.Expr) {
+func (l *linter) checkSelectors(t *ltable, netCtx func() string, e parser.Expr) {
 	walkExpr(e, func(x parser.Expr) bool {
 		sel, ok := x.(*parser.Selector)
 		if !ok {
@@ -381,7 +379,7 @@ func (l *linter) checkSelectors(t *ltable, netCtx string, e parser.Expr) {
 		switch {
 		case len(p) == 2 && p[0] == "meta" && p[1] == "nfproto" && t.family != "inet":
 			l.report(CodeInvalidExpr, sel, "meta nfproto is only useful in the inet family: every packet of %s is %s already", t, t.family)
-		case len(p) == 2 && p[0] == "rt" && p[1] == "nexthop" && t.family != "ip" && t.family != "ip6" && netCtx == "":
+		case len(p) == 2 && p[0] == "rt" && p[1] == "nexthop" && t.family != "ip" && t.family != "ip6" && netCtx() == "":
 			d := l.report(CodeInvalidExpr, sel, "rt nexthop in %s: nft cannot tell the IP version; write `rt ip nexthop` or `rt ip6 nexthop`", t)
 			d.Suggestion = "rt ip nexthop"
 		case len(p) == 3 && p[0] == "rt" && p[2] == "nexthop" && (t.family == "ip" && p[1] == "ip6" || t.family == "ip6" && p[1] == "ip"):
