@@ -17,6 +17,7 @@ func FormatFile(f *parser.File) []byte {
 	p := &formatter{comments: f.Comments, done: make([]bool, len(f.Comments))}
 	if f.Src != nil {
 		p.src = f.Src.Text
+		p.buf.Grow(len(p.src) + len(p.src)/8)
 	}
 	prevStop := int32(-1)
 	for _, c := range f.Commands {

@@ -23,13 +23,18 @@ func (p *formatter) expr(e parser.Expr) {
 			}
 		}
 		if raw < 0 {
-			p.ws(strings.Join(e.Path, " "))
-			return
+			raw = len(e.Path)
 		}
-		if raw > 0 {
-			p.ws(strings.Join(e.Path[:raw], " "), " ")
+		for i, w := range e.Path {
+			switch {
+			case i == 0:
+			case i <= raw:
+				p.buf.WriteByte(' ')
+			default:
+				p.buf.WriteByte(',')
+			}
+			p.buf.WriteString(w)
 		}
-		p.ws(strings.Join(e.Path[raw:], ","))
 	case *parser.Primary:
 		p.ws(e.Keyword)
 		for _, a := range e.Args {
