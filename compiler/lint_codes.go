@@ -38,6 +38,7 @@ const (
 	CodeFlowNotL4          = "NF211"
 	CodeUnusedFlowtable    = "NF212"
 	CodeFlowtableDevDup    = "NF213"
+	CodeFlowtableDevShared = "NF214"
 
 	CodeAddressFamily   = "NF301"
 	CodePortRange       = "NF302"
@@ -83,6 +84,7 @@ func codeTable() []CodeInfo {
 		{CodeFlowNotL4, "flow-add-not-l4", SeverityWarning, "flow add not restricted to tcp and udp, the only protocols the kernel offloads"},
 		{CodeUnusedFlowtable, "unused-flowtable", SeverityWarning, "A flowtable no rule adds flows to"},
 		{CodeFlowtableDevDup, "flowtable-duplicate-device", SeverityWarning, "A flowtable lists the same device twice"},
+		{CodeFlowtableDevShared, "flowtable-shared-device", SeverityError, "A device is listed in two flowtables of one table"},
 
 		{CodeAddressFamily, "address-family", SeverityError, "An IPv4 address where IPv6 is expected, or the reverse"},
 		{CodePortRange, "port-range", SeverityError, "A port outside 0-65535"},

@@ -14,6 +14,21 @@ import (
 // devices, a device listed twice, a flowtable no rule uses).
 func (l *linter) checkFlowtables() {
 	for _, t := range l.tables {
+		owner := map[string]string{} // device -> the first flowtable listing it
+		for _, ft := range t.ftOrder {
+			seen := map[string]bool{}
+			for _, d := range l.flowtableDevices(ft) {
+				if seen[d.name] {
+					continue
+				}
+				seen[d.name] = true
+				if o, ok := owner[d.name]; ok {
+					l.report(CodeFlowtableDevShared, d.node, "device %s is already in flowtable %s of %s; the kernel refuses a device in two flowtables of one table (\"File exists\"): keep it in one", d.name, o, t)
+					continue
+				}
+				owner[d.name] = ft.name
+			}
+		}
 		for _, ft := range t.ftOrder {
 			first := ft.decls[0]
 			if t.family != "ip" && t.family != "ip6" && t.family != "inet" {

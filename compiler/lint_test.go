@@ -379,16 +379,16 @@ func TestLintFlowtables(t *testing.T) {
 
 	flowtable b {
 		hook ingress priority dstnat
-		devices = { "eth0" }
+		devices = { "eth1" }
 	}
 
 	flowtable c {
 		hook ingress priority filter + 10
-		devices = { "eth0" }
+		devices = { "eth2" }
 	}
 
 	flowtable d {
-		devices = { "eth0", "eth0" }
+		devices = { "eth3", "eth3" }
 	}
 
 	chain forward {
@@ -400,6 +400,35 @@ func TestLintFlowtables(t *testing.T) {
 	}
 }
 `, []string{"NF203:3", "NF204:8", "NF203:17", "NF213:18"}},
+		{"device in two flowtables of one table", `table inet t {
+	flowtable a {
+		hook ingress priority filter
+		devices = { "eth0", "eth1" }
+	}
+
+	flowtable b {
+		hook ingress priority filter + 1
+		devices = { "eth1", "eth2" }
+	}
+
+	chain forward {
+		type filter hook forward priority filter;
+		meta l4proto tcp flow add @a
+		meta l4proto udp flow add @b
+	}
+}
+table inet u {
+	flowtable c {
+		hook ingress priority filter
+		devices = { "eth0" }
+	}
+
+	chain forward {
+		type filter hook forward priority filter;
+		meta l4proto tcp flow add @c
+	}
+}
+`, []string{"NF214:9"}},
 		{"no devices", `table inet t {
 	flowtable ft {
 		hook ingress priority filter
