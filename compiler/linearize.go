@@ -649,6 +649,10 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 	}
 	right = normFlags(right)
 	op := rel.Op
+	if op == "!" {
+		// "ct status ! dnat": none of the flags is set
+		right, op = &parser.Unary{Op: "!", X: right}, ""
+	}
 	if b, ok := right.(*parser.Binary); ok && b.Op == "/" {
 		// flag test "tcp flags syn / syn,ack": (x & mask) == value
 		val, err := r.value(l, b.X)
@@ -1467,6 +1471,10 @@ func (r *ruleCtx) mergePayloads() {
 	for i := 0; i+3 < len(r.exprs); {
 		p1, c1, ok1 := match(i)
 		p2, c2, ok2 := match(i + 2)
+		if ok1 && ok2 && p1.Base == p2.Base && p2.Offset+p2.Len == p1.Offset {
+			// nft merges adjacent fields in header order
+			p1, c1, p2, c2 = p2, c2, p1, c1
+		}
 		if !ok1 || !ok2 || p1.Base != p2.Base || p1.Offset+p1.Len != p2.Offset || !mergeable(p1, p2) {
 			i += 2
 			if !ok1 {

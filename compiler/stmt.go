@@ -558,7 +558,11 @@ func (r *ruleCtx) reject(x *parser.RejectStmt) error {
 		}
 	case ws[0] == "tcp":
 		if r.th != "tcp" {
-			r.metaCmp(16, []byte{6})
+			// nft puts this dependency at the start of the rule
+			dep := &ruleCtx{c: r.c, t: r.t, family: r.family, cur: r.cur}
+			dep.metaCmp(16, []byte{6})
+			r.exprs = append(dep.exprs, r.exprs...)
+			r.pos = append(dep.pos, r.pos...)
 			r.th = "tcp"
 		}
 		rj.Type, rj.Code = 1, 0
@@ -946,6 +950,15 @@ func (r *ruleCtx) objref(x *parser.ObjRefStmt) error {
 func (r *ruleCtx) dup(x *parser.DupStmt) error {
 	d := &model.Dup{}
 	reg := uint32(1)
+	if r.family == model.FamilyNetdev && x.Device == nil && x.To != nil {
+		// netdev duplicates to a device
+		if err := r.loadDevice(x.To, reg); err != nil {
+			return err
+		}
+		d.RegDev = reg
+		r.add(d)
+		return nil
+	}
 	if x.To != nil {
 		dt, n := DatatypeByName("ipv4_addr"), uint32(4)
 		if r.family == model.FamilyIP6 || x.Family == "ip6" {
@@ -981,13 +994,13 @@ func (r *ruleCtx) fwd(x *parser.FwdStmt) error {
 		if x.Family == "ip6" {
 			dt, n, nfp = DatatypeByName("ipv6_addr"), 16, 10
 		}
-		if err := r.loadValue(dt, BigEndian, n, x.To, 2); err != nil {
-			return err
-		}
 		if x.Device != nil {
 			if err := r.loadDevice(x.Device, 1); err != nil {
 				return err
 			}
+		}
+		if err := r.loadValue(dt, BigEndian, n, x.To, 2); err != nil {
+			return err
 		}
 		f.RegAddr, f.RegDev, f.NFProto = 2, 1, nfp
 		r.add(f)

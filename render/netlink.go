@@ -462,6 +462,13 @@ func NetlinkElement(s *model.Set, e *model.SetElem) string {
 	if e.Flags != 0 {
 		fmt.Fprintf(&b, " flags %d", e.Flags)
 	}
+	if len(e.Userdata) > 0 {
+		sum := 0
+		for _, c := range e.Userdata {
+			sum += int(c)
+		}
+		fmt.Fprintf(&b, "  userdata len %d sum 0x%x", len(e.Userdata), sum)
+	}
 	return b.String()
 }
 
