@@ -143,8 +143,20 @@ func (r *ruleCtx) tcpoptSel(path []string) (*load, error) {
 		if n, err := strconv.Atoi(path[0]); err == nil && len(path) == 1 {
 			return existsLoad(model.ExthdrTCPOpt, uint8(n)), nil
 		}
-		if path[0] == "@" || strings.HasPrefix(path[0], "@") {
-			return nil, fmt.Errorf("raw tcp option not supported")
+		if strings.HasPrefix(path[0], "@") {
+			// tcp option @KIND,OFFSET,LEN (bits)
+			parts := strings.Split(strings.TrimPrefix(strings.Join(path, ","), "@"), ",")
+			if len(parts) != 3 {
+				return nil, fmt.Errorf("bad raw tcp option %q", strings.Join(path, " "))
+			}
+			kind, err1 := strconv.ParseUint(parts[0], 10, 8)
+			off, err2 := strconv.ParseUint(parts[1], 10, 32)
+			n, err3 := strconv.ParseUint(parts[2], 10, 32)
+			if err1 != nil || err2 != nil || err3 != nil || n == 0 {
+				return nil, fmt.Errorf("bad raw tcp option %q", strings.Join(path, " "))
+			}
+			fd := &Field{Name: "raw", Offset: uint32(off), Len: uint32(n), Type: "integer"}
+			return r.exthdrLoad(model.ExthdrTCPOpt, uint8(kind), fd), nil
 		}
 		return nil, fmt.Errorf("unknown tcp option %q", path[0])
 	}

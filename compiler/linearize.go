@@ -439,7 +439,7 @@ func (r *ruleCtx) rtSel(path []string) (*load, error) {
 	case "ip6 nexthop":
 		key, size, typ = 2, 16, "ipv6_addr"
 	case "mtu":
-		key, size, typ = 3, 2, "integer"
+		key, size, typ = 3, 2, "integer" // host byte order
 	case "ipsec":
 		key, size, typ = 4, 1, "boolean"
 	default:
@@ -447,9 +447,6 @@ func (r *ruleCtx) rtSel(path []string) (*load, error) {
 	}
 	dt := DatatypeByName(typ)
 	l := &load{dt: dt, order: dt.Order, size: size, bits: size * 8}
-	if typ == "integer" {
-		l.order = BigEndian
-	}
 	l.emit = func(reg uint32) []model.Expr { return []model.Expr{&model.Rt{Key: key, DReg: reg}} }
 	return l, nil
 }

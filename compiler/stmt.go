@@ -637,7 +637,12 @@ func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser
 		if err := r.emitDeps(l); err != nil {
 			return err
 		}
-		r.emitLoad(l.normalized(), reg)
+		l = l.normalized()
+		r.emitLoad(l, reg)
+		if l.order == HostOrder && order == BigEndian && l.size == size && size > 1 && (l.dt == nil || !l.dt.IsA("string")) {
+			// a host-order value stored into a network-order field
+			r.add(&model.Byteorder{SReg: reg, DReg: reg, Op: 1, Len: size, Size: size})
+		}
 		return nil
 	}
 	v, err := encodeScalar(dt, size, order, e)
@@ -783,6 +788,18 @@ func (r *ruleCtx) setStmt(x *parser.SetStmt) error {
 	}
 	if l.proto != nil && l.field != nil {
 		return r.payloadSet(l, x.Value)
+	}
+	if len(path) >= 3 && path[0] == "tcp" && path[1] == "option" {
+		es := l.emit(1)
+		ex, ok := es[0].(*model.Exthdr)
+		if !ok || l.mask != nil {
+			return fmt.Errorf("cannot set %q", strings.Join(path, " "))
+		}
+		if err := r.loadValue(l.dt, l.order, l.size, x.Value, 1); err != nil {
+			return err
+		}
+		r.add(&model.Exthdr{SReg: 1, Type: ex.Type, Offset: ex.Offset, Len: ex.Len, Op: ex.Op})
+		return nil
 	}
 	return fmt.Errorf("unsupported set statement for %q", strings.Join(path, " "))
 }
