@@ -429,10 +429,7 @@ func (l *linter) checkTCPOption(sel *parser.Selector) {
 	}
 	o := TCPOptionByName(name)
 	if o == nil {
-		var names []string
-		for _, n := range []string{"eol", "nop", "maxseg", "window", "sack-perm", "sack", "sack0", "sack1", "sack2", "sack3", "timestamp", "md5sig", "mptcp", "fastopen"} {
-			names = append(names, n)
-		}
+		names := []string{"eol", "nop", "maxseg", "window", "sack-perm", "sack", "sack0", "sack1", "sack2", "sack3", "timestamp", "md5sig", "mptcp", "fastopen"}
 		l.report(CodeInvalidExpr, sel, "unknown tcp option %q%s; options: %s", name, didYouMean(name, names), strings.Join(names, ", "))
 		return
 	}

@@ -898,13 +898,6 @@ func forStmtExprs(s parser.Stmt, fn func(parser.Expr)) {
 	}
 }
 
-// stmtExprs returns the expressions directly inside a statement.
-func stmtExprs(s parser.Stmt) []parser.Expr {
-	var out []parser.Expr
-	forStmtExprs(s, func(e parser.Expr) { out = append(out, e) })
-	return out
-}
-
 // ruleWalk walks every expression of a rule, statements included.
 func ruleWalk(r *parser.Rule, fn func(parser.Expr) bool) {
 	for _, s := range r.Stmts {

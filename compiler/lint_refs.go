@@ -110,7 +110,7 @@ func (l *linter) checkElements(t *ltable, s *lset, elems *parser.SetExpr) {
 			}
 		case *parser.Ident, *parser.Literal:
 			if kind != "" {
-				l.objRef(t, kind, v.(parser.Expr))
+				l.objRef(t, kind, v)
 			}
 		}
 	}
@@ -264,7 +264,7 @@ func (l *linter) objRefStmt(t *ltable, s *parser.ObjRefStmt) {
 	}
 	switch v := l.resolve(s.Name).(type) {
 	case *parser.Ident, *parser.Literal:
-		l.objRef(t, kind, v.(parser.Expr))
+		l.objRef(t, kind, v)
 	case *parser.MapLookup:
 		switch m := l.resolve(v.Map).(type) {
 		case *parser.SetExpr:
