@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sort"
 
@@ -51,6 +52,9 @@ const (
 	aCtExpectL3, aCtExpectL4, aCtExpectDPort, aCtExpectTimeout, aCtExpectSize                                                         = 1, 2, 3, 4, 5
 	aSecmarkCtx                                                                                                                       = 1
 )
+
+// dynsetFExpr is NFT_DYNSET_F_EXPR.
+const dynsetFExpr = 2
 
 // hashSym is NFT_HASH_SYM: a symmetric hash takes no source register.
 const hashSym = 1
@@ -284,7 +288,12 @@ func (e *encoder) exprData(x model.Expr) {
 		if x.Timeout != 0 {
 			e.u64(aDynsetTimeout, x.Timeout)
 		}
-		e.u32nz(aDynsetFlags, x.Flags)
+		flags := x.Flags
+		if len(x.Exprs) > 1 {
+			// The kernel takes an expression list only with NFT_DYNSET_F_EXPR.
+			flags |= dynsetFExpr
+		}
+		e.u32nz(aDynsetFlags, flags)
 		switch len(x.Exprs) {
 		case 0:
 		case 1:
@@ -368,7 +377,11 @@ func (e *encoder) exprData(x model.Expr) {
 		e.u16(aCtExpectL3, x.L3Proto)
 		e.u8(aCtExpectL4, x.L4Proto)
 		e.u16(aCtExpectDPort, x.DPort)
-		e.u32(aCtExpectTimeout, x.Timeout)
+		// The kernel reads the expectation timeout in host byte order
+		// (nla_get_u32), unlike every other integer here.
+		var tb [4]byte
+		binary.NativeEndian.PutUint32(tb[:], x.Timeout)
+		e.attr(aCtExpectTimeout, tb[:])
 		e.u8(aCtExpectSize, x.Size)
 	case *model.Secmark:
 		e.str(aSecmarkCtx, x.Ctx)
