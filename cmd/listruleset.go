@@ -240,7 +240,8 @@ func listTable(d *kernel.Dumper, l rulesetLister, o *listRulesetOptions, t *mode
 		for _, s := range sets {
 			anon := s.Flags&0x1 != 0
 			show := all && !anon || (o.What == "set" || o.What == "map") && s.Name == o.Name
-			if anon || show {
+			// Rules print anonymous sets inline even in terse listings.
+			if anon || show && !o.Terse {
 				if err := d.SetElems(s); err != nil {
 					return fmt.Errorf("list elements of set %s: %w", s.Name, err)
 				}

@@ -22,6 +22,10 @@ const (
 	msgGetFlowtable = 23
 )
 
+// dumpBufferSize is the receive buffer of a Dumper: above the 32 KB the
+// kernel caps dump messages at, with room for any single message.
+const dumpBufferSize = 128 << 10
+
 // ErrDumpInterrupted reports that the ruleset changed while it was being
 // dumped (NLM_F_DUMP_INTR); the caller may retry.
 var ErrDumpInterrupted = errors.New("nf_tables dump interrupted by a concurrent ruleset change")
@@ -38,7 +42,12 @@ type Dumper struct {
 
 // NewDumper dials nf_tables in the named network namespace ("" = current).
 func NewDumper(netns string) (*Dumper, error) {
-	c, err := DialNetlink(unix.NETLINK_NETFILTER, netns, nil)
+	// A large fixed receive buffer lets the kernel fill 32 KB dump
+	// messages (it sizes them after the reader's buffer); with the
+	// default peek-sized reads every message is one page, and the rule
+	// dump, which restarts from the chain's first rule for each message,
+	// turns quadratic on long chains.
+	c, err := DialNetlink(unix.NETLINK_NETFILTER, netns, &netlink.Config{MessageBufferSize: dumpBufferSize})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/model"
 )
 
@@ -43,6 +44,8 @@ type Lister struct {
 	family model.Family          // family of the rule being printed
 	depth  int                   // nesting of binding chains being printed
 	bare   bool                  // single-object listing: no blank lines
+	// transport maps IP protocol numbers to transport headers.
+	transport map[uint64]*compiler.Proto
 	// bindings holds the rules of anonymous chains ("jump { ... }").
 	bindings map[string][]*model.Rule
 	werr     error

@@ -418,12 +418,7 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 		}
 	case model.BaseTransport:
 		if c.l4 < 256 {
-			for _, q := range compiler.Protos() {
-				if q.Layer == compiler.LayerTransport && uint64(q.Number) == c.l4 && q.Name != "th" {
-					p = compiler.ProtoByName(q.Name)
-					break
-				}
-			}
+			p = c.l.transportProto(c.l4)
 		}
 		if p == nil {
 			p = compiler.ProtoByName("th")
@@ -1824,4 +1819,20 @@ func lsAdjacentFields(p *compiler.Proto, off, n uint32) []*compiler.Field {
 		return nil
 	}
 	return out
+}
+
+// transportProto returns the transport header with IP protocol number n,
+// from a table built once per Lister.
+func (l *Lister) transportProto(n uint64) *compiler.Proto {
+	if l.transport == nil {
+		l.transport = map[uint64]*compiler.Proto{}
+		for _, q := range compiler.Protos() {
+			if q.Layer == compiler.LayerTransport && q.Name != "th" {
+				if _, dup := l.transport[uint64(q.Number)]; !dup {
+					l.transport[uint64(q.Number)] = compiler.ProtoByName(q.Name)
+				}
+			}
+		}
+	}
+	return l.transport[n]
 }
