@@ -73,9 +73,11 @@ func runLint(o *lintOptions, s *streams) error {
 		}
 		all = append(all, ds...)
 	}
+	base, _ := os.Getwd() // SARIF locations relative to where lint runs
 	err = render.WriteDiagnostics(s.out, format, all, render.DiagOptions{
 		Source:      func(f string) []byte { return sources[f] },
 		ToolVersion: Version,
+		BaseDir:     base,
 	})
 	if err != nil {
 		return usageError(fmt.Errorf("write diagnostics: %w", err))

@@ -43,6 +43,10 @@ type DiagOptions struct {
 	Source func(file string) []byte
 	// ToolVersion is reported as tool.driver.version in SARIF.
 	ToolVersion string
+	// BaseDir, when set, is the directory SARIF locations are made
+	// relative to (the repository root in CI); absolute paths outside it
+	// become file:// URIs.
+	BaseDir string
 }
 
 // WriteDiagnostics writes diags to w in format f, in the order given.
@@ -290,7 +294,7 @@ func writeDiagSARIF(w io.Writer, diags []compiler.Diagnostic, opts DiagOptions) 
 		if d.Suggestion != "" {
 			msg += " Suggestion: " + d.Suggestion
 		}
-		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(d.Pos.File)}}}
+		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(d.Pos.File, opts.BaseDir)}}}
 		if d.Pos.IsValid() {
 			r := &sarifRegion{StartLine: d.Pos.Line, StartColumn: d.Pos.Col}
 			if d.Pos.EndLine >= d.Pos.Line && d.Pos.EndLine > 0 {
@@ -317,15 +321,23 @@ func writeDiagSARIF(w io.Writer, diags []compiler.Diagnostic, opts DiagOptions) 
 }
 
 // sarifURI makes a file name a relative URI with forward slashes, which
-// GitHub resolves against the repository root.
-func sarifURI(file string) string {
-	if file == "" || file == "-" {
+// GitHub resolves against the repository root: absolute paths under base
+// become relative to it, others file:// URIs.
+func sarifURI(file, base string) string {
+	if file == "" || file == "-" || file == "<stdin>" {
 		return "stdin"
 	}
-	u := filepath.ToSlash(filepath.Clean(file))
-	u = strings.TrimPrefix(u, "./")
 	r := strings.NewReplacer("%", "%25", " ", "%20", "#", "%23", "?", "%3F")
-	return r.Replace(u)
+	clean := filepath.Clean(file)
+	if filepath.IsAbs(clean) {
+		if base != "" {
+			if rel, err := filepath.Rel(base, clean); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return r.Replace(filepath.ToSlash(rel))
+			}
+		}
+		return "file://" + r.Replace(filepath.ToSlash(clean))
+	}
+	return r.Replace(strings.TrimPrefix(filepath.ToSlash(clean), "./"))
 }
 
 // writeDiagGitHub writes workflow commands that GitHub Actions turns into

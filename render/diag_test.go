@@ -178,8 +178,9 @@ func TestParseDiagFormat(t *testing.T) {
 }
 
 func TestSarifURI(t *testing.T) {
-	for in, want := range map[string]string{"./a/b.nft": "a/b.nft", "a b.nft": "a%20b.nft", "-": "stdin"} {
-		if got := sarifURI(in); got != want {
+	for in, want := range map[string]string{"./a/b.nft": "a/b.nft", "a b.nft": "a%20b.nft", "-": "stdin",
+		"/repo/fw/r.nft": "fw/r.nft", "/etc/nftables.conf": "file:///etc/nftables.conf", "/repo": "."} {
+		if got := sarifURI(in, "/repo"); got != want {
 			t.Errorf("sarifURI(%q) = %q, want %q", in, got, want)
 		}
 	}
