@@ -600,8 +600,13 @@ func (r *ruleCtx) learn(l *load, op string, value []byte) {
 	case l.meta != nil && l.meta.Name == "protocol",
 		l.field != nil && l.proto.Name == "ether" && l.field.Name == "type":
 		r.nh = byNumber(LayerNetwork, num)
-		if r.nh == "" && num == 0x8100 {
+		if r.nh == "" && (num == 0x8100 || num == 0x88a8) {
 			r.ll = "vlan"
+		}
+	case l.meta != nil && l.meta.Name == "iiftype" && len(value) == 2 && value[0] == 1 && value[1] == 0:
+		// meta iiftype ether (host order)
+		if r.ll == "" {
+			r.ll = "ether"
 		}
 	case l.field != nil && (l.proto.Name == "icmp" || l.proto.Name == "icmpv6") && l.field.Name == "type":
 		r.icmpType = true

@@ -634,6 +634,9 @@ func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser
 		return nil
 	}
 	if l, err := r.evalSel(e); err == nil {
+		if _, isBin := e.(*parser.Binary); isBin && l.size != size {
+			return fmt.Errorf("arithmetic on a %d-byte value stored into a %d-byte field is not supported", l.size, size)
+		}
 		if err := r.emitDeps(l); err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ var metaKeyNames = [...]string{"len", "protocol", "priority", "mark", "iif", "oi
 	"iiftype", "oiftype", "skuid", "skgid", "nftrace", "rtclassid", "secmark", "nfproto", "l4proto",
 	"bri_iifname", "bri_oifname", "pkttype", "cpu", "iifgroup", "oifgroup", "cgroup", "prandom",
 	"secpath", "iifkind", "oifkind", "bri_iifpvid", "bri_iifvproto", "time", "day", "hour", "sdif",
-	"sdifname", "bri_broute"}
+	"sdifname", "broute"}
 
 var rtKeyNames = [...]string{"classid", "nexthop4", "nexthop6", "tcpmss", "ipsec"}
 
