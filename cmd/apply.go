@@ -165,6 +165,10 @@ func compileFile(name string, includeDirs []string, s *streams, sources map[stri
 	return batch, true, nil
 }
 
+// maxApplyErrors is how many kernel refusals are printed; the rest are
+// counted (one missing table makes every later command fail too).
+const maxApplyErrors = 10
+
 // printApplyError reports a refused batch: every kernel error at the
 // source position of the operation (or expression, or element) it refused.
 func printApplyError(w io.Writer, err error, sources map[string][]byte) error {
@@ -182,7 +186,11 @@ func printApplyError(w io.Writer, err error, sources map[string][]byte) error {
 		// failed (I/O).
 		return usageError(err)
 	}
-	for _, e := range oes {
+	for i, e := range oes {
+		if i == maxApplyErrors {
+			fmt.Fprintf(w, "(and %d more errors)\n", len(oes)-maxApplyErrors)
+			break
+		}
 		writePosError(w, e.Pos(), e.Error(), sources)
 	}
 	if len(oes) > 1 {

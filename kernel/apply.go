@@ -185,8 +185,11 @@ func (s *socket) sendBatch(iov [][]byte, size int) ([]ack, error) {
 				sockErr = err
 			}
 		}
-		// Errors and ACKs are small (capped), but a batch may have many.
-		rcv := max(1<<20, min(size, 64<<20))
+		// Each error arrives in an skb of its own (about 1 KiB of
+		// buffer accounting), and every message of a batch may fail. The
+		// limit costs nothing unless errors arrive. Messages are at least
+		// 64 bytes but for rare deletes.
+		rcv := max(1<<20, min(size/64*1536, 1<<30))
 		if err := unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcv); err != nil {
 			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, rcv)
 		}
@@ -240,7 +243,10 @@ func (s *socket) sendBatch(iov [][]byte, size int) ([]ack, error) {
 		return nil, fmt.Errorf("read the kernel's answer: %w", rerr)
 	}
 	if recvErr == unix.ENOBUFS {
-		return nil, errors.New("the kernel refused the batch but its error reports overflowed the socket buffer; nothing was changed")
+		// Some reports were dropped. Whatever arrived still names refused
+		// operations; the batch as a whole was refused either way.
+		acks = append(acks, ack{seq: 0, errno: unix.ENOBUFS, msg: "more refusals were lost: the socket receive buffer overflowed", off: -1})
+		return acks, nil
 	}
 	if recvErr != nil {
 		return nil, fmt.Errorf("read the kernel's answer: %w", recvErr)

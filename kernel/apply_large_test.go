@@ -64,6 +64,15 @@ func TestApplyLargeBatches(t *testing.T) {
 		t.Skip("large batches take seconds")
 	}
 	ns := netnsForTest(t)
+
+	// Without its table every one of 100,001 messages is refused: every
+	// refusal must arrive (no ENOBUFS on the receive side either).
+	noTable := bigRuleBatch(100000)
+	noTable.Ops = noTable.Ops[1:]
+	err := Apply(context.Background(), noTable, Options{NetNS: ns})
+	if oes, ok := err.(OpErrors); !ok || len(oes) != len(noTable.Ops) || oes[len(oes)-1].Index != len(noTable.Ops)-1 {
+		t.Fatalf("applying 100,001 refused operations: got %T (%d errors?), want one *OpError per operation", err, len(oes))
+	}
 	start := time.Now()
 	if err := Apply(context.Background(), bigRuleBatch(100000), Options{NetNS: ns}); err != nil {
 		t.Fatalf("Apply 100000 rules: %v", err)

@@ -314,6 +314,10 @@ func explain(e *OpError, probe deviceProbe) string {
 		return "a value is out of range"
 	case unix.EINVAL:
 		return "the kernel considers it invalid"
+	case unix.ENOBUFS:
+		if e.Index < 0 {
+			return "the kernel refused the batch; only the first refusals are shown and nothing was changed"
+		}
 	case unix.ENOMEM:
 		return "the kernel ran out of memory"
 	}
