@@ -304,6 +304,9 @@ func writeDiagSARIF(w io.Writer, diags []compiler.Diagnostic, opts DiagOptions) 
 				}
 			}
 			loc.PhysicalLocation.Region = r
+		} else {
+			// GitHub code scanning wants a region: point at the file's start.
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: 1}
 		}
 		results = append(results, sarifResult{
 			RuleID: d.Code, RuleIndex: i, Level: sarifLevel(d.Severity),
