@@ -691,6 +691,45 @@ func (r *ruleCtx) nat(x *parser.NatStmt) error {
 	if fam == model.FamilyIP6 {
 		addrType, addrLen = "ipv6_addr", 16
 	}
+	if ml, ok := x.Addr.(*parser.MapLookup); ok && ml.Kind == "map" && x.Port == nil && natMapHasPorts(ml) {
+		// "dnat to KEY map { K : addr . port }": one lookup yields both
+		k, err := r.evalSel(ml.Key)
+		if err != nil {
+			return err
+		}
+		if err := r.emitDeps(k); err != nil {
+			return err
+		}
+		addr := &load{dt: DatatypeByName(addrType), order: BigEndian, size: addrLen, bits: addrLen * 8}
+		port := &load{dt: DatatypeByName("inet_service"), order: BigEndian, size: 2, bits: 16}
+		data := &load{dt: &Datatype{ID: ConcatTypeID(addr.dt.ID, port.dt.ID), Name: "concat"},
+			parts: []*load{addr, port}, size: padded(addrLen) + 4, bits: (padded(addrLen) + 4) * 8}
+		lk := &model.Lookup{SReg: 1, DReg: 1, HasDReg: true}
+		switch m := ml.Map.(type) {
+		case *parser.SetExpr:
+			r.emitKey(k, setHasInterval(m), 1)
+			s, err := r.anonSet(k, m, data)
+			if err != nil {
+				return err
+			}
+			s.DataFieldLens = []uint32{addrLen, 2}
+			lk.Set, lk.SetID = s.Name, s.ID
+		case *parser.SetRef:
+			s := r.t.sets[m.Name]
+			lk.Set = m.Name
+			if s != nil {
+				lk.SetID = s.ID
+			}
+			r.emitKey(k, s != nil && s.Flags&setInterval != 0, 1)
+		}
+		r.add(lk)
+		t := uint32(0)
+		if x.Kind == "dnat" {
+			t = 1
+		}
+		r.add(&model.NAT{Type: t, Family: uint32(fam), RegAddrMin: 1, RegProtoMin: regFor(padded(addrLen) / 4), Flags: flags})
+		return nil
+	}
 	if x.Addr != nil {
 		dt := DatatypeByName(addrType)
 		switch a := x.Addr.(type) {
@@ -1244,4 +1283,21 @@ func natAddrFamily(e parser.Expr, defs map[string]parser.Expr) model.Family {
 		return model.FamilyIP
 	}
 	return model.FamilyInet
+}
+
+// natMapHasPorts reports whether a NAT map's data are "addr . port"
+// concatenations.
+func natMapHasPorts(ml *parser.MapLookup) bool {
+	se, ok := ml.Map.(*parser.SetExpr)
+	if !ok {
+		return false
+	}
+	for _, el := range se.Elems {
+		if me, ok := el.(*parser.MapElem); ok {
+			if c, ok := me.Value.(*parser.Concat); ok && len(c.Parts) == 2 {
+				return true
+			}
+		}
+	}
+	return false
 }

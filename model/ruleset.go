@@ -123,13 +123,16 @@ type Set struct {
 	Policy        *uint32
 	Size          uint32 // NFTA_SET_DESC_SIZE; 0 when not given
 	// FieldLens are the concatenation field lengths (NFTA_SET_DESC_CONCAT).
-	FieldLens  []uint32
-	Timeout    time.Duration
-	GCInterval time.Duration
-	Userdata   []byte // NFTA_SET_USERDATA: key/data typeof, comment, merge
-	Exprs      []Expr // per-element expressions (counter, quota, ...)
-	Elements   []SetElem
-	Pos        Pos
+	FieldLens []uint32
+	// DataFieldLens are the field lengths of concatenated map data
+	// (addr . port for NAT maps); a printing hint, not sent.
+	DataFieldLens []uint32
+	Timeout       time.Duration
+	GCInterval    time.Duration
+	Userdata      []byte // NFTA_SET_USERDATA: key/data typeof, comment, merge
+	Exprs         []Expr // per-element expressions (counter, quota, ...)
+	Elements      []SetElem
+	Pos           Pos
 }
 
 // Verdict is a netfilter verdict (NF_ACCEPT, NFT_JUMP, ...).

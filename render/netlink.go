@@ -452,6 +452,9 @@ func NetlinkElement(s *model.Set, e *model.SetElem) string {
 	case e.Verdict != nil:
 		b.WriteString(" : ")
 		b.WriteString(strings.Replace(NetlinkVerdict(e.Verdict), "-> ", "", 1))
+	case e.Data != nil && len(s.DataFieldLens) > 1:
+		b.WriteString(" : ")
+		b.WriteString(splitFields(e.Data, s.DataFieldLens, false))
 	case e.Data != nil:
 		b.WriteString(" : ")
 		b.WriteString(dataChunks(data, ""))
@@ -470,6 +473,26 @@ func NetlinkElement(s *model.Set, e *model.SetElem) string {
 		fmt.Fprintf(&b, "  userdata len %d sum 0x%x", len(e.Userdata), sum)
 	}
 	return b.String()
+}
+
+// splitFields prints concatenated data field by field ("a . b"); each
+// field occupies a multiple of 4 bytes.
+func splitFields(d []byte, lens []uint32, host bool) string {
+	var parts []string
+	off := 0
+	for _, l := range lens {
+		n := int(l)
+		if off >= len(d) {
+			break
+		}
+		part := d[off:min(off+n, len(d))]
+		if host {
+			part = reversed(part)
+		}
+		parts = append(parts, dataChunks(part, ""))
+		off += (n + 3) / 4 * 4
+	}
+	return strings.Join(parts, " . ")
 }
 
 func elemKey(s *model.Set, key []byte) string {
