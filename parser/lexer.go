@@ -188,8 +188,7 @@ func (s *scanner) next() tok {
 			e++
 		}
 		if e >= len(src) || src[e] != c {
-			s.errs = append(s.errs, int32(st))
-			s.errMsgs = append(s.errMsgs, "unterminated string")
+			s.addErr(st, "unterminated string")
 			s.off = e
 			return tok{String, int32(st), int32(e)}
 		}
@@ -217,9 +216,17 @@ func (s *scanner) next() tok {
 		return s.word(st, Word)
 	}
 	s.off++
-	s.errs = append(s.errs, int32(st))
-	s.errMsgs = append(s.errMsgs, "illegal character")
+	s.addErr(st, "illegal character")
 	return tok{Illegal, int32(st), int32(st + 1)}
+}
+
+// addErr records a lexical error; past a few hundred the rest are dropped
+// (the parser reports them as unexpected tokens anyway).
+func (s *scanner) addErr(off int, msg string) {
+	if len(s.errs) < maxCollected {
+		s.errs = append(s.errs, int32(off))
+		s.errMsgs = append(s.errMsgs, msg)
+	}
 }
 
 // ipv6Ahead reports whether the text at st looks like an IPv6 address or a

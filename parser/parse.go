@@ -99,7 +99,17 @@ func (p *parser) tokSpan(t tok) Span { return Span{Src: p.src, Start: t.start, S
 // bail is panicked to abandon the current statement after an error.
 type bail struct{}
 
+// maxCollected is how many errors a parse collects before it gives up.
+const maxCollected = 1000
+
+// tooMany is panicked when maxCollected errors were collected; parseSource
+// stops there.
+type tooMany struct{}
+
 func (p *parser) errorAt(t tok, format string, args ...any) {
+	if len(p.errs) >= maxCollected {
+		panic(tooMany{})
+	}
 	pos := p.src.Position(int(t.start))
 	end := p.src.Position(int(t.end))
 	p.errs = append(p.errs, &Error{Pos: pos, End: end, Msg: fmt.Sprintf(format, args...), Line: p.src.Line(pos.Line)})

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"io"
 	"sort"
 
@@ -137,6 +138,9 @@ func parseSource(src *Source) (*File, ErrorList) {
 	toks, sc := lexAll(src)
 	p := &parser{src: src, toks: toks, limit: len(toks)}
 	for i, off := range sc.errs {
+		if i == maxCollected/2 {
+			break
+		}
 		t := tok{Illegal, off, off + 1}
 		p.errorAt(t, "%s", sc.errMsgs[i])
 	}
@@ -163,7 +167,24 @@ func parseSource(src *Source) (*File, ErrorList) {
 	if err != nil {
 		panic("parser: " + err.Error())
 	}
-	g, err := cmdParser.ParseFromLexer(pl)
+	var g *fileGrammar
+	stopped := false
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(tooMany); !ok {
+					panic(r)
+				}
+				stopped = true
+			}
+		}()
+		g, err = cmdParser.ParseFromLexer(pl)
+	}()
+	if stopped {
+		g, err = &fileGrammar{Commands: p.pending}, nil
+		p.errs = append(p.errs, &Error{Pos: src.Position(len(src.Text)), End: src.Position(len(src.Text)),
+			Msg: fmt.Sprintf("too many errors (%d), stopped", maxCollected)})
+	}
 	f := &File{Span: Span{Src: src, Start: 0, Stop: int32(len(src.Text))}, Name: src.Name}
 	if g != nil {
 		f.Commands = g.Commands
