@@ -90,6 +90,14 @@ func TestApplyFlowtableWithoutKernelSupport(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Errno != unix.ENOENT || oe.Pos().Line != 2 || !strings.Contains(oe.Cause, "CONFIG_NF_FLOW_TABLE") {
 		t.Fatalf("got %v, want ENOENT at line 2 naming CONFIG_NF_FLOW_TABLE", err)
 	}
+	nd := model.Batch{Ops: []model.Op{
+		add(&model.Table{Family: model.FamilyNetdev, Name: "t"}, 1),
+		add(&model.Flowtable{Family: model.FamilyNetdev, Table: "t", Name: "ft", Devices: []string{"lo"}}, 2),
+	}}
+	err = Apply(context.Background(), nd, Options{NetNS: ns})
+	if !errors.As(err, &oe) || !strings.Contains(oe.Cause, "only in ip, ip6 and inet tables") {
+		t.Fatalf("flowtable in a netdev table: got %v, want the family named as the cause", err)
+	}
 	b.Ops[1].Obj.(*model.Flowtable).Devices = []string{"lo", "nosuchdev0"}
 	err = Apply(context.Background(), b, Options{NetNS: ns})
 	if !errors.As(err, &oe) || !strings.Contains(oe.Cause, "device nosuchdev0 does not exist") {

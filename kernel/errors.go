@@ -217,6 +217,9 @@ func explain(e *OpError, probe deviceProbe) string {
 	case unix.ENOENT:
 		switch o := e.Op.Obj.(type) {
 		case *model.Flowtable:
+			if o.Family != model.FamilyInet && o.Family != model.FamilyIP && o.Family != model.FamilyIP6 {
+				return fmt.Sprintf("flowtables exist only in ip, ip6 and inet tables, not in %s tables", o.Family)
+			}
 			if missing, ok := checkDevices(probe, o.Devices); ok && len(missing) > 0 {
 				return missingDevices(missing)
 			} else if ok {
