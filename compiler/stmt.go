@@ -691,7 +691,7 @@ func (r *ruleCtx) nat(x *parser.NatStmt) error {
 	if fam == model.FamilyIP6 {
 		addrType, addrLen = "ipv6_addr", 16
 	}
-	if ml, ok := x.Addr.(*parser.MapLookup); ok && ml.Kind == "map" && x.Port == nil && natMapHasPorts(ml) {
+	if ml, ok := x.Addr.(*parser.MapLookup); ok && ml.Kind == "map" && x.Port == nil && r.natMapHasPorts(ml) {
 		// "dnat to KEY map { K : addr . port }": one lookup yields both
 		k, err := r.evalSel(ml.Key)
 		if err != nil {
@@ -1287,7 +1287,12 @@ func natAddrFamily(e parser.Expr, defs map[string]parser.Expr) model.Family {
 
 // natMapHasPorts reports whether a NAT map's data are "addr . port"
 // concatenations.
-func natMapHasPorts(ml *parser.MapLookup) bool {
+func (r *ruleCtx) natMapHasPorts(ml *parser.MapLookup) bool {
+	if sr, ok := ml.Map.(*parser.SetRef); ok {
+		s := r.t.sets[sr.Name]
+		return s != nil && (s.DataType == ConcatTypeID(TypeIPAddr, TypeInetService) ||
+			s.DataType == ConcatTypeID(TypeIP6Addr, TypeInetService))
+	}
 	se, ok := ml.Map.(*parser.SetExpr)
 	if !ok {
 		return false
