@@ -39,6 +39,7 @@ const (
 	CodeUnusedFlowtable    = "NF212"
 	CodeFlowtableDevDup    = "NF213"
 	CodeFlowtableDevShared = "NF214"
+	CodeFlowAfterAccept    = "NF215"
 
 	CodeAddressFamily   = "NF301"
 	CodePortRange       = "NF302"
@@ -85,6 +86,7 @@ func codeTable() []CodeInfo {
 		{CodeUnusedFlowtable, "unused-flowtable", SeverityWarning, "A flowtable no rule adds flows to"},
 		{CodeFlowtableDevDup, "flowtable-duplicate-device", SeverityWarning, "A flowtable lists the same device twice"},
 		{CodeFlowtableDevShared, "flowtable-shared-device", SeverityError, "A device is listed in two flowtables of one table"},
+		{CodeFlowAfterAccept, "flow-add-after-established-accept", SeverityWarning, "flow add comes after a rule that accepts established packets, so it never offloads"},
 
 		{CodeAddressFamily, "address-family", SeverityError, "An IPv4 address where IPv6 is expected, or the reverse"},
 		{CodePortRange, "port-range", SeverityError, "A port outside 0-65535"},

@@ -163,13 +163,19 @@ func bypassed(s parser.Stmt) (string, bool) {
 // tcp and udp.
 func (l *linter) checkFlowPitfalls(t *ltable, c *lchain) {
 	var flow *parser.FlowStmt
-	restricted := false // an earlier rule sent everything but tcp/udp away
+	var estAccept *parser.Rule // an earlier rule accepting all established packets
+	restricted := false        // an earlier rule sent everything but tcp/udp away
 	for _, r := range c.rules {
 		if l.excludesNonL4(r) {
 			restricted = true
 		}
 		for i, st := range r.Stmts {
 			if fs, ok := st.(*parser.FlowStmt); ok {
+				if estAccept != nil {
+					p := estAccept.Pos()
+					d := l.report(CodeFlowAfterAccept, fs, "flow %s never offloads tcp: the rule at line %d accepts established packets before they get here, and the kernel offloads a tcp flow only from a packet of an established connection (udp mostly escapes too once replies flow); move flow %s before line %d", fs.Op, p.Line, fs.Op, p.Line)
+					d.Suggestion = "meta l4proto { tcp, udp } flow add " + exprText(fs.Ft)
+				}
 				if !restricted && !l.restrictsL4(r.Stmts[:i], true) {
 					d := l.report(CodeFlowNotL4, fs, "flow %s is not restricted to tcp and udp, the only protocols the kernel offloads; match them first: `meta l4proto { tcp, udp } flow add %s`", fs.Op, exprText(fs.Ft))
 					d.Suggestion = "meta l4proto { tcp, udp } flow add " + exprText(fs.Ft)
@@ -189,7 +195,67 @@ func (l *linter) checkFlowPitfalls(t *ltable, c *lchain) {
 			p := flow.Pos()
 			l.report(CodeBypassedStatement, st, "%s after flow add (line %d) does not see offloaded packets: once a flow is in the flowtable its packets skip this chain; %s", what, p.Line, bypassAdvice(what, ftName(flow)))
 		}
+		if estAccept == nil && flow == nil && acceptsEstablished(r) {
+			estAccept = r
+		}
 	}
+}
+
+// acceptsEstablished reports a rule that accepts every established packet:
+// its only match is on ct state including established (`ct state
+// established,related accept`, `ct state vmap { established : accept }`).
+func acceptsEstablished(r *parser.Rule) bool {
+	matches, accept := 0, false
+	for _, st := range r.Stmts {
+		switch x := st.(type) {
+		case *parser.CounterStmt, *parser.LogStmt:
+		case *parser.VerdictStmt:
+			accept = x.Kind == "accept"
+		case *parser.ExprStmt:
+			matches++
+			switch y := x.X.(type) {
+			case *parser.Relational:
+				sel, ok := y.Left.(*parser.Selector)
+				if !ok || sel.Field() != "ct state" || (y.Op != "" && y.Op != "==") || !mentions(y.Right, "established") {
+					return false
+				}
+			case *parser.MapLookup:
+				sel, ok := y.Key.(*parser.Selector)
+				set, ok2 := y.Map.(*parser.SetExpr)
+				if !ok || !ok2 || sel.Field() != "ct state" || y.Kind != "vmap" {
+					return false
+				}
+				for _, el := range set.Elems {
+					if me, ok := el.(*parser.MapElem); ok && mentions(me.Key, "established") {
+						if v, ok := me.Value.(*parser.Verdict); ok && v.Kind == "accept" {
+							accept = true
+						}
+					}
+				}
+			default:
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return matches == 1 && accept
+}
+
+// mentions reports whether a constant expression names word.
+func mentions(e parser.Expr, word string) bool {
+	found := false
+	walkExpr(e, func(x parser.Expr) bool {
+		if lit, ok := x.(*parser.Literal); ok {
+			for _, part := range strings.Split(lit.Value(), ",") {
+				if strings.TrimSpace(part) == word {
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 func ftName(fs *parser.FlowStmt) string {

@@ -456,6 +456,29 @@ table inet u {
 	}
 }
 `, []string{"NF211:9", "NF211:10"}},
+		{"flow add after established accept", fwdHead + `		ct state established,related accept
+		meta l4proto { tcp, udp } flow add @ft
+	}
+}
+table inet u {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { "eth2" }
+	}
+
+	chain forward {
+		type filter hook forward priority filter;
+		ct state vmap { established : accept, related : accept, invalid : drop }
+		meta l4proto { tcp, udp } flow add @ft
+	}
+
+	chain forward2 {
+		type filter hook forward priority filter + 1;
+		iifname "eth2" ct state established accept
+		meta l4proto { tcp, udp } flow add @ft
+	}
+}
+`, []string{"NF215:10", "NF215:22"}},
 		{"earlier rule excludes other protocols", fwdHead + `		meta l4proto != { tcp, udp } accept
 		flow add @ft
 	}
