@@ -289,8 +289,8 @@ func parseAcks(b []byte, acks []ack) ([]ack, error) {
 		if flags&nlmFCapped == 0 {
 			tl = 4 + int(binary.NativeEndian.Uint32(orig))
 		}
-		if flags&nlmFAckTLVs != 0 && tl <= len(p) {
-			ad, err := netlink.NewAttributeDecoder(p[nlmsgAlign(tl):])
+		if flags&nlmFAckTLVs != 0 && tl >= 0 && tl <= len(p) {
+			ad, err := netlink.NewAttributeDecoder(p[min(nlmsgAlign(tl), len(p)):])
 			if err == nil {
 				for ad.Next() {
 					switch ad.Type() {
