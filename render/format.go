@@ -404,9 +404,14 @@ func (p *formatter) chainBody(c *parser.ChainBlock) {
 			p.expr(c.Policy)
 			p.ws(";")
 		}
+		if c.Flags != nil {
+			// nft lists a base chain's flags on its header line
+			p.ws(" ")
+			p.flags(c.Flags)
+			p.ws(";")
+		}
 		p.ws("\n")
-	}
-	if c.Flags != nil {
+	} else if c.Flags != nil {
 		p.tabs()
 		p.flags(c.Flags)
 		p.ws(";\n")
@@ -684,13 +689,13 @@ func (p *formatter) flowtable(f *parser.FlowtableBlock) {
 		p.expr(f.Devices)
 		p.ws("\n")
 	}
-	if f.Counter {
-		p.line("counter\n")
-	}
 	if f.Flags != nil {
 		p.tabs()
 		p.flags(f.Flags)
 		p.ws("\n")
+	}
+	if f.Counter {
+		p.line("counter\n")
 	}
 	if f.Comment != nil {
 		p.line("comment ")
