@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
 	"github.com/nftflow/nftflow/model"
 )
 
@@ -24,6 +27,9 @@ func ReadSnapshot(ctx context.Context, netns string, want func(model.Family, str
 	}
 	defer d.Close()
 	s := &socket{c: d.conn, netns: netns}
+	if err := widenDumps(d); err != nil {
+		return nil, err
+	}
 	for try := 0; try < snapshotTries; try++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -138,6 +144,38 @@ func ApplyAtGeneration(ctx context.Context, b model.Batch, opts Options, genid u
 	}
 	if len(errs) > 0 {
 		return errs
+	}
+	return nil
+}
+
+// widenDumps makes the kernel fill dump messages of up to 32 KiB on d's
+// socket. The kernel sizes each dump skb by the largest buffer a recvmsg
+// on the socket has used so far, and it resumes a rule or element dump by
+// walking the chain or set from the start, so small skbs make reading a
+// chain of 100,000 rules quadratic in practice. One recvmsg with a 32 KiB
+// buffer (of the answer to a GETGEN request) sets that size.
+func widenDumps(d *Dumper) error {
+	req := netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(nftType(msgGetGen)), Flags: netlink.Request},
+		Data:   []byte{unix.AF_UNSPEC, 0, 0, 0},
+	}
+	if _, err := d.conn.Send(req); err != nil {
+		return fmt.Errorf("read ruleset generation: %w", err)
+	}
+	rc, err := d.conn.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("read ruleset generation: %w", err)
+	}
+	buf := make([]byte, 32<<10)
+	var rerr error
+	if err := rc.Read(func(fd uintptr) bool {
+		_, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+		return rerr != unix.EAGAIN
+	}); err != nil {
+		return fmt.Errorf("read ruleset generation: %w", err)
+	}
+	if rerr != nil {
+		return fmt.Errorf("read ruleset generation: %w", rerr)
 	}
 	return nil
 }
