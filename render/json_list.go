@@ -2,8 +2,10 @@ package render
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/big"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -15,14 +17,18 @@ import (
 // objects...]} on one line, objects written as they arrive. Its methods
 // mirror Lister's and must be called in the same order.
 //
-// Rules carry family, table, chain, handle and comment; their statements
-// are not converted to libnftables expression objects yet.
+// Rules carry their statements as libnftables expression objects ("expr")
+// where nftflow knows their JSON form; a rule with a statement it does not
+// is listed without "expr" and Close reports it.
 type JSONLister struct {
 	w     io.Writer
 	opts  ListOptions
 	text  *Lister // for set types and element decoding
 	first bool
 	werr  error
+	// noExpr counts rules listed without "expr": some statement has no
+	// JSON form yet.
+	noExpr int
 }
 
 // jsonKV is one member of an ordered JSON object.
@@ -68,7 +74,13 @@ func (j *JSONLister) Close() error {
 	if j.werr != nil {
 		return j.werr
 	}
-	return j.text.Err()
+	if err := j.text.Err(); err != nil {
+		return err
+	}
+	if j.noExpr > 0 {
+		return fmt.Errorf("%w: %d rules listed without \"expr\" (statements with no JSON form yet)", ErrUndecodable, j.noExpr)
+	}
+	return nil
 }
 
 // jsonEncode writes v with nft's separators (", " and ": ").
@@ -324,6 +336,9 @@ func jsonKey(key string) any {
 
 // jsonAtom converts a value, prefix or range.
 func jsonAtom(s string) any {
+	if lo, hi, ok := strings.Cut(s, `"-"`); ok && strings.HasPrefix(lo, `"`) && strings.HasSuffix(hi, `"`) {
+		return jsonObj{{"range", []any{lo[1:], hi[:len(hi)-1]}}}
+	}
 	if !strings.HasPrefix(s, `"`) {
 		if i := strings.LastIndex(s, "/"); i > 0 {
 			if n, err := strconv.Atoi(s[i+1:]); err == nil {
@@ -332,7 +347,7 @@ func jsonAtom(s string) any {
 		}
 		if i := strings.Index(s, "-"); i > 0 && !strings.Contains(s, ":") {
 			lo, hi := s[:i], s[i+1:]
-			if jsonIsNumber(lo) == jsonIsNumber(hi) {
+			if jsonIsNumber(lo) && jsonIsNumber(hi) || jsonIsAddr(lo) && jsonIsAddr(hi) {
 				return jsonObj{{"range", []any{jsonScalar(lo), jsonScalar(hi)}}}
 			}
 		}
@@ -341,8 +356,17 @@ func jsonAtom(s string) any {
 }
 
 func jsonIsNumber(s string) bool {
-	_, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
-	return err == nil && s != ""
+	if strings.HasPrefix(s, "0x") {
+		_, err := strconv.ParseUint(s[2:], 16, 64)
+		return err == nil
+	}
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
+}
+
+func jsonIsAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // jsonScalar turns a printed scalar into a JSON number or string.
@@ -439,12 +463,17 @@ func (j *JSONLister) ChainsFirst() bool { return true }
 
 // Rule writes a rule object (without statements, see JSONLister).
 func (j *JSONLister) Rule(r *model.Rule) {
-	// Decode the rule all the same so that undecodable expressions are
-	// reported as they are in text output.
+	// Decode the text too, so that undecodable expressions are reported
+	// as they are in text output.
 	j.text.RuleText(r)
 	o := jsonObj{{"family", r.Family.String()}, {"table", r.Table}, {"chain", r.Chain}, {"handle", r.Handle}}
 	if r.Comment != "" {
 		o = append(o, jsonKV{"comment", r.Comment})
+	}
+	if expr, ok := j.text.RuleJSON(r); ok {
+		o = append(o, jsonKV{"expr", expr})
+	} else {
+		j.noExpr++
 	}
 	j.object(jsonObj{{"rule", o}})
 }

@@ -40,6 +40,8 @@ type lsSel struct {
 	interval   bool // ... whose data are ranges
 	concatData bool // ... or concatenations
 	setsL4     bool // ip protocol, ip6 nexthdr: name the transport header
+	js         any  // libnftables JSON of the selector; nil when not known
+	binJS      any  // ... with the operators of exprText applied
 	// multi lists the adjacent header fields of a merged load.
 	multi []*compiler.Field
 }
@@ -53,6 +55,7 @@ const (
 
 // lsStmt is one printed statement; dependencies may be removed later.
 type lsStmt struct {
+	js      any // libnftables JSON of the statement; nil when not known
 	text    string
 	depKind int
 	depVal  uint64
@@ -86,18 +89,7 @@ func lsReg32(r uint32) uint32 {
 // Expressions it cannot decode appear as "<unsupported: KIND>" and make
 // Err report ErrUndecodable.
 func (l *Lister) RuleText(r *model.Rule) string {
-	c := &lsRuleCtx{l: l, fam: r.Family, regs: map[uint32]*lsSel{}, l4: 256}
-	switch r.Family {
-	case model.FamilyIP:
-		c.l3 = 0x0800
-	case model.FamilyIP6:
-		c.l3 = 0x86dd
-	case model.FamilyARP:
-		c.l3 = 0x0806
-	}
-	for i := 0; i < len(r.Exprs); i++ {
-		i += c.expr(r.Exprs, i)
-	}
+	c := l.decodeRule(r)
 	var parts []string
 	for _, s := range c.out {
 		if !s.dead {
@@ -112,6 +104,39 @@ func (l *Lister) RuleText(r *model.Rule) string {
 		text += "comment " + lsQuote(r.Comment)
 	}
 	return text
+}
+
+// RuleJSON returns the rule's statements as libnftables JSON expression
+// objects; ok is false when some statement has no JSON form yet.
+func (l *Lister) RuleJSON(r *model.Rule) (expr []any, ok bool) {
+	c := l.decodeRule(r)
+	for _, s := range c.out {
+		if s.dead {
+			continue
+		}
+		if s.js == nil {
+			return nil, false
+		}
+		expr = append(expr, s.js)
+	}
+	return expr, true
+}
+
+// decodeRule turns the rule's expressions into statements.
+func (l *Lister) decodeRule(r *model.Rule) *lsRuleCtx {
+	c := &lsRuleCtx{l: l, fam: r.Family, regs: map[uint32]*lsSel{}, l4: 256}
+	switch r.Family {
+	case model.FamilyIP:
+		c.l3 = 0x0800
+	case model.FamilyIP6:
+		c.l3 = 0x86dd
+	case model.FamilyARP:
+		c.l3 = 0x0806
+	}
+	for i := 0; i < len(r.Exprs); i++ {
+		i += c.expr(r.Exprs, i)
+	}
+	return c
 }
 
 func (c *lsRuleCtx) emit(text string) *lsStmt {
@@ -182,14 +207,14 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 				c.emit(c.l.bindingText(e.Verdict.Code, rules))
 				return 0
 			}
-			c.emit(lsVerdictName(e.Verdict.Code, e.Verdict.Chain))
+			c.emit(lsVerdictName(e.Verdict.Code, e.Verdict.Chain)).js = jsonVerdict(e.Verdict)
 			return 0
 		}
 		c.regs[lsReg32(e.DReg)] = &lsSel{text: "", raw: true, size: len(e.Data), dt: lsDtypeByID(lsTInteger), mask: e.Data}
 	case *model.Lookup:
 		c.lookup(e)
 	case *model.Counter:
-		c.emit(fmt.Sprintf("counter packets %d bytes %d", e.Packets, e.Bytes))
+		c.emit(fmt.Sprintf("counter packets %d bytes %d", e.Packets, e.Bytes)).js = jsonStmt(e)
 	case *model.NAT:
 		c.nat(e)
 	case *model.Dynset:
@@ -203,7 +228,12 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		if e.Offset != 0 {
 			text += fmt.Sprintf(" offset %d", e.Offset)
 		}
-		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTInteger), host: true, size: 4})
+		mode := "inc"
+		if e.Type == 1 {
+			mode = "random"
+		}
+		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTInteger), host: true, size: 4,
+			js: jsonObj{{"numgen", jsonObj{{"mode", mode}, {"mod", e.Modulus}, {"offset", e.Offset}}}}})
 	case *model.Hash:
 		text := "symhash"
 		if e.Type == 0 {
@@ -216,13 +246,24 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 			text = "jhash " + src.value()
 		}
 		text += fmt.Sprintf(" mod %d", e.Modulus)
+		hjs := jsonObj{{"mod", e.Modulus}}
 		if e.HasSeed {
 			text += fmt.Sprintf(" seed 0x%x", e.Seed)
+			hjs = append(hjs, jsonKV{"seed", e.Seed})
 		}
 		if e.Offset != 0 {
 			text += fmt.Sprintf(" offset %d", e.Offset)
+			hjs = append(hjs, jsonKV{"offset", e.Offset})
 		}
-		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTInteger), host: true, size: 4})
+		var js any = jsonObj{{"symhash", hjs}}
+		if e.Type == 0 {
+			if src := c.regs[lsReg32(e.SReg)].valueJS(); src != nil {
+				js = jsonObj{{"jhash", append(hjs, jsonKV{"expr", src})}}
+			} else {
+				js = nil
+			}
+		}
+		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTInteger), host: true, size: 4, js: js})
 	case *model.Fib:
 		c.load(e.DReg, lsFibSel(e))
 	case *model.Rt:
@@ -287,10 +328,18 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		} else {
 			text += " name"
 		}
-		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTString), size: 16})
+		ojs := jsonObj{{"key", strings.Fields(text)[len(strings.Fields(text))-1]}}
+		if e.TTL != 0 {
+			ojs = append(jsonObj{{"ttl", map[uint8]string{1: "loose", 2: "skip"}[e.TTL]}}, ojs...)
+		}
+		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTString), size: 16, js: jsonObj{{"osf", ojs}}})
 	default:
 		if t := c.l.stmtText(e); !strings.HasPrefix(t, "<unsupported") {
-			c.emit(t)
+			st := c.emit(t)
+			st.js = jsonStmt(e)
+			if rj, ok := e.(*model.Reject); ok {
+				st.js = jsonReject(rj, c.fam)
+			}
 			return 0
 		}
 		c.unsupported(e.Kind())
@@ -312,7 +361,23 @@ func (c *lsRuleCtx) setStmt(name string, sreg uint32, dt lsDtype) {
 		c.unsupported(name + " set")
 		return
 	}
-	c.emit(name + " set " + c.valueOf(s, dt))
+	st := c.emit(name + " set " + c.valueOf(s, dt))
+	if key := jsonSetKey(name); key != nil {
+		var val any
+		if s.raw && s.text == "" {
+			t := lsFormatValue(dt, s.mask, dt.hostOrder())
+			if dt.dt != nil && dt.dt.Bitmask && dt.id != lsTCtLabel {
+				val = jsonFlags(t)
+			} else {
+				val = jsonAtom(t)
+			}
+		} else {
+			val = s.valueJS()
+		}
+		if val != nil {
+			st.js = jsonObj{{"mangle", jsonObj{{"key", key}, {"value", val}}}}
+		}
+	}
 }
 
 // valueOf prints a register's content used as a value of type dt.
@@ -351,6 +416,7 @@ func (c *lsRuleCtx) metaSel(key uint32) *lsSel {
 	dt := lsMetaType(key)
 	s := &lsSel{text: lsMetaText(key, c.fam), dt: dt, host: dt.hostOrder()}
 	if k := compiler.MetaKeyByNum(key); k != nil {
+		s.js = jsonObj{{"meta", jsonObj{{"key", k.Name}}}}
 		s.size = int(k.Len)
 		switch k.Name {
 		case "nfproto", "protocol":
@@ -388,6 +454,11 @@ func (c *lsRuleCtx) ctSel(e *model.Ct) *lsSel {
 		text = "ct " + dir + " " + name
 	}
 	s := &lsSel{text: text, dt: dt, host: dt.hostOrder(), size: int(k.Len)}
+	ctjs := jsonObj{{"key", name}}
+	if e.HasDirection {
+		ctjs = append(ctjs, jsonKV{"dir", map[uint8]string{0: "original", 1: "reply"}[e.Direction]})
+	}
+	s.js = jsonObj{{"ct", ctjs}}
 	if name == "id" {
 		s.host = false // ct id is big endian
 	}
@@ -451,7 +522,7 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 					// Printed field by field when compared; as the raw
 					// load anywhere else.
 					return &lsSel{text: lsRawPayload(e), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true,
-						proto: p, loadOff: off, loadLen: n, multi: fields}
+						proto: p, loadOff: off, loadLen: n, multi: fields, js: jsonRawPayload(e)}
 				}
 				for i := range p.Fields {
 					f := &p.Fields[i]
@@ -467,7 +538,8 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 			}
 			if best != nil {
 				dt := lsDtypeByName(best.Type)
-				s := &lsSel{text: p.Name + " " + best.Name, dt: dt, size: int(e.Len), proto: p, field: best, loadOff: off, loadLen: n}
+				s := &lsSel{text: p.Name + " " + best.Name, dt: dt, size: int(e.Len), proto: p, field: best, loadOff: off, loadLen: n,
+					js: jsonPayload(p.Name, best.Name)}
 				if best.Len > n {
 					s.netPfx = true
 				}
@@ -488,7 +560,7 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 			}
 		}
 	}
-	return &lsSel{text: lsRawPayload(e), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true}
+	return &lsSel{text: lsRawPayload(e), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true, js: jsonRawPayload(e)}
 }
 
 // lsRawPayload prints a payload load as nft's raw "@base,offset,length".
@@ -542,6 +614,10 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 		cp.prec = lsPrecXor
 		cp.mask = nil
 	}
+	cp.binJS = jsonBinop(s.valueJS(), e, v)
+	if cp.mask == nil {
+		cp.js = cp.binJS
+	}
 	if cp.mask != nil && s.proto != nil && s.field != nil && s.loadLen > 0 {
 		first, count := maskBits(e.Mask)
 		for i := range s.proto.Fields {
@@ -553,6 +629,7 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 				cp.shift = uint(s.loadOff + s.loadLen - f.Offset - f.Len)
 				cp.exprText = ""
 				cp.prec = 0
+				cp.js = jsonPayload(s.proto.Name, f.Name)
 				break
 			}
 		}
@@ -645,7 +722,7 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 			if pos+nb > len(data) {
 				break
 			}
-			sub := &lsSel{text: s.proto.Name + " " + f.Name, dt: lsDtypeByName(f.Type), proto: s.proto, field: f}
+			sub := &lsSel{text: s.proto.Name + " " + f.Name, dt: lsDtypeByName(f.Type), proto: s.proto, field: f, js: jsonPayload(s.proto.Name, f.Name)}
 			if (s.proto.Name == "ip" && f.Name == "protocol") || (s.proto.Name == "ip6" && f.Name == "nexthdr") {
 				sub.setsL4 = true
 			}
@@ -682,7 +759,7 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		if op != "" {
 			eqOp = op
 		}
-		c.match(&lsSel{text: s.value(), proto: s.proto}, eqOp+lsFormatValue(s.dt, data, s.host), 0, false)
+		c.match(&lsSel{text: s.value(), proto: s.proto, js: s.valueJS()}, eqOp+lsFormatValue(s.dt, data, s.host), 0, false)
 		return
 	}
 	if s.netPfx && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) {
@@ -734,6 +811,7 @@ func lsPadTo(b []byte, n int) []byte {
 func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 	c.useDeps(s)
 	st := c.emit(s.text + " " + value)
+	st.js = jsonMatch(s, value)
 	if eq && s.depKind == lsDepL3 {
 		st.depKind = lsDepL3
 		switch {
@@ -814,12 +892,24 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	if e.Flags&1 != 0 {
 		inv = "!= "
 	}
+	keyJS := c.keyJSON(e.SReg, set)
+	refJS := c.setRefJSON(set, ref)
 	if !e.HasDReg {
-		c.emit(keyText + " " + inv + ref)
+		st := c.emit(keyText + " " + inv + ref)
+		if keyJS != nil && refJS != nil {
+			op := "=="
+			if inv != "" {
+				op = "!="
+			}
+			st.js = jsonObj{{"match", jsonObj{{"op", op}, {"left", keyJS}, {"right", refJS}}}}
+		}
 		return
 	}
 	if e.DReg == 0 {
-		c.emit(keyText + " vmap " + ref)
+		st := c.emit(keyText + " vmap " + ref)
+		if keyJS != nil && refJS != nil {
+			st.js = jsonObj{{"vmap", jsonObj{{"key", keyJS}, {"data", refJS}}}}
+		}
 		return
 	}
 	_, dt := lsSetTypes(set)
@@ -827,7 +917,11 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	if len(dt.fields) > 0 {
 		d = dt.fields[0].dt
 	}
-	c.regs[lsReg32(e.DReg)] = &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen), isMap: true, interval: dt.interval, concatData: len(dt.fields) > 1}
+	m := &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen), isMap: true, interval: dt.interval, concatData: len(dt.fields) > 1}
+	if keyJS != nil && refJS != nil {
+		m.js = jsonObj{{"map", jsonObj{{"key", keyJS}, {"data", refJS}}}}
+	}
+	c.regs[lsReg32(e.DReg)] = m
 }
 
 // keyText prints the set key held in sreg and the registers after it (a
@@ -938,7 +1032,36 @@ func (c *lsRuleCtx) dynset(e *model.Dynset) {
 		}
 		text += " : " + d
 	}
-	c.emit(text + " }")
+	st := c.emit(text + " }")
+	st.js = c.dynsetJSON(e, set)
+}
+
+// dynsetJSON is the JSON of an add/update/delete set statement.
+func (c *lsRuleCtx) dynsetJSON(e *model.Dynset, set *model.Set) any {
+	key := c.keyJSON(e.SRegKey, set)
+	if key == nil || e.SRegData != 0 {
+		return nil
+	}
+	var stmts []any
+	for _, x := range e.Exprs {
+		js := jsonStmt(x)
+		if _, ok := x.(*model.Counter); ok {
+			js = jsonObj{{"counter", nil}}
+		}
+		if js == nil {
+			return nil
+		}
+		stmts = append(stmts, js)
+	}
+	elem := key
+	if e.Timeout != 0 {
+		elem = jsonObj{{"elem", jsonObj{{"val", key}, {"timeout", e.Timeout / 1000}}}}
+	}
+	o := jsonObj{{"op", map[uint32]string{0: "add", 1: "update", 2: "delete"}[e.Op]}, {"elem", elem}, {"set", "@" + set.Name}}
+	if len(stmts) > 0 {
+		o = append(o, jsonKV{"stmt", stmts})
+	}
+	return jsonObj{{"set", o}}
 }
 
 // objref prints a named object reference, directly or through a map.
@@ -963,17 +1086,21 @@ func (c *lsRuleCtx) objref(e *model.Objref) {
 	if typ == 0 && e.Set != "" {
 		typ = c.l.sets[e.Set].ObjType
 	}
+	var st *lsStmt
 	switch typ {
 	case 3:
-		c.emit("ct helper set " + target)
+		st = c.emit("ct helper set " + target)
 	case 7:
-		c.emit("ct timeout set " + target)
+		st = c.emit("ct timeout set " + target)
 	case 9:
-		c.emit("ct expectation set " + target)
+		st = c.emit("ct expectation set " + target)
 	case 8:
-		c.emit("meta secmark set " + target)
+		st = c.emit("meta secmark set " + target)
 	default:
-		c.emit(lsObjTypeName(typ) + " name " + target)
+		st = c.emit(lsObjTypeName(typ) + " name " + target)
+	}
+	if e.Set == "" {
+		st.js = jsonObj{{lsObjTypeName(typ), e.Name}}
 	}
 }
 
@@ -1550,7 +1677,18 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 			text += " prefix"
 		}
 		c.useDeps(m)
-		c.emit(text + " to " + m.text + lsNatFlags(e.Flags&^0x43))
+		st := c.emit(text + " to " + m.text + lsNatFlags(e.Flags&^0x43))
+		if m.js != nil && e.Flags&^0x43 == 0 {
+			o := jsonObj{}
+			if f := strings.Fields(text); len(f) > 1 {
+				o = append(o, jsonKV{"family", f[1]})
+			}
+			o = append(o, jsonKV{"addr", m.js})
+			if e.Flags&0x40 != 0 {
+				o = append(o, jsonKV{"flags", []any{"netmap"}})
+			}
+			st.js = jsonObj{{strings.Fields(text)[0], o}}
+		}
 		return
 	}
 	addr := ""
@@ -1585,7 +1723,21 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 	if addr != "" || port != "" {
 		text += " to " + addr + port
 	}
-	c.emit(text + lsNatFlags(e.Flags&^0x3))
+	st := c.emit(text + lsNatFlags(e.Flags&^0x3))
+	o := jsonObj{}
+	if f := strings.Fields(text); len(f) > 1 && (f[1] == "ip" || f[1] == "ip6") {
+		o = append(o, jsonKV{"family", f[1]})
+	}
+	if addr != "" {
+		o = append(o, jsonKV{"addr", jsonAtom(strings.Trim(addr, "[]"))})
+	}
+	if port != "" {
+		o = append(o, jsonKV{"port", jsonAtom(strings.TrimPrefix(port, ":"))})
+	}
+	if fl := strings.TrimSpace(lsNatFlags(e.Flags &^ 0x3)); fl != "" {
+		o = append(o, jsonKV{"flags", jsonFlags(fl)})
+	}
+	st.js = jsonObj{{strings.Fields(text)[0], o}}
 }
 
 func (c *lsRuleCtx) natPorts(kind string, min, max, flags uint32) {
@@ -1602,7 +1754,25 @@ func (c *lsRuleCtx) natPorts(kind string, min, max, flags uint32) {
 			text += "-" + q
 		}
 	}
-	c.emit(text + lsNatFlags(flags&^0x3))
+	st := c.emit(text + lsNatFlags(flags&^0x3))
+	o := jsonObj{}
+	if min != 0 {
+		p, _ := c.regValue(min, lsDtypeByID(lsTInetService))
+		if max != 0 && max != min {
+			q, _ := c.regValue(max, lsDtypeByID(lsTInetService))
+			o = append(o, jsonKV{"port", jsonObj{{"range", []any{jsonScalar(p), jsonScalar(q)}}}})
+		} else {
+			o = append(o, jsonKV{"port", jsonScalar(p)})
+		}
+	}
+	if fl := strings.TrimSpace(lsNatFlags(flags &^ 0x3)); fl != "" {
+		o = append(o, jsonKV{"flags", jsonFlags(fl)})
+	}
+	if len(o) == 0 {
+		st.js = jsonObj{{kind, nil}}
+	} else {
+		st.js = jsonObj{{kind, o}}
+	}
 }
 
 // maskBits returns the position of the first set bit of a big-endian mask
@@ -1674,7 +1844,12 @@ func lsFibSel(e *model.Fib) *lsSel {
 	}
 	res := map[uint32]string{1: "oif", 2: "oifname", 3: "type"}[e.Result]
 	dt := map[uint32]uint32{1: lsTIfindex, 2: lsTIfname, 3: compiler.TypeFibAddr}[e.Result]
-	s := &lsSel{text: "fib " + strings.Join(parts, " . ") + " " + res, dt: lsDtypeByID(dt), host: true, size: 4}
+	var flags []any
+	for _, p := range parts {
+		flags = append(flags, p)
+	}
+	s := &lsSel{text: "fib " + strings.Join(parts, " . ") + " " + res, dt: lsDtypeByID(dt), host: true, size: 4,
+		js: jsonObj{{"fib", jsonObj{{"result", res}, {"flags", flags}}}}}
 	if e.Result == 2 {
 		s.size = 16
 	}
@@ -1687,6 +1862,20 @@ func lsFibSel(e *model.Fib) *lsSel {
 
 // lsRtSel maps an rt expression to "rt classid", "rt ip nexthop", ...
 func lsRtSel(e *model.Rt, fam model.Family) (*lsSel, bool) {
+	s, ok := lsRtSelText(e, fam)
+	if !ok {
+		return nil, false
+	}
+	f := strings.Fields(s.text)
+	o := jsonObj{{"key", f[len(f)-1]}}
+	if len(f) == 3 {
+		o = append(o, jsonKV{"family", f[1]})
+	}
+	s.js = jsonObj{{"rt", o}}
+	return s, true
+}
+
+func lsRtSelText(e *model.Rt, fam model.Family) (*lsSel, bool) {
 	switch e.Key {
 	case 0:
 		return &lsSel{text: "rt classid", dt: lsDtypeByID(lsTRealm), host: true, size: 4}, true
@@ -1709,6 +1898,14 @@ func lsRtSel(e *model.Rt, fam model.Family) (*lsSel, bool) {
 
 // lsSocketSel maps a socket expression to "socket transparent", ...
 func lsSocketSel(e *model.Socket) (*lsSel, bool) {
+	s, ok := lsSocketSelText(e)
+	if ok {
+		s.js = jsonObj{{"socket", jsonObj{{"key", strings.TrimPrefix(s.text, "socket ")}}}}
+	}
+	return s, ok
+}
+
+func lsSocketSelText(e *model.Socket) (*lsSel, bool) {
 	switch e.Key {
 	case 0:
 		return &lsSel{text: "socket transparent", dt: lsDtypeByID(lsTInteger), host: true, size: 1}, true
@@ -1738,6 +1935,19 @@ var lsTCPOptions = map[uint8]struct {
 
 // lsExthdrSel maps a TCP option or IPv6 extension header load.
 func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
+	s, ok := lsExthdrSelText(e)
+	if ok {
+		f := strings.Fields(s.text) // tcp option NAME [FIELD]
+		o := jsonObj{{"name", f[2]}}
+		if len(f) > 3 {
+			o = append(o, jsonKV{"field", f[3]})
+		}
+		s.js = jsonObj{{"tcp option", o}}
+	}
+	return s, ok
+}
+
+func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
 	if e.Op != model.ExthdrTCPOpt {
 		return nil, false
 	}
@@ -1792,7 +2002,25 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 		}
 		to += ":" + p
 	}
-	c.emit(text + " to " + to)
+	st := c.emit(text + " to " + to)
+	o := jsonObj{}
+	if f := strings.Fields(text); len(f) > 1 {
+		o = append(o, jsonKV{"family", f[1]})
+	}
+	a, p, hasPort := strings.Cut(to, ":")
+	if e.Family == 10 && e.RegPort != 0 {
+		a, p, hasPort = strings.Cut(strings.TrimPrefix(to, "["), "]:")
+	}
+	if e.Family == 10 && e.RegPort == 0 {
+		a, hasPort = to, false
+	}
+	if a != "" {
+		o = append(o, jsonKV{"addr", a})
+	}
+	if hasPort {
+		o = append(o, jsonKV{"port", jsonScalar(p)})
+	}
+	st.js = jsonObj{{"tproxy", o}}
 }
 
 // lsAdjacentFields returns the whole-byte fields of p that exactly tile
