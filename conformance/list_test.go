@@ -3,11 +3,13 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +36,7 @@ func TestListDumps(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := fmt.Sprintf("nftflow-test-list-%d", os.Getpid())
-	passed, total := 0, 0
+	passed, passedJSON, total := 0, 0, 0
 	var failed []string
 	for _, p := range dumps {
 		b, err := os.ReadFile(p)
@@ -57,10 +59,61 @@ func TestListDumps(t *testing.T) {
 				t.Logf("%s: exit %d %s\n%s", rel, code, strings.TrimSpace(errOut.String()), firstDiff(want, out.String()))
 			}
 		}
+		// The same state as libnftables JSON.
+		if wantJSON, err := exec.Command("ip", "netns", "exec", ns, "nft", "-j", "list", "ruleset").Output(); err == nil {
+			out.Reset()
+			errOut.Reset()
+			code := cmd.Main([]string{"list", "ruleset", "-o", "json", "--netns", ns}, nil, &out, &errOut)
+			w, werr := normalizeJSON(wantJSON)
+			g, gerr := normalizeJSON(out.Bytes())
+			if code == 0 && werr == nil && gerr == nil && reflect.DeepEqual(w, g) {
+				passedJSON++
+			} else if *listVerbose {
+				t.Logf("%s: json: exit %d %s", rel, code, strings.TrimSpace(errOut.String()))
+			}
+		}
 		exec.Command("ip", "netns", "del", ns).Run()
 	}
 	t.Logf("failing dumps: %d", len(failed))
 	report(t, "list-dumps", passed, total)
+	report(t, "list-dumps-json", passedJSON, total)
+}
+
+// normalizeJSON decodes nft -j output, dropping what nftflow adds on
+// purpose to nft 1.0.6's JSON (table and chain comments, hook devices,
+// table flags, the dynamic set flag).
+func normalizeJSON(b []byte) ([]any, error) {
+	var doc struct {
+		Nftables []map[string]map[string]any `json:"nftables"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	var out []any
+	for _, o := range doc.Nftables {
+		for kind, v := range o {
+			switch kind {
+			case "table":
+				delete(v, "comment")
+				delete(v, "flags")
+			case "chain":
+				delete(v, "comment")
+				delete(v, "dev")
+			case "set", "map":
+				if fl, ok := v["flags"].([]any); ok {
+					var keep []any
+					for _, f := range fl {
+						if f != "dynamic" {
+							keep = append(keep, f)
+						}
+					}
+					v["flags"] = keep
+				}
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // loadDump creates namespace ns, loads the dump with nft -f and returns
