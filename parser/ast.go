@@ -222,6 +222,7 @@ type SetBlock struct {
 	Family     string
 	Table      *Ident
 	IsMap      bool
+	Meter      bool // listed as `meter NAME { ... }` (a set with the meter flag)
 	Name       *Ident
 	Typeof     bool // key written as typeof EXPR rather than type T
 	Key        Expr // data type names (Literal/Concat) or typeof expressions

@@ -487,9 +487,10 @@ func (p *parser) tableItem() TableItem {
 		c := p.chainHead(start, "")
 		c.Span = p.span(start)
 		return c
-	case "set", "map":
+	case "set", "map", "meter":
 		p.i++
 		s := p.setHead(start, "", w == "map")
+		s.Meter = w == "meter"
 		s.Span = p.span(start)
 		return s
 	case "flowtable":

@@ -310,9 +310,12 @@ func (p *formatter) table(t *parser.TableBlock) {
 			p.ws("chain ")
 			p.chain(it)
 		case *parser.SetBlock:
-			if it.IsMap {
+			switch {
+			case it.Meter:
+				p.ws("meter ")
+			case it.IsMap:
 				p.ws("map ")
-			} else {
+			default:
 				p.ws("set ")
 			}
 			p.set(it)
