@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"os"
+	"unsafe"
 )
 
 // ParseString parses text as an nft file named name. It returns the AST
@@ -22,5 +23,15 @@ func ReadFile(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return ParseString(path, string(b))
+	return ParseString(path, ownedString(b))
+}
+
+// ownedString turns a buffer nobody else holds (a file just read) into a
+// string without copying it: the AST keeps substrings of it, and a 5 MB
+// ruleset is not held twice.
+func ownedString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -34,7 +34,7 @@ func ParseFile(path string, opts Options) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	f, errs := parseSource(NewSource(path, string(b)))
+	f, errs := parseSource(NewSource(path, ownedString(b)))
 	abs, _ := filepath.Abs(path)
 	errs = append(errs, followIncludes(f, opts, []string{abs})...)
 	errs.Sort()
@@ -68,7 +68,7 @@ func followIncludes(f *File, opts Options, stack []string) ErrorList {
 				errs = append(errs, nodeError(inc.Path.Span, fmt.Sprintf("include %s: %v", p, errors.Unwrap(err))))
 				continue
 			}
-			sub, serrs := parseSource(NewSource(p, string(b)))
+			sub, serrs := parseSource(NewSource(p, ownedString(b)))
 			errs = append(errs, serrs...)
 			errs = append(errs, followIncludes(sub, opts, append(stack, abs))...)
 			inc.Files = append(inc.Files, sub)
