@@ -27,7 +27,7 @@ type wire struct {
 	firstSeq uint32
 }
 
-// seqOf returns the message index of seq, or -1 if seq is not an object message.
+// indexOf returns the message index of seq, or -1 if seq is not an object message.
 func (w *wire) indexOf(seq uint32) int {
 	i := int64(seq) - int64(w.firstSeq)
 	if i < 0 || i >= int64(len(w.msgs)) {

@@ -198,8 +198,8 @@ func objTypeName(t uint32) string {
 	return "object"
 }
 
-// devicesExist reports which of devs do not exist in the target namespace.
-// It returns nil when it cannot tell.
+// deviceProbe reports which of devs do not exist in the target namespace;
+// ok is false when it cannot tell.
 type deviceProbe func(devs []string) (missing []string, ok bool)
 
 // explain returns a plain cause for the refusal, where errno and object
