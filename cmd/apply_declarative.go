@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -148,6 +150,16 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams) (bool
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	var stdin []byte
+	if slices.Contains(o.files, "-") {
+		// Read standard input once; the imperative path reads it again.
+		b, err := io.ReadAll(s.in)
+		if err != nil {
+			return true, usageError(fmt.Errorf("read standard input: %w", err))
+		}
+		stdin = b
+		s.in = bytes.NewReader(stdin)
+	}
 	lf, ok, err := loadFiles(o.files, o.includeDirs, s)
 	if err != nil {
 		return true, usageError(err)
@@ -156,6 +168,9 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams) (bool
 		return true, silentExit(ExitFindings)
 	}
 	if !isDeclarative(lf.files) {
+		if stdin != nil {
+			s.in = bytes.NewReader(stdin)
+		}
 		return false, nil
 	}
 	desired, err := plan.FromBatch(lf.batch)
