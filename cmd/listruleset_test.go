@@ -179,7 +179,11 @@ func TestListJSONMatchesNft(t *testing.T) {
 								keep = append(keep, f)
 							}
 						}
-						v["flags"] = keep
+						if len(keep) == 0 {
+							delete(v, "flags")
+						} else {
+							v["flags"] = keep
+						}
 					}
 				}
 			}

@@ -107,7 +107,11 @@ func normalizeJSON(b []byte) ([]any, error) {
 							keep = append(keep, f)
 						}
 					}
-					v["flags"] = keep
+					if len(keep) == 0 {
+						delete(v, "flags")
+					} else {
+						v["flags"] = keep
+					}
 				}
 			}
 		}

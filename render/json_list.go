@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/big"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -304,13 +305,39 @@ func jsonElem(text string, isMap bool) any {
 	}
 	var extras jsonObj
 	// Element options follow the key: timeout, expires, comment, counter.
+	type opt struct {
+		at int
+		kw string
+	}
+	var opts []opt
 	for _, kw := range []string{" timeout ", " expires ", " comment ", " counter "} {
 		if i := strings.Index(key, kw); i >= 0 {
-			rest := key[i+len(kw):]
-			key = key[:i]
-			extras = append(extras, jsonKV{strings.TrimSpace(kw), jsonScalar(rest)})
-			break
+			opts = append(opts, opt{i, kw})
 		}
+	}
+	sort.Slice(opts, func(a, b int) bool { return opts[a].at < opts[b].at })
+	for n, o := range opts {
+		end := len(key)
+		if n+1 < len(opts) {
+			end = opts[n+1].at
+		}
+		rest := key[o.at+len(o.kw) : end]
+		var v any = jsonScalar(rest)
+		switch o.kw {
+		case " counter ":
+			var p, b uint64
+			if _, err := fmt.Sscanf(rest, "packets %d bytes %d", &p, &b); err == nil {
+				v = jsonObj{{"packets", p}, {"bytes", b}}
+			}
+		case " timeout ", " expires ":
+			if sec, ok := jsonSeconds(rest); ok {
+				v = sec
+			}
+		}
+		extras = append(extras, jsonKV{strings.TrimSpace(o.kw), v})
+	}
+	if len(opts) > 0 {
+		key = key[:opts[0].at]
 	}
 	v := jsonKey(key)
 	if len(extras) > 0 {
@@ -345,7 +372,7 @@ func jsonAtom(s string) any {
 				return jsonObj{{"prefix", jsonObj{{"addr", s[:i]}, {"len", n}}}}
 			}
 		}
-		if i := strings.Index(s, "-"); i > 0 && !strings.Contains(s, ":") {
+		if i := strings.Index(s, "-"); i > 0 {
 			lo, hi := s[:i], s[i+1:]
 			if jsonIsNumber(lo) && jsonIsNumber(hi) || jsonIsAddr(lo) && jsonIsAddr(hi) {
 				return jsonObj{{"range", []any{jsonScalar(lo), jsonScalar(hi)}}}

@@ -1235,7 +1235,12 @@ func (l *Lister) setElements(s *model.Set, kt, dt lsSetType, anon bool) []string
 				if f.size < n && len(kt.fields) > 1 {
 					lo = lo[:f.size]
 				}
-				keys = append(keys, lsToInt(lo, f.host))
+				k := lsToInt(lo, f.host)
+				if f.dt.dt != nil && f.dt.dt.Bitmask && k.Sign() > 0 {
+					// nft sorts "a | b" by its leftmost flag, the lowest bit.
+					k = new(big.Int).Lsh(big.NewInt(1), k.TrailingZeroBits())
+				}
+				keys = append(keys, k)
 				if len(e.KeyEnd) >= off+n {
 					hi := e.KeyEnd[off : off+n]
 					if f.size < n && len(kt.fields) > 1 {
@@ -1254,7 +1259,7 @@ func (l *Lister) setElements(s *model.Set, kt, dt lsSetType, anon bool) []string
 			outs = append(outs, elemOut{text: l.elemText(strings.Join(parts, " . "), e, dt), sortKey: keys})
 		}
 	}
-	sortable := !pipapo && !(len(kt.fields) > 0 && kt.fields[0].dt.dt != nil && kt.fields[0].dt.dt.Bitmask)
+	sortable := !pipapo
 	sort.SliceStable(outs, func(i, j int) bool {
 		a, b := outs[i], outs[j]
 		if a.catchall != b.catchall {
