@@ -1039,7 +1039,7 @@ func (r *ruleCtx) prefixMatch(l *load, op string, x *parser.Prefix) error {
 		return err
 	}
 	n, err := strconv.Atoi(x.Len.Value())
-	if err != nil {
+	if err != nil || n < 0 || n > int(l.size)*8 || len(v) != int(l.size) {
 		return fmt.Errorf("bad prefix length %q", x.Len.Value())
 	}
 	cop := cmpEq
@@ -1298,7 +1298,10 @@ func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
 		if err != nil {
 			return interval{}, err
 		}
-		n, _ := strconv.Atoi(x.Len.Value())
+		n, err := strconv.Atoi(x.Len.Value())
+		if err != nil || n < 0 || n > int(l.size)*8 || len(v) != int(l.size) {
+			return interval{}, fmt.Errorf("bad prefix length %q", x.Len.Value())
+		}
 		m := prefixMask(l.size, n)
 		lo := toBE(andBytes(v, m))
 		hi := make([]byte, len(lo))

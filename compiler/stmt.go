@@ -747,7 +747,10 @@ func (r *ruleCtx) nat(x *parser.NatStmt) error {
 			if err != nil {
 				return err
 			}
-			n, _ := strconv.Atoi(a.Len.Value())
+			n, err := strconv.Atoi(a.Len.Value())
+			if err != nil || n < 0 || n > int(addrLen)*8 || len(v) != int(addrLen) {
+				return fmt.Errorf("bad prefix length %q", a.Len.Value())
+			}
 			m := prefixMask(addrLen, n)
 			lo := andBytes(v, m)
 			hi := make([]byte, len(lo))

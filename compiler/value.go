@@ -195,7 +195,13 @@ func encodeScalar(dt *Datatype, nbytes uint32, order ByteOrder, e parser.Expr) (
 		if err != nil {
 			return nil, fmt.Errorf("bad address %q", s)
 		}
-		return a.AsSlice(), nil
+		if b := a.AsSlice(); len(b) == int(nbytes) {
+			return b, nil
+		}
+		if a.Is4In6() && nbytes == 4 {
+			return a.Unmap().AsSlice(), nil
+		}
+		return nil, fmt.Errorf("%s is not an %s", s, name)
 	case name == "ether_addr" || name == "ll_addr":
 		parts := strings.Split(s, ":")
 		b := make([]byte, 0, len(parts))
@@ -205,6 +211,9 @@ func encodeScalar(dt *Datatype, nbytes uint32, order ByteOrder, e parser.Expr) (
 				return nil, fmt.Errorf("bad link layer address %q", s)
 			}
 			b = append(b, byte(v))
+		}
+		if len(b) != int(nbytes) {
+			return nil, fmt.Errorf("bad link layer address %q", s)
 		}
 		return b, nil
 	case name == "time" || name == "hour":
