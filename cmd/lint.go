@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nftflow/nftflow/compiler"
+	"github.com/nftflow/nftflow/kernel"
 	"github.com/nftflow/nftflow/model"
 	"github.com/nftflow/nftflow/parser"
 	"github.com/nftflow/nftflow/render"
@@ -24,6 +25,13 @@ type lintOptions struct {
 	// system, when not nil, adds the checks that need the running
 	// system (set by --system, wired by the command that provides it).
 	system compiler.System
+
+	// --system and its sources: the running kernel (optionally inside
+	// a namespace), or a saved topology with a chosen kernel version.
+	useSystem bool
+	netns     string
+	topology  string
+	kernel    string
 }
 
 func newLintCommand(s *streams) *cobra.Command {
@@ -40,12 +48,21 @@ statements in the wrong chain type or hook, rules that can never run.
 It needs no kernel and no root. Every diagnostic has a code (see
 docs/codes.md). FILE "-" reads standard input.
 
+With --system, lint also checks each flowtable against this machine:
+devices that do not exist or are down, a tunnel listed where this kernel
+wants its underlay device (or the reverse), flags offload on a device that
+cannot offload, and it prints the corrected devices line. --topology FILE
+(saved by "nftflow flowtable topology") and --kernel VERSION do the same
+offline, for another machine.
+
 Exit status: 0 no errors, 1 errors found (or warnings with --strict),
 2 usage or I/O error.`,
 		Example: `  nftflow lint /etc/nftables.conf
   nftflow lint --strict -I /etc/nftables.d ruleset.nft
   nftflow lint --format sarif ruleset.nft > nftflow.sarif
-  nftflow lint --format github examples/*.nft`,
+  nftflow lint --format github examples/*.nft
+  nftflow lint --system --netns router ruleset.nft
+  nftflow lint --topology router.json --kernel 6.1 ruleset.nft`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			o.files = args
@@ -55,7 +72,41 @@ Exit status: 0 no errors, 1 errors found (or warnings with --strict),
 	c.Flags().StringVar(&o.format, "format", "text", "output format: text, json, sarif or github")
 	c.Flags().BoolVar(&o.strict, "strict", false, "exit 1 on warnings too")
 	c.Flags().StringArrayVarP(&o.includeDirs, "include", "I", nil, "add DIR to the include search path (repeatable)")
+	c.Flags().BoolVar(&o.useSystem, "system", false, "also check flowtable devices against this machine's devices, routes and kernel")
+	c.Flags().StringVar(&o.netns, "netns", "", "with --system: read the devices of the named network namespace")
+	c.Flags().StringVar(&o.topology, "topology", "", "with --system: read devices and routes from a file saved by 'nftflow flowtable topology'")
+	c.Flags().StringVar(&o.kernel, "kernel", "", "with --system: check for this kernel version instead of the running one")
 	return c
+}
+
+// systemFacts gathers what --system checks against: a saved topology or
+// the running system, and the features of --kernel or the running kernel.
+func systemFacts(o *lintOptions) (compiler.System, error) {
+	if !o.useSystem {
+		if o.netns != "" || o.topology != "" || o.kernel != "" {
+			return nil, usageError(errors.New("--netns, --topology and --kernel need --system"))
+		}
+		return nil, nil
+	}
+	var topo model.Topology
+	fileKernel := ""
+	var err error
+	if o.topology != "" {
+		if o.netns != "" {
+			return nil, usageError(errors.New("--topology and --netns exclude each other"))
+		}
+		topo, fileKernel, err = loadTopologyFile(o.topology)
+	} else {
+		topo, err = kernel.ReadTopology(o.netns)
+	}
+	if err != nil {
+		return nil, usageError(fmt.Errorf("read system: %w", err))
+	}
+	feat, err := flowtableFeatures(o.kernel, fileKernel, kernelTopologySource{})
+	if err != nil {
+		return nil, err
+	}
+	return compiler.SystemFacts{Topo: topo, Feat: feat}, nil
 }
 
 // runLint parses, checks and reports every file.
@@ -63,6 +114,11 @@ func runLint(o *lintOptions, s *streams) error {
 	format, err := render.ParseDiagFormat(o.format)
 	if err != nil {
 		return usageError(err)
+	}
+	if o.system == nil {
+		if o.system, err = systemFacts(o); err != nil {
+			return err
+		}
 	}
 	sources := map[string][]byte{}
 	var all []compiler.Diagnostic
