@@ -5,6 +5,8 @@
 // conntrack flows as tables, JSON and conntrack -L lines (nftflow list
 // flows), and lint diagnostics in text, JSON, SARIF and GitHub formats.
 //
-// It takes values and writes to an io.Writer: it never opens a socket and
-// imports parser (for the AST) and model, never kernel or compiler.
+// It takes values and writes to an io.Writer: it never opens a socket. It
+// imports parser (the AST), model, and compiler for the protocol and
+// datatype tables that decoding rules back into nft syntax shares with
+// compiling them, and for the Diagnostic type; never kernel.
 package render
