@@ -75,6 +75,8 @@ func runCompile(o *compileOptions, stdin io.Reader, out, errOut io.Writer) error
 		}
 		return silentExit(ExitFindings)
 	}
-	fmt.Fprint(out, render.NetlinkBatch(batch))
+	if err := render.WriteNetlinkBatch(out, batch); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
 	return nil
 }

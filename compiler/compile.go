@@ -428,7 +428,8 @@ func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
 // rule linearizes a rule; it returns the rule and the anonymous sets it
 // needs (added to the batch before it).
 func (c *compiler) rule(t *tableCtx, chain string, r *parser.Rule) (*model.Rule, []*model.Set, error) {
-	rc := &ruleCtx{c: c, t: t, family: t.family, chain: chain}
+	rc := &ruleCtx{c: c, t: t, family: t.family, chain: chain,
+		exprs: make([]model.Expr, 0, 8), pos: make([]model.Pos, 0, 8)}
 	for _, s := range r.Stmts {
 		if err := rc.stmt(s); err != nil {
 			return nil, nil, &posErr{pos: c.pos(s), err: err}

@@ -1,7 +1,9 @@
 package render
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/nftflow/nftflow/model"
@@ -544,6 +546,14 @@ func NetlinkSet(s *model.Set) string {
 // header and elements where they are declared.
 func NetlinkBatch(b *model.Batch) string {
 	var sb strings.Builder
+	_ = WriteNetlinkBatch(&sb, b)
+	return sb.String()
+}
+
+// WriteNetlinkBatch writes NetlinkBatch's output to w as it goes.
+func WriteNetlinkBatch(w io.Writer, b *model.Batch) error {
+	bw := bufio.NewWriter(w)
+	sb := bw
 	for _, op := range b.Ops {
 		switch x := op.Obj.(type) {
 		case *model.Set:
@@ -561,7 +571,7 @@ func NetlinkBatch(b *model.Batch) string {
 			sb.WriteByte('\n')
 		}
 	}
-	return sb.String()
+	return bw.Flush()
 }
 
 // NetlinkElementLegacy prints a set element as libnftnl 1.2 (with nft
