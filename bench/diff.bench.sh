@@ -54,6 +54,18 @@ elems "$BENCH_TMP/elems-b.nft" 1000
 
 nft_ns() { ip netns exec "$NS" nft "$@"; }
 
+# cpu VAR CMD...: like measure, and also stores user+system CPU seconds in
+# VAR_cpu (the machine is shared: CPU time is steadier than wall time).
+cpu() {
+	local var=$1; shift
+	local out
+	out=$(/usr/bin/time -f '%e %M %U %S' "$@" 2>&1 >/dev/null | tail -n 1) || { echo "bench: $* failed: $out" >&2; return 1; }
+	read -r w m u s <<<"$out"
+	printf -v "${var}_wall" '%s' "$w"
+	printf -v "${var}_rss" '%s' "$m"
+	printf -v "${var}_cpu" '%s' "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')"
+}
+
 best() {
 	local var=$1
 	local w=${var}_wall r=${var}_rss bw=best_${var}_wall br=best_${var}_rss
@@ -63,25 +75,38 @@ best() {
 	if [ -z "${!br:-}" ] || [ "${!r}" -gt "${!br}" ]; then
 		printf -v "$br" '%s' "${!r}"
 	fi
+	local c=${var}_cpu bc=best_${var}_cpu
+	if [ -z "${!bc:-}" ] || awk -v a="${!c}" -v b="${!bc}" 'BEGIN { exit !(a < b) }'; then
+		printf -v "$bc" '%s' "${!c}"
+	fi
+}
+
+# cpu_ratio TITLE A B: the CPU seconds (user + system, ours and the
+# kernel's work on our behalf) of both and their ratio.
+cpu_ratio() {
+	local a=best_${2}_cpu b=best_${3}_cpu
+	awk -v t="$1" -v a="${!a}" -v b="${!b}" 'BEGIN { printf "%-48s nftflow %6.2fs CPU | peer %6.2fs CPU | CPU ratio %.2f\n", t, a, b, (b > 0 ? a / b : 0) }'
 }
 
 # 1. One rule of 100,000 changed.
 "$NFTFLOW" apply --netns "$NS" "$BENCH_TMP/rules-a.nft"
 for _ in $(seq "$ROUNDS"); do
-	measure ours "$NFTFLOW" apply --netns "$NS" "$BENCH_TMP/rules-b.nft"; best ours
-	measure peer ip netns exec "$NS" nft -f "$BENCH_TMP/rules-a-reload.nft"; best peer
+	cpu ours "$NFTFLOW" apply --netns "$NS" "$BENCH_TMP/rules-b.nft"; best ours
+	cpu peer ip netns exec "$NS" nft -f "$BENCH_TMP/rules-a-reload.nft"; best peer
 done
 n=$(nft_ns list chain inet big c | grep -c 'dport')
 echo "chain inet big c: $n rules after the last round"
 compare "change 1 of $RULES rules (peer: nft -f, flush table)" best_ours best_peer
+cpu_ratio "change 1 of $RULES rules" ours peer
 nft_ns delete table inet big
 
 # 2. 1,000 elements added and 1,000 removed in a 1,000,000-element set.
 "$NFTFLOW" apply --netns "$NS" "$BENCH_TMP/elems-a.nft"
 for _ in $(seq "$ROUNDS"); do
-	measure sours "$NFTFLOW" apply --netns "$NS" "$BENCH_TMP/elems-b.nft"; best sours
-	measure speer ip netns exec "$NS" nft -f "$BENCH_TMP/elems-a-reload.nft"; best speer
+	cpu sours "$NFTFLOW" apply --netns "$NS" "$BENCH_TMP/elems-b.nft"; best sours
+	cpu speer ip netns exec "$NS" nft -f "$BENCH_TMP/elems-a-reload.nft"; best speer
 done
 compare "+1000/-1000 of $ELEMS elements (peer: nft -f, flush set)" best_sours best_speer
+cpu_ratio "+1000/-1000 of $ELEMS elements" sours speer
 awk -v w="$best_sours_wall" 'BEGIN { printf "element change target (< 1 s): %s\n", (w < 1 ? "met" : "not met") }'
 awk -v a="$best_ours_wall" -v b="$best_peer_wall" 'BEGIN { printf "rule change target (<= 0.1 x nft): %s (ratio %.2f)\n", (a <= b / 10 ? "met" : "not met"), (b > 0 ? a / b : 0) }'

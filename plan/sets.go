@@ -46,9 +46,11 @@ func (tp *tablePlan) sets() {
 // elements adds and removes the elements that differ between the kernel's
 // set hs and the file's set s.
 func (tp *tablePlan) elements(hs, s *model.Set) {
+	hk := make([]string, len(hs.Elements))
 	haveKeys := make(map[string]int, len(hs.Elements))
 	for i := range hs.Elements {
-		haveKeys[elemKey(hs, &hs.Elements[i])] = i
+		hk[i] = elemKey(hs, &hs.Elements[i])
+		haveKeys[hk[i]] = i
 	}
 	var add []model.SetElem
 	var addKeys []string
@@ -66,8 +68,7 @@ func (tp *tablePlan) elements(hs, s *model.Set) {
 	var delKeys []string
 	if !keepExtra {
 		// Keep the kernel's order for the deletions.
-		for i := range hs.Elements {
-			k := elemKey(hs, &hs.Elements[i])
+		for i, k := range hk {
 			if _, ok := haveKeys[k]; ok {
 				del = append(del, hs.Elements[i])
 				delKeys = append(delKeys, k)
