@@ -176,6 +176,9 @@ func (j *JSONLister) Object(o *model.Object) {
 		base = append(base, jsonKV{"context", d.Ctx})
 	case *model.Synproxy:
 		base = append(base, jsonKV{"mss", d.MSS}, jsonKV{"wscale", d.Wscale})
+	case *model.CtExpect:
+		base = append(base, jsonKV{"protocol", lsProtoName(d.L4Proto)}, jsonKV{"dport", d.DPort},
+			jsonKV{"timeout", d.Timeout}, jsonKV{"size", d.Size}, jsonKV{"l3proto", lsL3protoName(d.L3Proto)})
 	default:
 		j.text.bad = append(j.text.bad, "object "+o.Data.Kind())
 	}

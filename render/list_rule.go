@@ -1101,6 +1101,12 @@ func (c *lsRuleCtx) objref(e *model.Objref) {
 	}
 	if e.Set == "" {
 		st.js = jsonObj{{lsObjTypeName(typ), e.Name}}
+	} else if set := c.l.sets[e.Set]; set != nil {
+		key := c.keyJSON(e.SReg, set)
+		ref := c.setRefJSON(set, c.setRef(set, c.regs[lsReg32(e.SReg)]))
+		if key != nil && ref != nil {
+			st.js = jsonObj{{lsObjTypeName(typ), jsonObj{{"map", jsonObj{{"key", key}, {"data", ref}}}}}}
+		}
 	}
 }
 
