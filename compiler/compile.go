@@ -232,20 +232,31 @@ func (c *compiler) tableBlock(x *parser.TableBlock) {
 			t.defines[y.Name] = y.Value
 		}
 	}
+	// nft's order: chains (map elements may jump to them), objects, sets,
+	// flowtables, then the rules
 	var chains []*parser.ChainBlock
 	for _, it := range x.Items {
 		switch y := it.(type) {
 		case *parser.ChainBlock:
 			c.chainDecl(t, y, model.VerbAdd)
 			chains = append(chains, y)
-		case *parser.SetBlock:
-			c.set(t, y, model.VerbAdd)
-		case *parser.FlowtableBlock:
-			c.flowtable(t, y, model.VerbAdd)
-		case *parser.ObjectBlock:
-			c.object(t, y, model.VerbAdd)
 		case *parser.BadNode:
 			c.errorf(y, "syntax error")
+		}
+	}
+	for _, it := range x.Items {
+		if y, ok := it.(*parser.ObjectBlock); ok {
+			c.object(t, y, model.VerbAdd)
+		}
+	}
+	for _, it := range x.Items {
+		if y, ok := it.(*parser.SetBlock); ok {
+			c.set(t, y, model.VerbAdd)
+		}
+	}
+	for _, it := range x.Items {
+		if y, ok := it.(*parser.FlowtableBlock); ok {
+			c.flowtable(t, y, model.VerbAdd)
 		}
 	}
 	for _, ch := range chains {

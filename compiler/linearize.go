@@ -1228,7 +1228,7 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 	s.Size = uint32(len(s.Elements))
 	// nft describes an anonymous set's key by its expression, and a
 	// verdict map's data as verdicts
-	s.Userdata = setUdata(l, data, data == nil, isVmap, data != nil, isVmap, false, "")
+	s.Userdata = setUdata(l, data, data == nil || len(l.parts) > 0, isVmap, data != nil, isVmap, false, "")
 	r.sets = append(r.sets, s)
 	return s, nil
 }

@@ -54,6 +54,14 @@ func typeofUdata(l *load) []byte {
 			inner = append(inner, tlv(byte(i), sub)...)
 		}
 		return append(tlvU32(udataTypeofExpr, exprConcat), tlv(udataTypeofData, inner)...)
+	case l.proto != nil && l.field != nil && l.proto.Name == "raw":
+		// raw payload: no protocol; base (nft's PROTO_BASE_*), offset
+		// and length in bits
+		data := append(tlvU32(0, 0), tlvU32(1, 0)...)
+		data = append(data, tlvU32(2, uint32(l.proto.Layer)+1)...)
+		data = append(data, tlvU32(3, l.field.Offset)...)
+		data = append(data, tlvU32(4, l.field.Len)...)
+		return append(tlvU32(udataTypeofExpr, exprPayload), tlv(udataTypeofData, data)...)
 	case l.proto != nil && l.field != nil:
 		desc, ok := protoDescIDs[l.proto.Name]
 		if !ok {
@@ -69,7 +77,8 @@ func typeofUdata(l *load) []byte {
 			return nil
 		}
 		data := append(tlvU32(0, desc), tlvU32(1, uint32(idx))...)
-		if l.field.Len%8 != 0 {
+		if l.field.Type == "integer" {
+			// nft records the length of plain integer fields
 			data = append(data, tlvU32(4, l.field.Len)...)
 		}
 		return append(tlvU32(udataTypeofExpr, exprPayload), tlv(udataTypeofData, data)...)
