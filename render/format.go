@@ -153,7 +153,7 @@ func (p *formatter) trailing(stop int32) {
 		if p.done[i] || c.Start < stop {
 			continue
 		}
-		if gap := p.src[stop:c.Start]; strings.TrimLeft(gap, " \t") == "" {
+		if gap := p.src[stop:c.Start]; strings.Trim(gap, " \t;") == "" {
 			p.done[i] = true
 			if gap == "\t" {
 				p.ws("\t", c.Text)
@@ -281,7 +281,7 @@ func (p *formatter) table(t *parser.TableBlock) {
 	if !t.Block {
 		return
 	}
-	p.ws(" {\n")
+	p.openBrace(t.Name.Stop)
 	p.indent++
 	// the end of the previous item in source order, for comment placement
 	prevStop := make(map[parser.TableItem]int32, len(t.Items))
@@ -358,7 +358,7 @@ func (p *formatter) chain(c *parser.ChainBlock) {
 	if !c.Block {
 		return
 	}
-	p.ws(" {\n")
+	p.openBrace(c.Name.Stop)
 	p.chainBody(c)
 	p.tabs()
 	p.ws("}")
@@ -371,11 +371,16 @@ func (p *formatter) chainBody(c *parser.ChainBlock) {
 		last = c.Name.Stop
 	}
 	if c.Comment != nil {
+		p.leading(last, c.Comment.Start)
 		p.line("comment ")
 		p.ident(c.Comment)
+		p.trailing(c.Comment.Stop)
 		p.ws("\n")
 	}
 	if c.Type != nil || c.Policy != nil || c.Device != nil {
+		if c.HeaderEnd > last {
+			p.leading(last, c.HeaderEnd)
+		}
 		p.tabs()
 		sep := ""
 		if c.Type != nil {
@@ -412,6 +417,9 @@ func (p *formatter) chainBody(c *parser.ChainBlock) {
 			p.ws(" ")
 			p.flags(c.Flags)
 			p.ws(";")
+		}
+		if c.HeaderEnd > 0 {
+			p.trailing(c.HeaderEnd)
 		}
 		p.ws("\n")
 	} else if c.Flags != nil {
@@ -455,84 +463,102 @@ func (p *formatter) set(s *parser.SetBlock) {
 	if !s.Block {
 		return
 	}
-	p.ws(" {\n")
+	p.openBrace(s.Name.Stop)
 	p.indent++
 	if s.Key != nil {
-		if s.Typeof {
-			p.line("typeof ")
-		} else {
-			p.line("type ")
-		}
-		p.expr(s.Key)
 		last := s.Key
 		if s.Data != nil {
-			p.ws(" : ")
-			if s.Interval {
-				p.ws("interval ")
-			}
-			p.expr(s.Data)
 			last = s.Data
 		}
-		p.trailing(nodeStop(last))
-		p.ws("\n")
+		p.prop(s.Start, s.Key, last, func() {
+			if s.Typeof {
+				p.ws("typeof ")
+			} else {
+				p.ws("type ")
+			}
+			p.expr(s.Key)
+			if s.Data != nil {
+				p.ws(" : ")
+				if s.Interval {
+					p.ws("interval ")
+				}
+				p.expr(s.Data)
+			}
+		})
 	}
 	if s.Policy != nil {
-		p.line("policy ")
-		p.expr(s.Policy)
-		p.trailing(nodeStop(s.Policy))
-		p.ws("\n")
+		p.prop(s.Start, s.Policy, s.Policy, func() { p.ws("policy "); p.expr(s.Policy) })
 	}
 	if s.Size != nil {
-		p.line("size ")
-		p.expr(s.Size)
-		p.trailing(nodeStop(s.Size))
-		p.ws("\n")
+		p.prop(s.Start, s.Size, s.Size, func() { p.ws("size "); p.expr(s.Size) })
 	}
 	if s.Flags != nil {
-		p.tabs()
-		p.flags(s.Flags)
-		p.trailing(nodeStop(s.Flags))
-		p.ws("\n")
+		p.prop(s.Start, s.Flags, s.Flags, func() { p.flags(s.Flags) })
 	}
 	if len(s.Stmts) > 0 {
-		p.tabs()
-		for i, st := range s.Stmts {
-			if i > 0 {
-				p.ws(" ")
+		p.prop(s.Start, s.Stmts[0], s.Stmts[len(s.Stmts)-1], func() {
+			for i, st := range s.Stmts {
+				if i > 0 {
+					p.ws(" ")
+				}
+				p.stmt(st)
 			}
-			p.stmt(st)
-		}
-		p.ws("\n")
+		})
 	}
 	if s.AutoMerge {
 		p.line("auto-merge\n")
 	}
 	if s.Timeout != nil {
-		p.line("timeout ")
-		p.expr(s.Timeout)
-		p.ws("\n")
+		p.prop(s.Start, s.Timeout, s.Timeout, func() { p.ws("timeout "); p.expr(s.Timeout) })
 	}
 	if s.GCInterval != nil {
-		p.line("gc-interval ")
-		p.expr(s.GCInterval)
-		p.ws("\n")
+		p.prop(s.Start, s.GCInterval, s.GCInterval, func() { p.ws("gc-interval "); p.expr(s.GCInterval) })
 	}
 	if s.Comment != nil {
-		p.line("comment ")
-		p.ident(s.Comment)
-		p.ws("\n")
+		p.prop(s.Start, s.Comment, s.Comment, func() { p.ws("comment "); p.ident(s.Comment) })
 	}
 	if s.Elements != nil {
-		p.line("elements = ")
-		p.wrapEvery, p.forceWrap = elementWrap(s)
-		p.setExpr(s.Elements, true)
-		p.wrapEvery, p.forceWrap = 0, false
-		p.ws("\n")
+		p.prop(s.Start, s.Elements, s.Elements, func() {
+			p.ws("elements = ")
+			p.wrapEvery, p.forceWrap = elementWrap(s)
+			p.setExpr(s.Elements, true)
+			p.wrapEvery, p.forceWrap = 0, false
+		})
 	}
 	p.leading(s.Start, s.Stop)
 	p.indent--
 	p.tabs()
 	p.ws("}")
+}
+
+// prop prints one property line of a block: the comments that precede
+// the property in the source (since the block start), the line, and a
+// comment that follows it on the same source line.
+func (p *formatter) prop(blockStart int32, first, last parser.Node, body func()) {
+	p.leading(blockStart, int32(first.Pos().Offset))
+	p.tabs()
+	body()
+	p.trailing(nodeStop(last))
+	p.ws("\n")
+}
+
+// openBrace writes " {" and a comment that followed the brace on its
+// source line (stop is the end of the node before the brace).
+func (p *formatter) openBrace(stop int32) {
+	p.ws(" {")
+	if p.src != "" && stop >= 0 && int(stop) <= len(p.src) {
+		for i, c := range p.comments {
+			if p.done[i] || c.Start < stop {
+				continue
+			}
+			if gap := strings.TrimSpace(p.src[stop:c.Start]); gap == "{" {
+				p.done[i] = true
+				p.ws(" ", c.Text)
+			}
+			break
+		}
+	}
+	p.ws("\n")
 }
 
 // elementWrap decides how nft wraps the elements of a named set: every
@@ -671,39 +697,40 @@ func (p *formatter) flowtable(f *parser.FlowtableBlock) {
 	if !f.Block {
 		return
 	}
-	p.ws(" {\n")
+	p.openBrace(f.Name.Stop)
 	p.indent++
 	if f.Hook != nil || f.Priority != nil {
-		p.tabs()
-		sep := ""
-		if f.Hook != nil {
-			p.ws("hook ")
-			p.ident(f.Hook)
-			sep = " "
+		var first, last parser.Node = f.Hook, f.Priority
+		if f.Hook == nil {
+			first = f.Priority
 		}
-		if f.Priority != nil {
-			p.ws(sep, "priority ")
-			p.expr(f.Priority)
+		if f.Priority == nil {
+			last = f.Hook
 		}
-		p.ws("\n")
+		p.prop(f.Start, first, last, func() {
+			sep := ""
+			if f.Hook != nil {
+				p.ws("hook ")
+				p.ident(f.Hook)
+				sep = " "
+			}
+			if f.Priority != nil {
+				p.ws(sep, "priority ")
+				p.expr(f.Priority)
+			}
+		})
 	}
 	if f.Devices != nil {
-		p.line("devices = ")
-		p.expr(f.Devices)
-		p.ws("\n")
+		p.prop(f.Start, f.Devices, f.Devices, func() { p.ws("devices = "); p.expr(f.Devices) })
 	}
 	if f.Flags != nil {
-		p.tabs()
-		p.flags(f.Flags)
-		p.ws("\n")
+		p.prop(f.Start, f.Flags, f.Flags, func() { p.flags(f.Flags) })
 	}
 	if f.Counter {
 		p.line("counter\n")
 	}
 	if f.Comment != nil {
-		p.line("comment ")
-		p.ident(f.Comment)
-		p.ws("\n")
+		p.prop(f.Start, f.Comment, f.Comment, func() { p.ws("comment "); p.ident(f.Comment) })
 	}
 	p.leading(f.Start, f.Stop)
 	p.indent--
@@ -720,7 +747,7 @@ func (p *formatter) object(o *parser.ObjectBlock) {
 		}
 		return
 	}
-	p.ws(" {\n")
+	p.openBrace(o.Name.Stop)
 	p.indent++
 	if o.Comment != nil {
 		p.line("comment ")
@@ -731,6 +758,7 @@ func (p *formatter) object(o *parser.ObjectBlock) {
 		p.leading(o.Start, l.Start)
 		p.tabs()
 		p.objLine(l)
+		p.trailing(l.Stop)
 		p.ws("\n")
 	}
 	p.leading(o.Start, o.Stop)
