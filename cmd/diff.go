@@ -116,7 +116,6 @@ type diffPrinter struct {
 	sources map[string][]byte
 	ifnames map[uint32]string
 	current []*model.TableState
-	listers map[plan.TableID]*render.Lister
 }
 
 // lister returns a printer that knows the kernel's sets of the table (for
@@ -212,9 +211,7 @@ func oneLine(s string) string {
 			parts = append(parts, ln)
 		}
 	}
-	out := strings.Join(parts, " ")
-	out = strings.ReplaceAll(out, "{ ", "{ ")
-	return out
+	return strings.Join(parts, " ")
 }
 
 // elementText prints a changed element; show is false when it is printed
