@@ -196,8 +196,6 @@ func (p *parser) skipNL() {
 // recoverLine skips to the end of the current line or statement, leaving
 // a closing brace of the enclosing block in place. Nested braces are
 // skipped whole.
-func (p *parser) recoverLine() { p.recoverFrom(-1) }
-
 // recoverFrom is recoverLine after an error at token index errAt: a brace
 // opened on the error's line and still open at the end of that line is
 // taken as never closed (the usual typo), so recovery stops there rather
