@@ -40,6 +40,7 @@ type lsSel struct {
 	interval   bool // ... whose data are ranges
 	concatData bool // ... or concatenations
 	setsL4     bool // ip protocol, ip6 nexthdr: name the transport header
+	isExthdr   bool // an IPv6 extension header field
 	js         any  // libnftables JSON of the selector; nil when not known
 	binJS      any  // ... with the operators of exprText applied
 	// multi lists the adjacent header fields of a merged load.
@@ -299,6 +300,10 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		c.load(e.DReg, sel)
 	case *model.Tproxy:
 		c.tproxy(e)
+	case *model.Dup:
+		c.dupFwd("dup", e.RegAddr, e.RegDev, 0)
+	case *model.Fwd:
+		c.dupFwd("fwd", e.RegAddr, e.RegDev, e.NFProto)
 	case *model.Byteorder:
 		// Byte order conversions feed concatenations and intervals; the
 		// selector stays the same for printing.
@@ -630,6 +635,9 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 				cp.exprText = ""
 				cp.prec = 0
 				cp.js = jsonPayload(s.proto.Name, f.Name)
+				if s.isExthdr {
+					cp.js = jsonObj{{"exthdr", jsonObj{{"name", s.proto.Name}, {"field", f.Name}}}}
+				}
 				break
 			}
 		}
@@ -1947,6 +1955,15 @@ var lsTCPOptions = map[uint8]struct {
 // lsExthdrSel maps a TCP option or IPv6 extension header load.
 func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
 	s, ok := lsExthdrSelText(e)
+	if ok && e.Op == model.ExthdrIPv6 {
+		f := strings.Fields(s.text) // NAME FIELD, or exthdr NAME
+		o := jsonObj{{"name", f[len(f)-1]}}
+		if f[0] != "exthdr" {
+			o = jsonObj{{"name", f[0]}, {"field", f[1]}}
+		}
+		s.js = jsonObj{{"exthdr", o}}
+		return s, true
+	}
 	if ok {
 		f := strings.Fields(s.text) // tcp option NAME [FIELD]
 		o := jsonObj{{"name", f[2]}}
@@ -1959,6 +1976,9 @@ func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
 }
 
 func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
+	if e.Op == model.ExthdrIPv6 {
+		return lsIPv6ExthdrSel(e)
+	}
 	if e.Op != model.ExthdrTCPOpt {
 		return nil, false
 	}
@@ -2074,4 +2094,114 @@ func (l *Lister) transportProto(n uint64) *compiler.Proto {
 		}
 	}
 	return l.transport[n]
+}
+
+// lsIPv6Exthdrs are the IPv6 extension headers nft names, by next header
+// number, with their fields (offsets and lengths in bits).
+var lsIPv6Exthdrs = map[uint8]*compiler.Proto{
+	0: {Name: "hbh", Layer: compiler.LayerNetwork, Fields: []compiler.Field{
+		{Name: "nexthdr", Offset: 0, Len: 8, Type: "inet_proto"}, {Name: "hdrlength", Offset: 8, Len: 8, Type: "integer"}}},
+	43: {Name: "rt", Layer: compiler.LayerNetwork, Fields: []compiler.Field{
+		{Name: "nexthdr", Offset: 0, Len: 8, Type: "inet_proto"}, {Name: "hdrlength", Offset: 8, Len: 8, Type: "integer"},
+		{Name: "type", Offset: 16, Len: 8, Type: "integer"}, {Name: "seg-left", Offset: 24, Len: 8, Type: "integer"}}},
+	44: {Name: "frag", Layer: compiler.LayerNetwork, Fields: []compiler.Field{
+		{Name: "nexthdr", Offset: 0, Len: 8, Type: "inet_proto"}, {Name: "reserved", Offset: 8, Len: 8, Type: "integer"},
+		{Name: "frag-off", Offset: 16, Len: 13, Type: "integer"}, {Name: "reserved2", Offset: 29, Len: 2, Type: "integer"},
+		{Name: "more-fragments", Offset: 31, Len: 1, Type: "integer"}, {Name: "id", Offset: 32, Len: 32, Type: "integer"}}},
+	60: {Name: "dst", Layer: compiler.LayerNetwork, Fields: []compiler.Field{
+		{Name: "nexthdr", Offset: 0, Len: 8, Type: "inet_proto"}, {Name: "hdrlength", Offset: 8, Len: 8, Type: "integer"}}},
+	135: {Name: "mh", Layer: compiler.LayerNetwork, Fields: []compiler.Field{
+		{Name: "nexthdr", Offset: 0, Len: 8, Type: "inet_proto"}, {Name: "hdrlength", Offset: 8, Len: 8, Type: "integer"},
+		{Name: "type", Offset: 16, Len: 8, Type: "mh_type"}, {Name: "reserved", Offset: 24, Len: 8, Type: "integer"},
+		{Name: "checksum", Offset: 32, Len: 16, Type: "integer"}}},
+}
+
+// lsIPv6ExthdrSel maps an IPv6 extension header load ("frag id",
+// "exthdr rt exists"); sub-byte fields are resolved by the mask that
+// follows, as for payloads.
+func lsIPv6ExthdrSel(e *model.Exthdr) (*lsSel, bool) {
+	p, ok := lsIPv6Exthdrs[e.Type]
+	if !ok {
+		return nil, false
+	}
+	if e.Flags&1 != 0 { // NFT_EXTHDR_F_PRESENT
+		return &lsSel{text: "exthdr " + p.Name, dt: lsDtypeByID(lsTBoolean), host: true, size: 1, proto: p}, true
+	}
+	off, n := e.Offset*8, e.Len*8
+	var best *compiler.Field
+	for i := range p.Fields {
+		f := &p.Fields[i]
+		if f.Offset == off && f.Len == n {
+			best = f
+			break
+		}
+		if best == nil && f.Offset >= off && f.Offset+f.Len <= off+n && (f.Len%8 != 0 || f.Offset%8 != 0) {
+			best = f
+		}
+	}
+	if best == nil {
+		return nil, false
+	}
+	s := &lsSel{text: p.Name + " " + best.Name, dt: lsDtypeByName(best.Type), size: int(e.Len), proto: p, field: best,
+		loadOff: off, loadLen: n, isExthdr: true}
+	if best.Len < n {
+		s.shift = uint(off + n - best.Offset - best.Len)
+	}
+	return s, true
+}
+
+// dupFwd prints "dup to ADDR [device DEV]" and "fwd to DEV".
+func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
+	var addr, dev string
+	adt := lsDtypeByID(lsTIPAddr)
+	if c.fam == model.FamilyIP6 || nfproto == 10 {
+		adt = lsDtypeByID(lsTIP6Addr)
+	}
+	if regAddr != 0 {
+		a, ok := c.regValue(regAddr, adt)
+		if !ok {
+			c.unsupported(kind)
+			return
+		}
+		addr = a
+	}
+	if regDev != 0 {
+		s := c.regs[lsReg32(regDev)]
+		if s == nil || !s.raw || len(s.mask) != 4 {
+			c.unsupported(kind)
+			return
+		}
+		idx := binary.NativeEndian.Uint32(s.mask)
+		name, ok := c.l.opts.IfNames[idx]
+		if !ok {
+			c.unsupported(kind)
+			return
+		}
+		dev = lsQuote(name)
+	}
+	text := kind
+	if kind == "fwd" && addr != "" {
+		text += map[bool]string{true: " ip6", false: " ip"}[nfproto == 10]
+	}
+	o := jsonObj{}
+	switch {
+	case addr != "" && dev != "":
+		text += " to " + addr + " device " + dev
+		o = jsonObj{{"addr", addr}, {"dev", dev[1 : len(dev)-1]}}
+	case addr != "":
+		text += " to " + addr
+		o = jsonObj{{"addr", addr}}
+	default:
+		text += " to " + dev
+		// nft 1.0.6 names a lone dup device "addr".
+		key := "dev"
+		if kind == "dup" {
+			key = "addr"
+		}
+		o = jsonObj{{key, dev[1 : len(dev)-1]}}
+	}
+	if kind == "fwd" && addr != "" {
+		o = append(jsonObj{{"family", strings.Fields(text)[1]}}, o...)
+	}
+	c.emit(text).js = jsonObj{{kind, o}}
 }
