@@ -193,13 +193,12 @@ func (p *parser) skipNL() {
 	}
 }
 
-// recoverLine skips to the end of the current line or statement, leaving
-// a closing brace of the enclosing block in place. Nested braces are
-// skipped whole.
-// recoverFrom is recoverLine after an error at token index errAt: a brace
-// opened on the error's line and still open at the end of that line is
-// taken as never closed (the usual typo), so recovery stops there rather
-// than swallowing the enclosing blocks.
+// recoverFrom skips to the end of the current line or statement, leaving
+// a closing brace of the enclosing block in place; nested braces are
+// skipped whole. A brace opened on the line of the error (token index
+// errAt) and still open at the end of that line is taken as never closed
+// (the usual typo), so recovery stops there rather than swallowing the
+// enclosing blocks.
 func (p *parser) recoverFrom(errAt int) {
 	errLine := -1 // index of the newline that starts the error's line
 	if errAt >= 0 {
