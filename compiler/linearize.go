@@ -965,6 +965,19 @@ func (r *ruleCtx) emitLoad(l *load, reg uint32) {
 	}
 }
 
+// emitLoadAt loads l starting at 32-bit register index idx (0 is the
+// first word of NFT_REG_1); concatenations fill consecutive words.
+func (r *ruleCtx) emitLoadAt(l *load, idx uint32) {
+	if len(l.parts) == 0 {
+		r.emitLoad32(l, idx)
+		return
+	}
+	for _, p := range l.parts {
+		r.emitLoad32(p, idx)
+		idx += padded(p.size) / 4
+	}
+}
+
 func (r *ruleCtx) emitLoad32(l *load, idx uint32) {
 	reg := regFor(idx)
 	r.add(l.emit(reg)...)

@@ -1194,8 +1194,28 @@ func (r *ruleCtx) dynset(x *parser.DynsetStmt) error {
 			idx = l.size / 4
 		}
 		reg := regFor(idx)
+		c, isConcat := x.Value.(*parser.Concat)
+		var parts []*Datatype
+		if s := r.t.sets[name]; s != nil && isConcat {
+			parts = unpackConcat(s.DataType)
+		}
 		if dataLoad != nil {
-			r.emitLoad(dataLoad, reg)
+			r.emitLoadAt(dataLoad.normalized(), idx)
+		} else if isConcat && len(parts) == len(c.Parts) {
+			// constant concatenated data: one immediate per field
+			at := idx
+			for i, dt := range parts {
+				size := (dt.Bits + 7) / 8
+				if size == 0 {
+					size = 16
+				}
+				v, err := encodeScalar(dt, size, dt.Order, c.Parts[i])
+				if err != nil {
+					return err
+				}
+				r.add(&model.Immediate{DReg: regFor(at), Data: v, HostOrder: (&load{dt: dt, order: dt.Order, size: size}).hostHint()})
+				at += padded(size) / 4
+			}
 		} else {
 			s := r.t.sets[name]
 			dt, order, size := DatatypeByName("integer"), HostOrder, uint32(4)
@@ -1308,4 +1328,19 @@ func (r *ruleCtx) natMapHasPorts(ml *parser.MapLookup) bool {
 		}
 	}
 	return false
+}
+
+// unpackConcat splits a packed concatenation type id into its datatypes;
+// nil when a field type is unknown.
+func unpackConcat(id uint32) []*Datatype {
+	var out []*Datatype
+	for id != 0 {
+		dt := DatatypeByID(id & (1<<concatTypeBits - 1))
+		if dt == nil {
+			return nil
+		}
+		out = append([]*Datatype{dt}, out...)
+		id >>= concatTypeBits
+	}
+	return out
 }
