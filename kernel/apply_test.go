@@ -257,3 +257,27 @@ func TestApplyDetectsConcurrentChange(t *testing.T) {
 		t.Error("the refused batch was committed")
 	}
 }
+
+// TestApplyChainBinding sends an anonymous chain bound to a jump (nft's
+// "jump { ... }"), referred to by ID only, and compares nft's listing of
+// the same ruleset loaded by nft itself.
+func TestApplyChainBinding(t *testing.T) {
+	ns := netnsForTest(t)
+	peer := netnsForTest(t)
+	nftIn(t, peer, "add table ip t; add chain ip t c; add rule ip t c jump { counter accept; }")
+	const fam = model.FamilyIP
+	b := model.Batch{Ops: []model.Op{
+		add(&model.Table{Family: fam, Name: "t"}, 1),
+		add(&model.Chain{Family: fam, Table: "t", Name: "c"}, 2),
+		add(&model.Chain{Family: fam, Table: "t", Flags: 0x4 /* binding */, ID: 1}, 3),
+		add(&model.Rule{Family: fam, Table: "t", ChainID: 1, Exprs: []model.Expr{&model.Counter{}, verdict(nfAccept, "")}}, 3),
+		add(&model.Rule{Family: fam, Table: "t", Chain: "c", Exprs: []model.Expr{
+			&model.Immediate{Verdict: &model.Verdict{Code: nftJump, ChainID: 1}}}}, 3),
+	}}
+	if err := Apply(context.Background(), b, Options{NetNS: ns}); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if got, want := nftIn(t, ns, "list", "ruleset"), nftIn(t, peer, "list", "ruleset"); got != want {
+		t.Errorf("nft list ruleset:\n%s\nwant (nft's own):\n%s", got, want)
+	}
+}

@@ -100,6 +100,9 @@ func (e *encoder) verdict(v *model.Verdict) {
 	if v.Chain != "" {
 		e.str(attrVerdictChain, v.Chain)
 	}
+	if v.ChainID != 0 {
+		e.u32(attrVerdictChainID, v.ChainID)
+	}
 	e.unnest(n)
 }
 

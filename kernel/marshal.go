@@ -144,11 +144,16 @@ func encodeChain(e *encoder, w msgWriter, v model.Verb, c *model.Chain) error {
 	}
 	m := e.begin(nftType(typ), flags, w.nextSeq(), uint8(c.Family), 0)
 	e.str(attrChainTable, c.Table)
-	if c.Name != "" || c.Handle == 0 {
+	switch {
+	case c.Name != "":
 		e.str(attrChainName, c.Name)
-	} else {
+	case c.Handle != 0:
 		e.u64(attrChainHandle, c.Handle)
+	case c.ID == 0:
+		e.str(attrChainName, c.Name)
 	}
+	// A bound anonymous chain has no name: the kernel names it and the
+	// batch refers to it by ID.
 	if typ == msgNewChain {
 		if h := c.Hook; h != nil {
 			n := e.nest(attrChainHook)
@@ -167,6 +172,9 @@ func encodeChain(e *encoder, w msgWriter, v model.Verb, c *model.Chain) error {
 		}
 		if f := c.Flags &^ chainFlagBase; f != 0 {
 			e.u32(attrChainFlags, f)
+		}
+		if c.ID != 0 {
+			e.u32(attrChainID, c.ID)
 		}
 		if c.Comment != "" {
 			ud, err := commentUdata(c.Comment)
@@ -206,7 +214,9 @@ func encodeRule(e *encoder, w msgWriter, v model.Verb, r *model.Rule) error {
 	}
 	m := e.begin(nftType(typ), flags, w.nextSeq(), uint8(r.Family), 0)
 	e.str(attrRuleTable, r.Table)
-	e.str(attrRuleChain, r.Chain)
+	if r.Chain != "" || r.ChainID == 0 {
+		e.str(attrRuleChain, r.Chain)
+	}
 	if r.ChainID != 0 {
 		e.u32(attrRuleChainID, r.ChainID)
 	}

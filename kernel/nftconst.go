@@ -75,6 +75,7 @@ const (
 	attrChainPolicy   = 5
 	attrChainType     = 7
 	attrChainFlags    = 10
+	attrChainID       = 11
 	attrChainUserdata = 12
 
 	attrRuleTable       = 1
@@ -91,8 +92,9 @@ const (
 	attrDataValue   = 1
 	attrDataVerdict = 2
 
-	attrVerdictCode  = 1
-	attrVerdictChain = 2
+	attrVerdictCode    = 1
+	attrVerdictChain   = 2
+	attrVerdictChainID = 3
 
 	attrDeviceName = 1
 )

@@ -79,6 +79,11 @@ type Chain struct {
 	Flags   uint32     // NFT_CHAIN_*
 	Comment string
 	Pos     Pos
+
+	// ID names the chain within one batch (NFTA_CHAIN_ID), so rules
+	// (Rule.ChainID) and verdicts (Verdict.ChainID) can refer to it before
+	// it has a handle; 0 when not needed.
+	ID uint32
 }
 
 // Rule is an nftables rule: a list of netlink expressions.
@@ -139,6 +144,9 @@ type Set struct {
 type Verdict struct {
 	Code  int32  // NF_DROP=0, NF_ACCEPT=1, NFT_CONTINUE=-1, NFT_BREAK=-2, NFT_JUMP=-3, NFT_GOTO=-4, NFT_RETURN=-5, NF_QUEUE=3
 	Chain string // jump and goto
+	// ChainID refers to a chain created in the same batch by its Chain.ID
+	// (NFTA_VERDICT_CHAIN_ID), for bound anonymous chains; 0 otherwise.
+	ChainID uint32
 }
 
 // SetElem is one element of a set or map.
