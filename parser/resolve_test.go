@@ -120,3 +120,28 @@ add rule inet filter c ip saddr $net tcp dport $ports accept
 		t.Errorf("substituted value at %v, want 7:12", p)
 	}
 }
+
+func TestInspect(t *testing.T) {
+	f, err := parser.ParseString("i.nft", "table ip t {\n\tchain c {\n\t\tip saddr 1.2.3.4 tcp dport { 22, 80 } jump { meta mark 1 accept }\n\t}\n}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sels, lits []string
+	rules := 0
+	parser.Inspect(f, func(n parser.Node) bool {
+		switch n := n.(type) {
+		case *parser.Literal:
+			lits = append(lits, n.Text)
+		case *parser.Selector:
+			sels = append(sels, n.Field())
+		case *parser.Rule:
+			rules++
+		case *parser.SetExpr:
+			return false // skip the elements
+		}
+		return true
+	})
+	if strings.Join(sels, ",") != "ip saddr,tcp dport,meta mark" || rules != 2 || strings.Join(lits, ",") != "1.2.3.4,1" {
+		t.Errorf("selectors %q, literals %q (set elements skipped), rules %d", sels, lits, rules)
+	}
+}
