@@ -134,9 +134,50 @@ func normExpr(e model.Expr, anon setResolver) model.Expr {
 			c.Expr = normExpr(x.Expr, anon)
 		}
 		return &c
+	case *model.NAT:
+		// The kernel fills in the range end registers and the
+		// NF_NAT_RANGE_* flags the ranges imply (nft_nat_init).
+		c := *x
+		if c.RegAddrMin != 0 {
+			if c.RegAddrMax == 0 {
+				c.RegAddrMax = c.RegAddrMin
+			}
+			c.Flags |= natRangeMapIPs
+		}
+		if c.RegProtoMin != 0 {
+			if c.RegProtoMax == 0 {
+				c.RegProtoMax = c.RegProtoMin
+			}
+			c.Flags |= natRangeProtoSpecified
+		}
+		return &c
+	case *model.Masq:
+		c := *x
+		if c.RegProtoMin != 0 {
+			if c.RegProtoMax == 0 {
+				c.RegProtoMax = c.RegProtoMin
+			}
+			c.Flags |= natRangeProtoSpecified
+		}
+		return &c
+	case *model.Redir:
+		c := *x
+		if c.RegProtoMin != 0 {
+			if c.RegProtoMax == 0 {
+				c.RegProtoMax = c.RegProtoMin
+			}
+			c.Flags |= natRangeProtoSpecified
+		}
+		return &c
 	}
 	return e
 }
+
+// NF_NAT_RANGE_* flags (uapi nf_nat.h).
+const (
+	natRangeMapIPs         uint32 = 0x1
+	natRangeProtoSpecified uint32 = 0x2
+)
 
 func normExprs(es []model.Expr, anon setResolver) []model.Expr {
 	out := make([]model.Expr, len(es))
@@ -172,6 +213,9 @@ const (
 	setExpr      uint32 = 0x100
 )
 
+// dataVerdict is NFT_DATA_VERDICT, the data type of verdict maps.
+const dataVerdict uint32 = 0xffffff00
+
 // setFlagsCompared are the set flags a file decides; the kernel adds
 // others (NFT_SET_EXPR, NFT_SET_CONCAT) on its own.
 const setFlagsCompared = setAnonymous | setConstant | setInterval | setMap | setTimeout | setEval | setObject
@@ -180,9 +224,19 @@ const setFlagsCompared = setAnonymous | setConstant | setInterval | setMap | set
 // and its user data). size is compared only when the file gives one.
 func setDefKey(s *model.Set, wantSize uint32) string {
 	var b strings.Builder
+	dataLen := s.DataLen
+	if s.DataType == dataVerdict {
+		dataLen = 0 // the kernel reports the verdict's size, nft sends none
+	}
+	var fields []uint32
+	if s.Flags&setInterval != 0 {
+		// The kernel keeps the concatenation fields only for the
+		// interval (pipapo) sets that need them.
+		fields = s.FieldLens
+	}
 	fmt.Fprintf(&b, "flags=%x key=%d/%d data=%d/%d obj=%d timeout=%d gc=%d fields=%v",
-		s.Flags&setFlagsCompared, s.KeyType, s.KeyLen, s.DataType, s.DataLen, s.ObjType,
-		s.Timeout.Milliseconds(), s.GCInterval.Milliseconds(), s.FieldLens)
+		s.Flags&setFlagsCompared, s.KeyType, s.KeyLen, s.DataType, dataLen, s.ObjType,
+		s.Timeout.Milliseconds(), s.GCInterval.Milliseconds(), fields)
 	if wantSize != 0 && s.Flags&setAnonymous == 0 {
 		fmt.Fprintf(&b, " size=%d", s.Size)
 	}

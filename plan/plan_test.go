@@ -182,3 +182,24 @@ func TestDrift(t *testing.T) {
 		t.Errorf("a rule the file adds: %+v, want one addition, not drift", p.Changes)
 	}
 }
+
+// What the kernel fills in on its own (NAT range registers and flags,
+// the size of verdict data, concatenation fields of hash maps) is not a
+// difference.
+func TestKernelFilledFieldsAreNoDifference(t *testing.T) {
+	nat := func(max, flags uint32) *model.Rule {
+		return &model.Rule{Family: model.FamilyInet, Table: "t", Chain: "c", Exprs: []model.Expr{
+			&model.Immediate{DReg: 1, Data: []byte{1, 1, 1, 1}},
+			&model.NAT{Type: 0, Family: 2, RegAddrMin: 1, RegAddrMax: max, Flags: flags},
+		}}
+	}
+	vmap := func(dataLen uint32, fields []uint32) *model.Set {
+		return &model.Set{Family: model.FamilyInet, Table: "t", Name: "m", Flags: setMap, KeyType: 461, KeyLen: 8, DataType: dataVerdict, DataLen: dataLen, FieldLens: fields}
+	}
+	want, have := table(nat(0, 0)), table(nat(1, 1))
+	have.Rules["c"][0].Handle = 2
+	want.Sets, have.Sets = []*model.Set{vmap(0, []uint32{4, 2})}, []*model.Set{vmap(16, nil)}
+	if p := Make(desired(want), []*model.TableState{have}, Options{}); !p.Empty() {
+		t.Errorf("kernel-filled fields planned as changes: %+v", p.Changes)
+	}
+}
