@@ -42,7 +42,11 @@ func jsonBinop(left any, e *model.Bitwise, v func([]byte) string) any {
 	case e.Op == model.BitwiseRShift:
 		return jsonObj{{">>", []any{left, lsHostU32(e.Data)}}}
 	case lsAllZero(e.Xor):
-		return jsonObj{{"&", []any{left, jsonAtom(v(e.Mask))}}}
+		m := v(e.Mask)
+		if strings.Contains(m, ",") {
+			return jsonObj{{"&", []any{left, jsonFlags(m)}}}
+		}
+		return jsonObj{{"&", []any{left, jsonAtom(m)}}}
 	case lsAllFF(e.Mask):
 		return jsonObj{{"^", []any{left, jsonAtom(v(e.Xor))}}}
 	case lsIsComplement(e.Mask, e.Xor):

@@ -604,7 +604,11 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 		cp.mask = nil
 	case lsAllZero(e.Xor):
 		cp.mask = e.Mask
-		cp.exprText = s.operand(lsPrecAnd) + " & " + v(e.Mask)
+		m := v(e.Mask)
+		if s.dt.dt != nil && s.dt.dt.Bitmask && strings.Contains(m, ",") {
+			m = "(" + strings.ReplaceAll(m, ",", " | ") + ")"
+		}
+		cp.exprText = s.operand(lsPrecAnd) + " & " + m
 		cp.prec = lsPrecAnd
 	case lsAllFF(e.Mask):
 		cp.exprText = s.operand(lsPrecXor) + " ^ " + v(e.Xor)
@@ -903,10 +907,13 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	keyJS := c.keyJSON(e.SReg, set)
 	refJS := c.setRefJSON(set, ref)
 	if !e.HasDReg {
+		if k := c.regs[lsReg32(e.SReg)]; inv == "" && k != nil && k.exprText != "" && k.dt.dt != nil && k.dt.dt.Bitmask {
+			inv = "== " // nft spells out the relation after a flag mask
+		}
 		st := c.emit(keyText + " " + inv + ref)
 		if keyJS != nil && refJS != nil {
 			op := "=="
-			if inv != "" {
+			if inv == "!= " {
 				op = "!="
 			}
 			st.js = jsonObj{{"match", jsonObj{{"op", op}, {"left", keyJS}, {"right", refJS}}}}
