@@ -343,7 +343,16 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 			st := c.emit(t)
 			st.js = jsonStmt(e)
 			if rj, ok := e.(*model.Reject); ok {
-				st.js = jsonReject(rj, c.fam)
+				fam := c.fam
+				if fam == model.FamilyInet && rj.Type == 0 {
+					// inet names the ICMP flavour the rule matched.
+					fam = model.FamilyIP
+					if c.l3 == 0x86dd {
+						fam = model.FamilyIP6
+					}
+					st.text = lsRejectExplicit(rj, fam)
+				}
+				st.js = jsonReject(rj, fam)
 			}
 			return 0
 		}
@@ -593,6 +602,15 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 		}
 		return lsFormatValue(s.dt, b, s.host)
 	}
+	// A right shift by the field's own offset in its loaded bytes only
+	// normalises a masked header field ("ip dscp" into a set key).
+	if e.Op == model.BitwiseRShift && s.field != nil && s.mask != nil && s.exprText == "" &&
+		s.shift != 0 && uint(lsHostU32(e.Data)) == s.shift {
+		cp.shift = 0
+		cp.mask = nil
+		c.regs[lsReg32(e.DReg)] = &cp
+		return 0
+	}
 	switch {
 	case e.Op == model.BitwiseLShift || e.Op == model.BitwiseRShift:
 		op := " << "
@@ -764,7 +782,7 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 			return
 		}
 		if s.dt.dt != nil && s.dt.dt.Bitmask {
-			c.match(s, fmt.Sprintf("%s / %s", lsFormatValue(s.dt, data, s.host), lsFormatValue(s.dt, s.mask, s.host)), 0, false)
+			c.match(s, op+fmt.Sprintf("%s / %s", lsFormatValue(s.dt, data, s.host), lsFormatValue(s.dt, s.mask, s.host)), 0, false)
 			return
 		}
 		eqOp := "== "
@@ -2211,4 +2229,17 @@ func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 		o = append(jsonObj{{"family", strings.Fields(text)[1]}}, o...)
 	}
 	c.emit(text).js = jsonObj{{kind, o}}
+}
+
+// lsRejectExplicit prints "reject with icmp[v6] CODE" even for the default
+// code, as nft does in inet tables.
+func lsRejectExplicit(e *model.Reject, fam model.Family) string {
+	t := lsRejectText(e, fam)
+	if t != "reject" {
+		return t
+	}
+	if fam == model.FamilyIP6 {
+		return "reject with icmpv6 port-unreachable"
+	}
+	return "reject with icmp port-unreachable"
 }

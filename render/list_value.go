@@ -168,6 +168,8 @@ func lsFormatValue(d lsDtype, b []byte, host bool) string {
 		return fmt.Sprintf("0x%08x", v)
 	case lsTEtherType:
 		return fmt.Sprintf("0x%04x", v)
+	case compiler.TypeDSCP:
+		return fmt.Sprintf("0x%02x", v)
 	case lsTClassid:
 		u := v.Uint64()
 		return fmt.Sprintf("%x:%x", u>>16, u&0xffff)
