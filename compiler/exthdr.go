@@ -167,5 +167,13 @@ func (r *ruleCtx) tcpoptSel(path []string) (*load, error) {
 	if fd == nil {
 		return nil, fmt.Errorf("tcp option %s has no field %q", opt.Name, strings.Join(path[1:], " "))
 	}
-	return r.exthdrLoad(model.ExthdrTCPOpt, opt.Type, fd), nil
+	l := r.exthdrLoad(model.ExthdrTCPOpt, opt.Type, fd)
+	for i := range opt.Fields {
+		if &opt.Fields[i] == fd {
+			// typeof userdata: option kind, exthdr op, field index
+			ud := append(append(tlvU32(1, uint32(opt.Type)), tlvU32(2, model.ExthdrTCPOpt)...), tlvU32(0, uint32(i))...)
+			l.typeof = append(tlvU32(udataTypeofExpr, exprExthdr), tlv(udataTypeofData, ud)...)
+		}
+	}
+	return l, nil
 }

@@ -46,11 +46,14 @@ type load struct {
 	deps  func(r *ruleCtx) error
 	parts []*load // concatenation
 	// context for dependency tracking
-	proto  *Proto
-	field  *Field
-	meta   *MetaKey
-	ct     *CtKey
-	ctDir  int  // -1: no direction
+	proto *Proto
+	field *Field
+	meta  *MetaKey
+	ct    *CtKey
+	ctDir int // -1: no direction
+	// typeof is the set typeof userdata of non-payload expressions
+	// (numgen, hash, fib, rt), nil when not known
+	typeof []byte
 	prefix bool // payload loads may be shortened for a prefix match
 	// present, when set, returns the "exists/missing" form of the load
 	// (fib ... oif present)
@@ -446,7 +449,8 @@ func (r *ruleCtx) rtSel(path []string) (*load, error) {
 		return nil, fmt.Errorf("unknown rt key %q", strings.Join(path, " "))
 	}
 	dt := DatatypeByName(typ)
-	l := &load{dt: dt, order: dt.Order, size: size, bits: size * 8}
+	l := &load{dt: dt, order: dt.Order, size: size, bits: size * 8,
+		typeof: append(tlvU32(udataTypeofExpr, exprRt), tlv(udataTypeofData, tlvU32(0, key))...)}
 	l.emit = func(reg uint32) []model.Expr { return []model.Expr{&model.Rt{Key: key, DReg: reg}} }
 	return l, nil
 }

@@ -236,11 +236,21 @@ func (c *compiler) elementsFor(t *tableCtx, s *model.Set, key, data *load, se *p
 		return nil, err
 	}
 	if s.Flags&setInterval != 0 && len(key.parts) > 0 && tmp.Flags&setInterval == 0 {
-		// concatenated interval sets carry a key end for every element
+		// concatenated interval sets carry a key end for every element,
+		// and hold host byte order fields in big endian
 		for i := range tmp.Elements {
-			if tmp.Elements[i].Flags&0x2 == 0 {
-				tmp.Elements[i].KeyEnd = tmp.Elements[i].Key
+			e := &tmp.Elements[i]
+			if e.Flags&0x2 != 0 {
+				continue
 			}
+			off := 0
+			for _, p := range key.parts {
+				if p.hostHint() && off+int(p.size) <= len(e.Key) {
+					reverse(e.Key[off : off+int(p.size)])
+				}
+				off += int(padded(p.size))
+			}
+			e.KeyEnd = e.Key
 		}
 		return tmp.Elements, nil
 	}

@@ -19,9 +19,14 @@ const (
 const (
 	exprVerdict = 1
 	exprPayload = 7
+	exprExthdr  = 8
 	exprMeta    = 9
 	exprCt      = 12
 	exprConcat  = 13
+	exprNumgen  = 23
+	exprHash    = 24
+	exprRt      = 25
+	exprFib     = 26
 )
 
 // protoDescIDs are nft's protocol description ids (enum proto_desc_id).
@@ -44,6 +49,8 @@ func tlvU32(typ byte, v uint32) []byte {
 // encoding nftflow knows for it (the set then lists as "type").
 func typeofUdata(l *load) []byte {
 	switch {
+	case l.typeof != nil:
+		return l.typeof
 	case len(l.parts) > 0:
 		var inner []byte
 		for i, p := range l.parts {

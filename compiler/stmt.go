@@ -60,8 +60,10 @@ func (r *ruleCtx) primary(x *parser.Primary) (*load, error) {
 				}
 			}
 		}
+		ud := append(append(tlvU32(0, ng.Type), tlvU32(1, ng.Modulus)...), tlvU32(2, ng.Offset)...)
 		return &load{dt: DatatypeByName("integer"), order: HostOrder, size: 4, bits: 32,
-			emit: func(reg uint32) []model.Expr { n := *ng; n.DReg = reg; return []model.Expr{&n} }}, nil
+			typeof: append(tlvU32(udataTypeofExpr, exprNumgen), tlv(udataTypeofData, ud)...),
+			emit:   func(reg uint32) []model.Expr { n := *ng; n.DReg = reg; return []model.Expr{&n} }}, nil
 	case "symhash", "jhash":
 		h := &model.Hash{}
 		var keyExpr parser.Expr
@@ -100,7 +102,14 @@ func (r *ruleCtx) primary(x *parser.Primary) (*load, error) {
 				keyExpr = x.Args[i]
 			}
 		}
-		l := &load{dt: DatatypeByName("mark"), order: HostOrder, size: 4, bits: 32}
+		seedSet := uint32(0)
+		if h.HasSeed {
+			seedSet = 1
+		}
+		hud := append(append(append(append(tlvU32(0, h.Type), tlvU32(1, h.Offset)...), tlvU32(2, h.Modulus)...),
+			tlvU32(3, h.Seed)...), tlvU32(4, seedSet)...)
+		l := &load{dt: DatatypeByName("mark"), order: HostOrder, size: 4, bits: 32,
+			typeof: append(tlvU32(udataTypeofExpr, exprHash), tlv(udataTypeofData, hud)...)}
 		var key *load
 		if keyExpr != nil {
 			k, err := r.evalSel(keyExpr)
@@ -160,8 +169,10 @@ func (r *ruleCtx) primary(x *parser.Primary) (*load, error) {
 			}
 		}
 		mk := func(fb *model.Fib, typ string, size uint32) *load {
+			fud := append(tlvU32(0, fb.Result), tlvU32(1, fb.Flags)...)
 			return &load{dt: DatatypeByName(typ), order: HostOrder, size: size, bits: size * 8,
-				emit: func(reg uint32) []model.Expr { b := *fb; b.DReg = reg; return []model.Expr{&b} }}
+				typeof: append(tlvU32(udataTypeofExpr, exprFib), tlv(udataTypeofData, fud)...),
+				emit:   func(reg uint32) []model.Expr { b := *fb; b.DReg = reg; return []model.Expr{&b} }}
 		}
 		presentFib := *fb
 		presentFib.Flags |= 32 // NFTA_FIB_F_PRESENT
