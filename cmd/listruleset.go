@@ -221,6 +221,16 @@ func listTable(d *kernel.Dumper, l rulesetLister, o *listRulesetOptions, t *mode
 	f := kernel.Filter{Family: t.Family, Table: t.Name}
 	all := o.What == "ruleset" || o.What == "table"
 	found := all || o.What == "flowtables"
+	if o.What == "chain" || o.What == "set" || o.What == "map" || o.What == "flowtable" {
+		// nft prints nothing at all for a missing object.
+		ok, err := objectExists(d, o, f)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("list %s: %s not found in table %s %s", o.What, o.Name, t.Family, t.Name)
+		}
+	}
 	if all {
 		l.BeginTable(t)
 	} else {
@@ -363,4 +373,24 @@ func listChains(d *kernel.Dumper, l rulesetLister, o *listRulesetOptions, f kern
 		l.EndChain()
 	}
 	return nil
+}
+
+// objectExists reports whether the chain, set, map or flowtable a single
+// object listing asks for is in the table.
+func objectExists(d *kernel.Dumper, o *listRulesetOptions, f kernel.Filter) (bool, error) {
+	found := false
+	var err error
+	switch o.What {
+	case "chain":
+		err = d.Chains(f, func(c *model.Chain) error { found = found || c.Name == o.Name; return nil })
+	case "set", "map":
+		err = d.Sets(f, func(s *model.Set) error {
+			isMap := s.Flags&(0x8|0x40) != 0 // NFT_SET_MAP, NFT_SET_OBJECT
+			found = found || s.Name == o.Name && isMap == (o.What == "map")
+			return nil
+		})
+	case "flowtable":
+		err = d.Flowtables(f, func(ft *model.Flowtable) error { found = found || ft.Name == o.Name; return nil })
+	}
+	return found, err
 }

@@ -216,3 +216,24 @@ func TestListJSONMatchesNft(t *testing.T) {
 		})
 	}
 }
+
+// TestListMissingObject checks that listing a chain, set or table that
+// does not exist prints nothing and exits 2, as nft fails.
+func TestListMissingObject(t *testing.T) {
+	ns := listNetns(t)
+	if out, err := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "testdata/list/basic.nft").CombinedOutput(); err != nil {
+		t.Fatalf("nft -f: %v: %s", err, out)
+	}
+	for _, args := range [][]string{
+		{"list", "table", "inet", "nope"},
+		{"list", "chain", "inet", "filter", "nope"},
+		{"list", "set", "inet", "filter", "portmap"}, // a map, not a set
+		{"list", "map", "inet", "filter", "allowed"}, // a set, not a map
+	} {
+		var out, errOut bytes.Buffer
+		code := Main(append(args, "--netns", ns), nil, &out, &errOut)
+		if code != ExitUsage || out.Len() != 0 || !strings.Contains(errOut.String(), "not found") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2, no output, \"not found\"", args, code, out.String(), errOut.String())
+		}
+	}
+}
