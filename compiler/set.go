@@ -86,6 +86,8 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 		c.errorf(x.Key, "%v", err)
 		return
 	}
+	// named sets hold sub-byte fields shifted down, as lookups load them
+	key = key.normalized()
 	s.KeyType, s.KeyLen = key.dt.ID, key.size
 	if key.order == HostOrder {
 		s.KeyByteorder = 1
