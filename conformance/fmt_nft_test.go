@@ -17,8 +17,9 @@ import (
 // TestFmtNftListings is a differential test against the installed nft:
 // the tests/py rules of each .t file are loaded into a throwaway network
 // namespace, and fmt of `nft list ruleset` must reproduce the listing byte
-// for byte. Files whose rules the host kernel cannot load are not counted
-// as passed.
+// for byte; then the same rules, formatted by fmt, are loaded the same way
+// and must list identically (fmt changes layout, not meaning). Files whose
+// rules the host kernel cannot load are not counted as passed.
 func TestFmtNftListings(t *testing.T) {
 	dir := corpusDir(t)
 	if os.Geteuid() != 0 {
@@ -82,15 +83,23 @@ func TestFmtNftListings(t *testing.T) {
 			t.Logf("%s: the kernel refuses the tables: %v", name, err)
 			continue
 		}
-		loaded := 0
+		// every accepted rule, in each table; all in one batch, or one by
+		// one when the batch fails
+		var cmds, loaded []string
 		for _, tb := range pf.Tables {
 			for _, l := range pf.Lines {
-				if l.Kind != 0 || !l.OK {
-					continue
+				if l.Kind == 0 && l.OK {
+					cmds = append(cmds, fmt.Sprintf("add rule %s %s %s %s\n", tb.Family, tb.Name, tb.Chains[0], l.Text))
 				}
-				cmd := fmt.Sprintf("add rule %s %s %s %s\n", tb.Family, tb.Name, tb.Chains[0], l.Text)
-				if _, err := nft(cmd, "-f", "-"); err == nil {
-					loaded++
+			}
+		}
+		batched := false
+		if _, err := nft(strings.Join(cmds, ""), "-f", "-"); err == nil {
+			loaded, batched = cmds, true
+		} else {
+			for _, c := range cmds {
+				if _, err := nft(c, "-f", "-"); err == nil {
+					loaded = append(loaded, c)
 				}
 			}
 		}
@@ -107,8 +116,51 @@ func TestFmtNftListings(t *testing.T) {
 			t.Errorf("%s: fmt of nft's listing differs:\n%s", name, render.FormatDiff("nft list ruleset", "fmt", []byte(listing), got))
 			continue
 		}
-		if loaded == 0 {
+		if len(loaded) == 0 {
 			t.Logf("%s: no rule loaded", name)
+			continue
+		}
+		// the formatted commands load to the same ruleset, the same way
+		// (one batch, or one by one): fmt changes layout, not meaning
+		var formatted []string
+		for _, c := range loaded {
+			cf, err := parser.ParseString(name, c)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				break
+			}
+			formatted = append(formatted, string(render.FormatFile(cf)))
+		}
+		if len(formatted) != len(loaded) {
+			continue
+		}
+		if _, err := nft("", "flush", "ruleset"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nft(skel.String(), "-f", "-"); err != nil {
+			t.Fatal(err)
+		}
+		batches := formatted
+		if batched {
+			batches = []string{strings.Join(formatted, "")}
+		}
+		refused := false
+		for _, b := range batches {
+			if _, err := nft(b, "-f", "-"); err != nil {
+				t.Errorf("%s: nft refuses the formatted rules: %v", name, err)
+				refused = true
+				break
+			}
+		}
+		if refused {
+			continue
+		}
+		again, err := nft("", "list", "ruleset")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again != listing {
+			t.Errorf("%s: the formatted rules list differently:\n%s", name, render.FormatDiff("original", "formatted", []byte(listing), []byte(again)))
 			continue
 		}
 		passed++
