@@ -1,0 +1,189 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nftflow/nftflow/cmd"
+	"github.com/nftflow/nftflow/internal/corpus"
+)
+
+// TestListPy is the list-py suite: every rule of the tests/py .t files
+// that nft loads (in each table the file declares) must be listed by
+// `nftflow list table` exactly as `nft list table` lists it. It counts
+// rule lines, so one odd rule does not hide the rest of its file.
+func TestListPy(t *testing.T) {
+	dir := corpusDir(t)
+	if os.Geteuid() != 0 {
+		t.Skip("skipping list-py: needs root for network namespaces")
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("skipping list-py: nft not installed")
+	}
+	files, err := corpus.PyFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := fmt.Sprintf("nftflow-test-listpy-%d", os.Getpid())
+	exec.Command("ip", "netns", "del", ns).Run()
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	tmp := t.TempDir()
+	passed, total := 0, 0
+	for _, path := range files {
+		pf, err := corpus.ReadPy(path)
+		if err != nil {
+			continue
+		}
+		rel, _ := filepath.Rel(dir, path)
+		for _, tbl := range pf.Tables {
+			p, n := listPyTable(t, ns, tmp, pf, tbl, rel)
+			passed += p
+			total += n
+		}
+	}
+	report(t, "list-py", passed, total)
+}
+
+// nftIn runs nft in namespace ns with a timeout.
+func nftIn(ns string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, "nft"}, args...)...).CombinedOutput()
+}
+
+// listPyTable loads one table of a .t file and compares the listings; it
+// returns the rule lines that matched and the rule lines nft listed.
+func listPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyTable, rel string) (int, int) {
+	nftIn(ns, "flush", "ruleset")
+	var head strings.Builder
+	fmt.Fprintf(&head, "table %s %s {\n", tbl.Family, tbl.Name)
+	for _, c := range tbl.Chains {
+		fmt.Fprintf(&head, "\tchain %s {\n", c)
+		if spec := pf.Chains[c]; spec != "" {
+			fmt.Fprintf(&head, "\t\t%s;\n", spec)
+		}
+		head.WriteString("\t}\n")
+	}
+	head.WriteString("}\n")
+	if out, err := nftLoad(ns, tmp, head.String()); err != nil {
+		t.Logf("%s %s: base table refused: %s", rel, tbl.Family, out)
+		return 0, 0
+	}
+	// Declarations first, then every rule into every chain, one command
+	// at a time so that a refused line only loses itself.
+	for _, l := range pf.Lines {
+		if !l.OK {
+			continue
+		}
+		var cmds []string
+		switch l.Kind {
+		case '!':
+			if c := pySetDecl(tbl, l.Text); c != "" {
+				cmds = append(cmds, c)
+			}
+		case '?':
+			name, elems, _ := strings.Cut(l.Text, " ")
+			cmds = append(cmds, fmt.Sprintf("add element %s %s %s { %s }", tbl.Family, tbl.Name, name, elems))
+		case '%':
+			if c := pyObjDecl(tbl, l.Text); c != "" {
+				cmds = append(cmds, c)
+			}
+		default:
+			for _, c := range tbl.Chains {
+				cmds = append(cmds, fmt.Sprintf("add rule %s %s %s %s", tbl.Family, tbl.Name, c, l.Text))
+			}
+		}
+		for _, c := range cmds {
+			nftLoad(ns, tmp, c+"\n")
+		}
+	}
+	want, err := nftIn(ns, "list", "table", tbl.Family, tbl.Name)
+	if err != nil {
+		return 0, 0
+	}
+	var out, errOut bytes.Buffer
+	cmd.Main([]string{"list", "table", tbl.Family, tbl.Name, "--netns", ns}, nil, &out, &errOut)
+	wl := strings.Split(string(want), "\n")
+	gl := strings.Split(out.String(), "\n")
+	passed, total := 0, 0
+	inChain := false
+	for i, w := range wl {
+		switch {
+		case strings.HasPrefix(w, "\tchain "):
+			inChain = true
+			continue
+		case w == "\t}":
+			inChain = false
+			continue
+		case !inChain || strings.HasPrefix(w, "\t\ttype "):
+			continue
+		}
+		total++
+		if i < len(gl) && gl[i] == w {
+			passed++
+		} else if *listVerbose {
+			g := ""
+			if i < len(gl) {
+				g = gl[i]
+			}
+			t.Logf("%s %s:\n  nft:     %q\n  nftflow: %q", rel, tbl.Family, strings.TrimSpace(w), strings.TrimSpace(g))
+		}
+	}
+	return passed, total
+}
+
+// nftLoad loads text with nft -f in namespace ns.
+func nftLoad(ns, tmp, text string) ([]byte, error) {
+	f := filepath.Join(tmp, "load.nft")
+	if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+		return nil, err
+	}
+	return nftIn(ns, "-f", f)
+}
+
+// pySetDecl turns "!NAME type T [timeout X] [flags F]" into an add set
+// (or map) command.
+func pySetDecl(tbl corpus.PyTable, text string) string {
+	name, rest, ok := strings.Cut(text, " ")
+	if !ok {
+		return ""
+	}
+	kind := "set"
+	if strings.Contains(rest, " : ") {
+		kind = "map"
+	}
+	// Separate the declaration's statements with semicolons.
+	for _, kw := range []string{" timeout ", " flags ", " size ", " policy ", " counter", " gc-interval "} {
+		rest = strings.ReplaceAll(rest, kw, ";"+kw)
+	}
+	return fmt.Sprintf("add %s %s %s %s { %s; }", kind, tbl.Family, tbl.Name, name, rest)
+}
+
+// pyObjDecl turns "%NAME type counter|quota ...|limit ...|ct helper {...}"
+// into an add command for the named object.
+func pyObjDecl(tbl corpus.PyTable, text string) string {
+	name, rest, ok := strings.Cut(text, " type ")
+	if !ok {
+		return ""
+	}
+	for _, typ := range []string{"ct helper", "ct timeout", "ct expectation", "counter", "quota", "limit", "secmark", "synproxy"} {
+		if body, ok := strings.CutPrefix(rest, typ); ok {
+			body = strings.TrimSpace(body)
+			if body != "" && !strings.HasPrefix(body, "{") {
+				body = "{ " + body + " }"
+			}
+			return fmt.Sprintf("add %s %s %s %s %s", typ, tbl.Family, tbl.Name, name, body)
+		}
+	}
+	return ""
+}
