@@ -38,10 +38,12 @@ func (l ErrorList) Error() string {
 
 // compiler holds the state of one Compile call.
 type compiler struct {
-	batch  model.Batch
-	errs   ErrorList
-	setID  uint32
-	tables map[string]*tableCtx // "family name"
+	batch model.Batch
+	errs  ErrorList
+	setID uint32
+	// chainID numbers the anonymous (bound) chains of the batch.
+	chainID uint32
+	tables  map[string]*tableCtx // "family name"
 	// defines are the top-level variables.
 	defines map[string]parser.Expr
 }

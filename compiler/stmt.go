@@ -434,11 +434,43 @@ func (r *ruleCtx) verdict(x *parser.VerdictStmt) error {
 		r.add(q)
 		return nil
 	}
+	if x.Chain != nil && (x.Kind == "jump" || x.Kind == "goto") {
+		return r.chainBinding(x)
+	}
 	v, err := verdictByName(x.Kind, x.Target)
 	if err != nil {
 		return err
 	}
 	r.add(&model.Immediate{DReg: 0, Verdict: v})
+	return nil
+}
+
+// chainBinding compiles "jump { ... }": an anonymous chain bound to this
+// rule (NFT_CHAIN_BINDING, named by the kernel), its rules, and a verdict
+// that refers to it by chain id. The chain and its rules go into the
+// batch before the rule that jumps to it.
+func (r *ruleCtx) chainBinding(x *parser.VerdictStmt) error {
+	c := r.c
+	c.chainID++
+	id := c.chainID
+	ch := &model.Chain{Family: r.family, Table: r.t.name, Flags: 0x4, ID: id, Pos: c.pos(x.Chain)}
+	c.op(model.VerbAdd, ch, x.Chain)
+	for _, nr := range x.Chain.Rules {
+		rule, sets, err := c.rule(r.t, "", nr)
+		if err != nil {
+			return err
+		}
+		rule.ChainID = id
+		for _, s := range sets {
+			c.op(model.VerbAdd, s, nr)
+		}
+		c.op(model.VerbAdd, rule, nr)
+	}
+	code := int32(-3)
+	if x.Kind == "goto" {
+		code = -4
+	}
+	r.add(&model.Immediate{DReg: 0, Verdict: &model.Verdict{Code: code, ChainID: id}})
 	return nil
 }
 

@@ -96,8 +96,14 @@ func NetlinkVerdict(v *model.Verdict) string {
 	case -2:
 		return "break"
 	case -3:
+		if v.Chain == "" {
+			return "jump"
+		}
 		return "jump -> " + v.Chain
 	case -4:
+		if v.Chain == "" {
+			return "goto"
+		}
 		return "goto -> " + v.Chain
 	case -5:
 		return "return"
