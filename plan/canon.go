@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"reflect"
@@ -247,42 +248,46 @@ func setDefKey(s *model.Set, wantSize uint32) string {
 
 // elemKey identifies one element: key, range end, flags, data, verdict,
 // object, its own timeout, comment and statements (without counter
-// values).
+// values). It is a compact binary string: sets may hold millions.
 func elemKey(s *model.Set, e *model.SetElem) string {
-	var b strings.Builder
-	b.Grow(2*len(e.Key) + 2*len(e.Data) + 8)
-	b.WriteString(hex.EncodeToString(e.Key))
+	b := make([]byte, 0, 2+len(e.Key)+len(e.KeyEnd)+len(e.Data)+8)
+	field := func(tag byte, v []byte) {
+		b = append(b, tag, byte(len(v)))
+		b = append(b, v...)
+	}
+	field('k', e.Key)
 	if len(e.KeyEnd) > 0 {
-		b.WriteByte('-')
-		b.WriteString(hex.EncodeToString(e.KeyEnd))
+		field('e', e.KeyEnd)
 	}
 	if e.Flags != 0 {
-		b.WriteString(" f")
-		b.WriteString(strconv.FormatUint(uint64(e.Flags), 16))
+		b = append(b, 'f')
+		b = binary.BigEndian.AppendUint32(b, e.Flags)
 	}
 	if len(e.Data) > 0 {
-		b.WriteString(" d")
-		b.WriteString(hex.EncodeToString(e.Data))
+		field('d', e.Data)
 	}
 	if e.Verdict != nil {
-		fmt.Fprintf(&b, " v%d:%s", e.Verdict.Code, e.Verdict.Chain)
+		b = append(b, 'v')
+		b = binary.BigEndian.AppendUint32(b, uint32(e.Verdict.Code))
+		field(':', []byte(e.Verdict.Chain))
 	}
 	if e.ObjRef != "" {
-		b.WriteString(" o")
-		b.WriteString(e.ObjRef)
+		field('o', []byte(e.ObjRef))
 	}
 	if e.Timeout != 0 && e.Timeout != s.Timeout {
-		fmt.Fprintf(&b, " t%d", e.Timeout.Milliseconds())
+		b = append(b, 't')
+		b = binary.BigEndian.AppendUint64(b, uint64(e.Timeout.Milliseconds()))
 	}
 	if len(e.Userdata) > 0 {
-		b.WriteString(" u")
-		b.WriteString(hex.EncodeToString(e.Userdata))
+		field('u', e.Userdata)
 	}
 	if len(e.Exprs) > 0 {
-		b.WriteString(" x")
-		canon(&b, reflect.ValueOf(normExprs(e.Exprs, func(string, uint32) (string, bool) { return "", false })))
+		var x strings.Builder
+		canon(&x, reflect.ValueOf(normExprs(e.Exprs, func(string, uint32) (string, bool) { return "", false })))
+		b = append(b, 'x')
+		b = append(b, x.String()...)
 	}
-	return b.String()
+	return string(b)
 }
 
 // anonSetKey identifies an anonymous set by its definition and contents.
