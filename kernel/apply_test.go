@@ -281,3 +281,23 @@ func TestApplyChainBinding(t *testing.T) {
 		t.Errorf("nft list ruleset:\n%s\nwant (nft's own):\n%s", got, want)
 	}
 }
+
+// TestApplyTCPOptionReset: "reset tcp option" is an exthdr expression
+// with no register at all, which the kernel requires.
+func TestApplyTCPOptionReset(t *testing.T) {
+	ns := netnsForTest(t)
+	peer := netnsForTest(t)
+	nftIn(t, peer, "add table ip t; add chain ip t c; add rule ip t c reset tcp option maxseg")
+	b := model.Batch{Ops: []model.Op{
+		add(&model.Table{Family: model.FamilyIP, Name: "t"}, 1),
+		add(&model.Chain{Family: model.FamilyIP, Table: "t", Name: "c"}, 2),
+		add(&model.Rule{Family: model.FamilyIP, Table: "t", Chain: "c", Exprs: []model.Expr{
+			&model.Exthdr{Type: 2, Op: model.ExthdrTCPOpt}}}, 3),
+	}}
+	if err := Apply(context.Background(), b, Options{NetNS: ns}); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if got, want := nftIn(t, ns, "list", "ruleset"), nftIn(t, peer, "list", "ruleset"); got != want {
+		t.Errorf("nft list ruleset:\n%s\nwant (nft's own):\n%s", got, want)
+	}
+}

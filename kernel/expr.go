@@ -194,6 +194,14 @@ func (e *encoder) exprData(x model.Expr) {
 			e.u8(aCtDirection, x.Direction)
 		}
 	case *model.Exthdr:
+		if x.SReg == 0 && x.DReg == 0 {
+			// "reset tcp option": the kernel picks the strip operation
+			// when no register is given, and then refuses any offset,
+			// length or flags.
+			e.u8(aExthdrType, x.Type)
+			e.u32nz(aExthdrOp, x.Op)
+			break
+		}
 		if x.SReg != 0 {
 			e.u32(aExthdrSReg, x.SReg)
 		} else {
