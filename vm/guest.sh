@@ -7,6 +7,7 @@
 cd "$(dirname "$0")/.." || exit 99
 kver=$(uname -r)
 rc=0
+echo "=== nftflow under test: ${NFTFLOW_BIN:-none} ($([ -x "${NFTFLOW_BIN:-}" ] && sha256sum "$NFTFLOW_BIN" | cut -c1-16))"
 for s in "$@"; do
 	echo "=== scenario $s on $kver"
 	t0=$(date +%s%N)

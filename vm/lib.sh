@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh: helpers for the VM scenarios (sourced by vm/scenarios/*.sh, which
 # run as root inside the test VM, in a chroot of the host's root).
 #
@@ -141,15 +142,15 @@ check_offloaded() {
 # when the transfer failed.
 transfer() {
 	local cns=$1 sns=$2 addr=$3 port=$4 up=$5 down=$6 inspect=${7:-}
-	local hold=/tmp/hold.$port ready=/tmp/ready.$port i rc=0
+	local hold=/tmp/hold.$port ready=/tmp/ready.$port rc=0
 	rm -f "$ready" /tmp/serve.$port /tmp/send.$port
 	TCP_READY_FILE=$ready ns "$sns" "$PY" "$VM_DIR/tcp.py" serve "$addr" "$port" >/tmp/serve.$port 2>&1 &
 	local spid=$!
-	for i in $(seq 100); do [ -e "$ready" ] && break; sleep 0.1; done
+	for _ in $(seq 100); do [ -e "$ready" ] && break; sleep 0.1; done
 	touch "$hold"
 	ns "$cns" "$PY" "$VM_DIR/tcp.py" send "$addr" "$port" "$up" "$down" "$hold" >/tmp/send.$port 2>&1 &
 	local cpid=$!
-	for i in $(seq 600); do
+	for _ in $(seq 600); do
 		grep -q transferred /tmp/send.$port 2>/dev/null && break
 		kill -0 "$cpid" 2>/dev/null || break
 		sleep 0.1

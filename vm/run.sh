@@ -34,10 +34,10 @@ scenarios=()
 list=
 while [ $# -gt 0 ]; do
 	case $1 in
-	--kernel | -k) kernels+=(${2//,/ }); shift 2 ;;
-	--kernel=*) v=${1#*=}; kernels+=(${v//,/ }); shift ;;
-	--scenario | -s) scenarios+=(${2//,/ }); shift 2 ;;
-	--scenario=*) v=${1#*=}; scenarios+=(${v//,/ }); shift ;;
+	--kernel | -k) IFS=, read -ra v <<<"$2"; kernels+=("${v[@]}"); shift 2 ;;
+	--kernel=*) IFS=, read -ra v <<<"${1#*=}"; kernels+=("${v[@]}"); shift ;;
+	--scenario | -s) IFS=, read -ra v <<<"$2"; scenarios+=("${v[@]}"); shift 2 ;;
+	--scenario=*) IFS=, read -ra v <<<"${1#*=}"; scenarios+=("${v[@]}"); shift ;;
 	--timeout) boot_timeout=$2; shift 2 ;;
 	--jobs | -j) jobs=$2; shift 2 ;;
 	--list) list=1; shift ;;
@@ -98,12 +98,28 @@ boot() {
 		-nodefaults -nographic -serial stdio -monitor none -no-reboot \
 		-kernel "$tree/vmlinuz" -initrd "$initrd" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-		-append "console=ttyS0 panic=-1 quiet nftflow.run=$cache/run/$dist.sh nftflow.bin=$nftflow_bin" \
+		-append "console=ttyS0 panic=-1 quiet nftflow.run=$cache/run/$dist.sh nftflow.bin=$nftflow_bin nftflow.sha=$nftflow_sha" \
 		</dev/null 2>&1 | tr -d '\r'
 	qrc=${PIPESTATUS[0]}
 	t1=$(date +%s%N)
 	echo "$qrc $(((t1 - t0) / 1000000))" >"$cache/logs/$dist.status"
 }
+
+# The nftflow binary under test travels inside the initramfs (a cpio
+# appended to the cached one), so the guest runs a snapshot: a rebuild of
+# bin/nftflow during the run cannot reach it, and neither can a page that
+# 9p serves wrong. Its sha256 lets the guest compare the 9p view too.
+nftflow_sha=none
+bin_cpio=
+if [ -x "$nftflow_bin" ]; then
+	stage=$(mktemp -d)
+	mkdir -p "$stage/nftflow"
+	cp "$nftflow_bin" "$stage/nftflow/nftflow"
+	nftflow_sha=$(sha256sum "$stage/nftflow/nftflow" | cut -d' ' -f1)
+	bin_cpio=$cache/run/nftflow.cpio
+	(cd "$stage" && find nftflow | cpio -o -H newc --quiet) >"$bin_cpio"
+	rm -rf "$stage"
+fi
 
 # Fetch the kernels and build the initramfs images first (apt, sequential).
 ready=()
@@ -124,6 +140,14 @@ for dist in "${dists[@]}"; do
 			continue
 		fi
 	fi
+	# The boot's initramfs: the cached one, zero-padded to a multiple of 4
+	# bytes (the kernel looks for a following cpio header only there), then
+	# the binary's cpio.
+	img=$cache/run/initrd-$dist.img
+	cp "$initrd" "$img"
+	pad=$(((4 - $(stat -c %s "$img") % 4) % 4))
+	head -c "$pad" /dev/zero >>"$img"
+	if [ -n "$bin_cpio" ]; then cat "$bin_cpio" >>"$img"; fi
 	{
 		echo "#!/bin/bash"
 		echo "# written by vm/run.sh: what the $dist VM runs"
@@ -141,12 +165,12 @@ done
 for dist in "${ready[@]}"; do rm -f "$cache/logs/$dist.status"; done
 if [ ${#ready[@]} -eq 1 ] || [ "$jobs" -le 1 ]; then
 	for dist in "${ready[@]}"; do
-		boot "$dist" "${trees[$dist]}" "$cache/initrd-${kvers[$dist]}.gz" | tee "$cache/logs/$dist.log"
+		boot "$dist" "${trees[$dist]}" "$cache/run/initrd-$dist.img" | tee "$cache/logs/$dist.log"
 	done
 else
 	pids=()
 	for dist in "${ready[@]}"; do
-		boot "$dist" "${trees[$dist]}" "$cache/initrd-${kvers[$dist]}.gz" >"$cache/logs/$dist.log" &
+		boot "$dist" "${trees[$dist]}" "$cache/run/initrd-$dist.img" >"$cache/logs/$dist.log" &
 		pids+=($!)
 	done
 	for i in "${!ready[@]}"; do

@@ -105,7 +105,6 @@ expect_offloaded() {
 }
 
 run "eth0, eth1" 5101
-a_pkts=$PKTS a_bytes=$BYTES a_off=$OFFLOADED
 if [ -n "$new" ]; then
 	expect_offloaded "{ eth0, eth1 } on >= 6.19"
 else
