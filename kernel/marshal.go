@@ -21,7 +21,7 @@ type msgWriter interface {
 	emit(e *encoder, elem int) error
 }
 
-// encodeOp encodes op (the opIndex-th of its batch) as one or more
+// encodeOp encodes op as one or more
 // messages handed to w. Messages are built in e, which is reset each time.
 func encodeOp(e *encoder, w msgWriter, op model.Op) error {
 	switch o := op.Obj.(type) {
