@@ -195,6 +195,12 @@ for dist in "${ready[@]}"; do
 		echo "FAIL [$kver] boot: the guest exited ${exit_line#NFTFLOW-VM-EXIT } without a FAIL line; log in $log"
 		f=$((f + 1))
 	fi
+	if [ "$f" -gt 0 ]; then
+		# Keep the console of a failed boot past the next run.
+		keep=$cache/logs/$dist-failed-$(date -u +%Y%m%dT%H%M%S).log
+		cp "$log" "$keep"
+		echo "  (console kept in $keep)"
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
