@@ -90,7 +90,9 @@ func canon(b *strings.Builder, v reflect.Value) {
 type setResolver func(name string, id uint32) (key string, ok bool)
 
 // isAnon reports whether a set name is an anonymous set's.
-func isAnon(name string) bool { return strings.HasPrefix(name, "__set") }
+func isAnon(name string) bool {
+	return strings.HasPrefix(name, "__set") || strings.HasPrefix(name, "__map") || strings.HasPrefix(name, "__objmap")
+}
 
 // normExpr returns a copy of e without run-time state (counter values,
 // consumed quota, last-seen time) and with anonymous set references

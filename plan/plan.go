@@ -2,6 +2,7 @@ package plan
 
 import (
 	"sort"
+	"strconv"
 
 	"github.com/nftflow/nftflow/model"
 )
@@ -302,13 +303,15 @@ func (tp *tablePlan) haveAnonKey(name string, _ uint32) (string, bool) {
 // deleted and created again (with the rules that use them), and the
 // kernel's objects the file does not declare are deleted.
 func (tp *tablePlan) objects() {
+	// Objects of different types may share a name.
 	have := map[string]*model.Object{}
+	okey := func(o *model.Object) string { return strconv.FormatUint(uint64(o.Type), 10) + " " + o.Name }
 	for _, o := range tp.have.Objects {
-		have[o.Name] = o
+		have[okey(o)] = o
 	}
 	for _, o := range tp.want.Objects {
-		ho := have[o.Name]
-		delete(have, o.Name)
+		ho := have[okey(o)]
+		delete(have, okey(o))
 		switch {
 		case ho == nil:
 			tp.ph.addDefs = append(tp.ph.addDefs, op(model.VerbAdd, o, o.Pos))
