@@ -109,10 +109,12 @@ type ruleCtx struct {
 	ll, nh, th string
 	icmpType   bool // an icmp/icmpv6 type match was seen
 	inner      map[string]*ruleCtx
-	noMerge    bool         // named sets without auto-merge keep adjacent intervals apart
-	etherType  bool         // network dependencies match the ether type
-	innerLL    bool         // inside a tunnel that carries a link layer header
-	sets       []*model.Set // anonymous sets this rule creates
+	noMerge    bool // named sets without auto-merge keep adjacent intervals apart
+	etherType  bool // network dependencies match the ether type
+	innerLL    bool // inside a tunnel that carries a link layer header
+	// unmergeable marks compares payload merging must leave alone
+	unmergeable map[*model.Cmp]bool
+	sets        []*model.Set // anonymous sets this rule creates
 }
 
 func (r *ruleCtx) add(es ...model.Expr) {
@@ -1077,7 +1079,13 @@ func (r *ruleCtx) prefixMatch(l *load, op string, x *parser.Prefix) error {
 		if p, ok := e.(*model.Payload); ok {
 			p.Len = nb
 			r.add(exprs[0])
-			r.add(&model.Cmp{SReg: 1, Op: cop, Data: v[:nb]})
+			c := &model.Cmp{SReg: 1, Op: cop, Data: v[:nb]}
+			r.add(c)
+			// a prefix is not a value: nft does not merge it
+			if r.unmergeable == nil {
+				r.unmergeable = map[*model.Cmp]bool{}
+			}
+			r.unmergeable[c] = true
 			return nil
 		}
 	}
@@ -1485,7 +1493,7 @@ func (r *ruleCtx) mergePayloads() {
 		}
 		p, ok1 := r.exprs[i].(*model.Payload)
 		c, ok2 := r.exprs[i+1].(*model.Cmp)
-		if !ok1 || !ok2 || p.SReg != 0 || p.DReg != 1 || c.SReg != 1 || c.Op != cmpEq || c.HostOrder {
+		if !ok1 || !ok2 || p.SReg != 0 || p.DReg != 1 || c.SReg != 1 || c.Op != cmpEq || c.HostOrder || r.unmergeable[c] {
 			return nil, nil, false
 		}
 		return p, c, true

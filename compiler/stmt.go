@@ -517,9 +517,9 @@ func (r *ruleCtx) log(x *parser.LogStmt) error {
 				case "skuid":
 					lg.Flags |= 8
 				case "ether":
-					lg.Flags |= 16
+					lg.Flags |= 0x20 // NF_LOG_MACDECODE
 				case "all":
-					lg.Flags |= 0x1f
+					lg.Flags |= 0x2f // NF_LOG_MASK
 				}
 			}
 		}

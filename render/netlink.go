@@ -239,7 +239,8 @@ func netlinkBody(e model.Expr, legacy bool) string {
 		} else if x.HasLevel {
 			p("level %d ", x.Level)
 		}
-		for i, n := range []string{"tcpseq", "tcpopt", "ipopt", "uid", "macdecode"} {
+		// NF_LOG_* bits
+		for i, n := range []string{"tcpseq", "tcpopt", "ipopt", "uid", "nflog", "macdecode"} {
 			if x.Flags&(1<<i) != 0 {
 				p("%s ", n)
 			}
