@@ -106,9 +106,14 @@ func GenerationID(netns string) (uint32, error) {
 
 // ApplyAtGeneration sends b as one transaction like Apply, but guarded by
 // genid, the generation a plan was made from: if the ruleset changed since
-// then, the kernel refuses the whole batch and ApplyAtGeneration returns
-// ErrGenerationChanged at once (the caller re-reads and re-plans) instead
-// of retrying the same batch.
+// then, nothing is sent (or the kernel refuses the whole batch) and
+// ApplyAtGeneration returns ErrGenerationChanged at once, so that the
+// caller re-reads and re-plans instead of sending a stale plan.
+//
+// Apply reads the generation g1 and then runs beforeSend, which reads it
+// again (g2): g1 <= g2, and both are at least genid, so g2 == genid means
+// the batch goes out carrying genid and the kernel refuses it if anything
+// commits in between.
 func ApplyAtGeneration(ctx context.Context, b model.Batch, opts Options, genid uint32) error {
 	if len(b.Ops) == 0 {
 		return nil
@@ -116,38 +121,21 @@ func ApplyAtGeneration(ctx context.Context, b model.Batch, opts Options, genid u
 	if genid == 0 {
 		return errors.New("apply: no generation id to guard the batch with")
 	}
-	w, err := encodeBatch(&b, seqBegin+1)
-	if err != nil {
-		return err
+	opts.beforeSend = func(attempt int) error {
+		if attempt > 0 {
+			return ErrGenerationChanged // the kernel refused: the plan is stale
+		}
+		now, err := GenerationID(opts.NetNS)
+		if err != nil {
+			return err
+		}
+		if now != genid {
+			return ErrGenerationChanged
+		}
+		return nil
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s, err := openSocket(opts.NetNS)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	iov := make([][]byte, 0, len(w.chunks)+2)
-	iov = append(iov, batchMsg(nfnlMsgBatchBegin, seqBegin, genid))
-	iov = append(iov, w.chunks...)
-	if !opts.Check {
-		iov = append(iov, batchMsg(nfnlMsgBatchEnd, w.firstSeq+uint32(len(w.msgs)), 0))
-	}
-	acks, err := s.sendBatch(iov, w.size+64)
-	if err != nil {
-		return err
-	}
-	errs, restart := mapAcks(&b, w, acks, netnsDeviceProbe(opts.NetNS))
-	if restart {
-		return ErrGenerationChanged
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
+	return Apply(ctx, b, opts)
 }
-
 // widenDumps makes the kernel fill dump messages of up to 32 KiB on d's
 // socket. The kernel sizes each dump skb by the largest buffer a recvmsg
 // on the socket has used so far, and it resumes a rule or element dump by
