@@ -136,6 +136,7 @@ func ApplyAtGeneration(ctx context.Context, b model.Batch, opts Options, genid u
 	}
 	return Apply(ctx, b, opts)
 }
+
 // widenDumps makes the kernel fill dump messages of up to 32 KiB on d's
 // socket. The kernel sizes each dump skb by the largest buffer a recvmsg
 // on the socket has used so far, and it resumes a rule or element dump by
