@@ -104,13 +104,11 @@ offloaded_tuples() {
 	ns "$1" conntrack -L -p tcp --dport "$2" 2>/dev/null | grep -F '[OFFLOAD]' | tuples_of
 }
 
-# tuples_of: reads conntrack -L style lines, prints the first src= dst= sport=
-# dport= of each, sorted.
+# tuples_of: reads conntrack -L style lines, prints the src= dst= sport=
+# dport= fields of each (original then reply tuple, so NAT shows), sorted.
 tuples_of() {
-	awk '{s=d=sp=dp=""; for (i = 1; i <= NF; i++) {
-		if ($i ~ /^src=/ && s == "") s = $i; else if ($i ~ /^dst=/ && d == "") d = $i
-		else if ($i ~ /^sport=/ && sp == "") sp = $i; else if ($i ~ /^dport=/ && dp == "") dp = $i }
-		if (s != "") print s, d, sp, dp}' | sort
+	awk '{t = ""; for (i = 1; i <= NF; i++) if ($i ~ /^(src|dst|sport|dport)=/) t = t (t == "" ? "" : " ") $i
+		if (t != "") print t}' | sort
 }
 
 # check_offloaded NETNS PORT: asserts conntrack shows the flow to PORT as
@@ -124,15 +122,23 @@ check_offloaded() {
 	else
 		fail "conntrack -L shows no [OFFLOAD] flow to port $port; entries: $(ns "$n" conntrack -L 2>/dev/null | tr '\n' '|')"
 	fi
-	if have_nftflow list flows; then
-		nf=$(ns "$n" "$NFTFLOW_BIN" list flows --offloaded -o conntrack 2>&1 | grep -E "dport=$port( |$)" | tuples_of)
-		if [ -n "$ct" ] && [ "$nf" = "$ct" ]; then
-			pass "nftflow list flows --offloaded agrees with conntrack -L"
-		else
-			fail "nftflow list flows --offloaded gave '$nf', conntrack -L '$ct'"
-		fi
-	else
+	[ -n "$ct" ] && compare_flows "$n" "$port" "$ct"
+}
+
+# compare_flows NETNS PORT TUPLES: when `nftflow list flows` exists, asserts
+# its --offloaded -o conntrack output names the same flows to PORT as
+# TUPLES (from offloaded_tuples; may be empty: then nftflow must list none).
+compare_flows() {
+	local n=$1 port=$2 ct=$3 nf
+	if ! have_nftflow list flows; then
 		skip "nftflow list flows not available; checked with conntrack -L only"
+		return
+	fi
+	nf=$(ns "$n" "$NFTFLOW_BIN" list flows --offloaded -o conntrack 2>&1 | grep -E "dport=$port( |$)" | tuples_of)
+	if [ "$nf" = "$ct" ]; then
+		pass "nftflow list flows --offloaded agrees with conntrack -L on port $port (${ct:-no flow})"
+	else
+		fail "nftflow list flows --offloaded gave '$nf', conntrack -L '$ct' (port $port)"
 	fi
 }
 

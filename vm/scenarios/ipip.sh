@@ -84,7 +84,10 @@ run() {
 		return 1
 	fi
 	OFFLOADED=
-	inspect() { OFFLOADED=$(offloaded_tuples ip-r "$port"); }
+	inspect() {
+		OFFLOADED=$(offloaded_tuples ip-r "$port")
+		compare_flows ip-r "$port" "$OFFLOADED"
+	}
 	if transfer ip-lan ip-peer 198.51.100.1 "$port" "$up" "$down" inspect; then
 		pass "$label: TCP through the tunnel, $up bytes up and $down down"
 	else
