@@ -113,6 +113,7 @@ func normExpr(e model.Expr, anon setResolver) model.Expr {
 	case *model.Quota:
 		c := *x
 		c.Consumed = 0
+		c.Flags &^= quotaDepleted // state, not configuration
 		return &c
 	case *model.Last:
 		return &model.Last{}
@@ -128,7 +129,15 @@ func normExpr(e model.Expr, anon setResolver) model.Expr {
 	case *model.Objref:
 		c := *x
 		if x.Set != "" || x.SetID != 0 {
-			c.Set, c.SetID = ref(x.Set, x.SetID), 0
+			// The map form carries no type: the map's decides.
+			c.Set, c.SetID, c.Type = ref(x.Set, x.SetID), 0, 0
+		}
+		return &c
+	case *model.Log:
+		c := *x
+		if !c.HasGroup && !c.HasLevel {
+			// The kernel reports syslog logging at its default level.
+			c.Level, c.HasLevel = logLevelWarning, true
 		}
 		return &c
 	case *model.Inner:
@@ -183,12 +192,44 @@ const (
 )
 
 func normExprs(es []model.Expr, anon setResolver) []model.Expr {
-	out := make([]model.Expr, len(es))
-	for i, e := range es {
-		out[i] = normExpr(e, anon)
+	out := make([]model.Expr, 0, len(es))
+	for i := 0; i < len(es); i++ {
+		// nft 1.0.6 sends a range match as a cmp gte, cmp lte pair.
+		if r, ok := cmpPairRange(es, i); ok {
+			out = append(out, r)
+			i++
+			continue
+		}
+		out = append(out, normExpr(es[i], anon))
 	}
 	return out
 }
+
+// Cmp operators (NFT_CMP_*).
+const (
+	cmpLTE uint32 = 3
+	cmpGTE uint32 = 5
+)
+
+// cmpPairRange returns the range "cmp gte; cmp lte" on one register at
+// es[i] means.
+func cmpPairRange(es []model.Expr, i int) (*model.Range, bool) {
+	if i+1 >= len(es) {
+		return nil, false
+	}
+	a, ok1 := es[i].(*model.Cmp)
+	b, ok2 := es[i+1].(*model.Cmp)
+	if !ok1 || !ok2 || a.Op != cmpGTE || b.Op != cmpLTE || a.SReg != b.SReg || len(a.Data) != len(b.Data) {
+		return nil, false
+	}
+	return &model.Range{SReg: a.SReg, Op: 0, From: a.Data, To: b.Data}, true
+}
+
+// Kernel defaults and state flags.
+const (
+	logLevelWarning uint32 = 4 // LOGLEVEL_WARNING
+	quotaDepleted   uint32 = 2 // NFT_QUOTA_F_DEPLETED
+)
 
 // exprsKey is the canonical text of an expression list.
 func exprsKey(es []model.Expr, anon setResolver) string {
