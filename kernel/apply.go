@@ -312,7 +312,7 @@ func nlmsgAlign(n int) int { return (n + 3) &^ 3 }
 // mapAcks turns the kernel's answers into errors keyed to operations.
 // restart reports that the kernel refused the batch because the
 // generation changed (ERESTART on BATCH_BEGIN).
-func mapAcks(b *model.Batch, w *wire, acks []ack, probe deviceProbe) (errs OpErrors, restart bool) {
+func mapAcks(b *model.Batch, w *wire, acks []ack, probe *deviceProbe) (errs OpErrors, restart bool) {
 	for _, a := range acks {
 		if a.errno == 0 {
 			continue

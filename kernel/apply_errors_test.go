@@ -104,3 +104,18 @@ func TestApplyFlowtableWithoutKernelSupport(t *testing.T) {
 		t.Fatalf("got %v, want the missing device named", err)
 	}
 }
+
+// TestExplainHardwareOffloadNamesDevices: EOPNOTSUPP on a flowtable with
+// flags offload names the devices without hw-tc-offload (lo has none).
+func TestExplainHardwareOffloadNamesDevices(t *testing.T) {
+	ns := netnsForTest(t)
+	oe := &OpError{Index: 1, Elem: -1, Expr: -1, Errno: unix.EOPNOTSUPP, Op: model.Op{Verb: model.VerbAdd,
+		Obj: &model.Flowtable{Family: model.FamilyInet, Table: "t", Name: "ft", Devices: []string{"lo"}, Flags: model.FlowtableHWOffload}}}
+	got := explain(oe, netnsDeviceProbe(ns))
+	if !strings.Contains(got, "device lo cannot do hardware flow offload") || !strings.Contains(got, "--offload-fallback") {
+		t.Errorf("explain = %q, want lo named and --offload-fallback suggested", got)
+	}
+	if got := explain(oe, nil); !strings.Contains(got, "a device of lo") {
+		t.Errorf("explain without a probe = %q", got)
+	}
+}

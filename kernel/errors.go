@@ -198,13 +198,16 @@ func objTypeName(t uint32) string {
 	return "object"
 }
 
-// deviceProbe reports which of devs do not exist in the target namespace;
-// ok is false when it cannot tell.
-type deviceProbe func(devs []string) (missing []string, ok bool)
+// deviceProbe looks at the devices of the namespace a batch went to, to
+// explain refusals. A nil *deviceProbe knows nothing.
+type deviceProbe struct{ netns string }
+
+// netnsDeviceProbe probes devices inside the named namespace.
+func netnsDeviceProbe(netns string) *deviceProbe { return &deviceProbe{netns: netns} }
 
 // explain returns a plain cause for the refusal, where errno and object
 // allow one. probe checks device existence (nil: no check).
-func explain(e *OpError, probe deviceProbe) string {
+func explain(e *OpError, probe *deviceProbe) string {
 	if e.Err != nil {
 		return ""
 	}
@@ -285,6 +288,9 @@ func explain(e *OpError, probe deviceProbe) string {
 		switch o := e.Op.Obj.(type) {
 		case *model.Flowtable:
 			if o.Flags&model.FlowtableHWOffload != 0 {
+				if no := probe.noHWOffload(o.Devices); len(no) > 0 {
+					return fmt.Sprintf("%s hardware flow offload (no hw-tc-offload feature); remove `flags offload` or use --offload-fallback", cannotDo(no))
+				}
 				return fmt.Sprintf("a device of %s cannot do hardware flow offload; remove `flags offload` or use --offload-fallback", strings.Join(o.Devices, ", "))
 			}
 		case *model.Rule:
@@ -341,27 +347,54 @@ func ruleExpr(e *OpError) model.Expr {
 	return nil
 }
 
-func checkDevices(probe deviceProbe, devs []string) ([]string, bool) {
+func checkDevices(probe *deviceProbe, devs []string) ([]string, bool) {
 	if probe == nil || len(devs) == 0 {
 		return nil, false
 	}
-	return probe(devs)
+	return probe.missing(devs)
 }
 
-// netnsDeviceProbe checks device names inside the named namespace.
-func netnsDeviceProbe(netns string) deviceProbe {
-	return func(devs []string) ([]string, bool) {
-		var missing []string
-		err := WithNetns(netns, func() error {
-			for _, d := range devs {
-				if _, err := net.InterfaceByName(d); err != nil {
-					missing = append(missing, d)
-				}
+// missing reports which of devs do not exist; ok is false when it cannot
+// tell.
+func (p *deviceProbe) missing(devs []string) (missing []string, ok bool) {
+	err := WithNetns(p.netns, func() error {
+		for _, d := range devs {
+			if _, err := net.InterfaceByName(d); err != nil {
+				missing = append(missing, d)
 			}
-			return nil
-		})
-		return missing, err == nil
+		}
+		return nil
+	})
+	return missing, err == nil
+}
+
+// noHWOffload returns the devices among devs that lack the hw-tc-offload
+// feature (the drivers that cannot take a flowtable with flags offload),
+// or nil when that cannot be told.
+func (p *deviceProbe) noHWOffload(devs []string) []string {
+	if p == nil {
+		return nil
 	}
+	topo, err := ReadTopology(p.netns)
+	if err != nil {
+		return nil
+	}
+	var links []model.Link
+	for _, d := range devs {
+		if l, ok := topo.LinkByName(d); ok {
+			links = append(links, l)
+		}
+	}
+	if len(links) == 0 || FillHWTCOffload(p.netns, links) != nil {
+		return nil
+	}
+	var no []string
+	for _, l := range links {
+		if l.HWTCOffload == model.CapNo {
+			no = append(no, l.Name)
+		}
+	}
+	return no
 }
 
 func missingDevices(missing []string) string {
@@ -378,4 +411,11 @@ func elemChain(e *OpError) string {
 		return els[e.Elem].Verdict.Chain
 	}
 	return ""
+}
+
+func cannotDo(devs []string) string {
+	if len(devs) == 1 {
+		return "device " + devs[0] + " cannot do"
+	}
+	return "devices " + strings.Join(devs, ", ") + " cannot do"
 }
