@@ -201,7 +201,7 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		if e.Op == 1 {
 			op = "!= "
 		}
-		c.match(s, op+lsFormatValue(s.dt, e.From, s.host)+"-"+lsFormatValue(s.dt, e.To, s.host), 0, false)
+		c.match(s, op+lsRangeValue(s.dt, e.From, s.host)+"-"+lsRangeValue(s.dt, e.To, s.host), 0, false)
 	case *model.Immediate:
 		if e.DReg == 0 && e.Verdict != nil {
 			if rules, ok := c.l.bindings[e.Verdict.Chain]; ok && (e.Verdict.Code == -3 || e.Verdict.Code == -4) {
@@ -343,6 +343,11 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 			st := c.emit(t)
 			st.js = jsonStmt(e)
 			if rj, ok := e.(*model.Reject); ok {
+				if rj.Type == 0 && c.l3dep != nil {
+					// reject with icmp[v6] brings its own nfproto check.
+					c.l3dep.dead = true
+					c.l3dep = nil
+				}
 				fam := c.fam
 				if fam == model.FamilyInet && rj.Type == 0 {
 					// inet names the ICMP flavour the rule matched.
@@ -740,7 +745,7 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 	// gte followed by lte on the same register is a range.
 	if e.Op == 5 && i+1 < len(exprs) {
 		if n, ok := exprs[i+1].(*model.Cmp); ok && n.Op == 3 && n.SReg == e.SReg {
-			c.match(s, lsFormatValue(s.dt, e.Data, s.host)+"-"+lsFormatValue(s.dt, n.Data, s.host), 0, false)
+			c.match(s, lsRangeValue(s.dt, e.Data, s.host)+"-"+lsRangeValue(s.dt, n.Data, s.host), 0, false)
 			return
 		}
 	}
@@ -770,6 +775,22 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		if s.dt.dt != nil && s.dt.dt.Bitmask && e.Op == 1 && lsAllZero(data) {
 			c.match(s, lsFormatValue(s.dt, s.mask, s.host), 0, false)
 			return
+		}
+		if s.dt.dt != nil && s.dt.dt.Bitmask && s.exprText != "" && s.shift == 0 {
+			m := lsFormatValue(s.dt, s.mask, s.host)
+			switch {
+			case e.Op == 0 && lsAllZero(data):
+				// No flag of the mask set.
+				c.match(s, "! "+m, 0, false)
+				return
+			case (e.Op == 0 || e.Op == 1) && bytes.Equal(data, s.mask) && !strings.Contains(m, ","):
+				rel := "=="
+				if e.Op == 1 {
+					rel = "!="
+				}
+				c.match(&lsSel{text: s.text + " & " + m, proto: s.proto, js: s.valueJS()}, rel+" "+m, 0, false)
+				return
+			}
 		}
 		if pl := lsPrefixLen(s.mask); pl >= 0 && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) && !s.netPfx {
 			c.match(s, op+lsFormatValue(s.dt, lsPadTo(data, s.dt.bytes()), s.host)+fmt.Sprintf("/%d", pl), 0, false)
@@ -809,6 +830,11 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 			c.match(s, op+lsQuote(name), 0, false)
 			return
 		}
+	}
+	if s.dt.dt != nil && s.dt.dt.Bitmask && e.Op == 0 && s.mask == nil && s.exprText == "" && len(s.dt.dt.Symbols) > 0 {
+		// A whole-value compare on flags is spelled out.
+		c.match(s, "== "+strings.ReplaceAll(lsFormatValue(s.dt, data, s.host), ",", "|"), 0, false)
+		return
 	}
 	v := lsToInt(data, s.host)
 	if s.hex {
@@ -889,7 +915,7 @@ func (c *lsRuleCtx) useDeps(s *lsSel) {
 			}
 		}
 	case compiler.LayerNetwork:
-		if c.l3dep != nil {
+		if c.l3dep != nil && (s.proto.Number == 0 || uint64(s.proto.Number) == c.l3) {
 			c.l3dep.dead = true
 			c.l3dep = nil
 		}
@@ -1397,6 +1423,9 @@ func lsRangeText(f lsSetField, lo, hi []byte) string {
 			return lsQuote(p + "*")
 		}
 	}
+	if f.dt.id == lsTTime {
+		return lsRangeValue(f.dt, lo, f.host) + "-" + lsRangeValue(f.dt, hi, f.host)
+	}
 	// nft prints range bounds numerically.
 	if f.dt.dt != nil && len(f.dt.dt.Symbols) > 0 && !f.dt.dt.Bitmask && f.dt.id != lsTTimeDay {
 		num := f
@@ -1700,7 +1729,7 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 	if e.Family == 10 {
 		adt = lsDtypeByID(lsTIP6Addr)
 	}
-	if c.fam == model.FamilyInet {
+	if c.fam == model.FamilyInet && e.RegAddrMin != 0 {
 		if e.Family == 10 {
 			text += " ip6"
 		} else {
@@ -2242,4 +2271,13 @@ func lsRejectExplicit(e *model.Reject, fam model.Family) string {
 		return "reject with icmpv6 port-unreachable"
 	}
 	return "reject with icmp port-unreachable"
+}
+
+// lsRangeValue prints a range bound: relative times in plain seconds,
+// everything else as a value.
+func lsRangeValue(d lsDtype, b []byte, host bool) string {
+	if d.id == lsTTime {
+		return fmt.Sprintf("%ds", lsToInt(b, host).Uint64()/1000)
+	}
+	return lsFormatValue(d, b, host)
 }
