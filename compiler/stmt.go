@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -734,6 +735,11 @@ func (r *ruleCtx) nat(x *parser.NatStmt) error {
 	if fam == model.FamilyIP6 {
 		addrType, addrLen = "ipv6_addr", 16
 	}
+	if ml, ok := x.Addr.(*parser.MapLookup); ok && ml.Kind == "map" && x.Port == nil {
+		if se, ok := ml.Map.(*parser.SetExpr); ok && natMapHasIntervals(se) {
+			return r.natIntervalMap(x, ml, se, fam, addrType, addrLen, flags)
+		}
+	}
 	if ml, ok := x.Addr.(*parser.MapLookup); ok && ml.Kind == "map" && x.Port == nil && r.natMapHasPorts(ml) {
 		// "dnat to KEY map { K : addr . port }": one lookup yields both
 		k, err := r.evalSel(ml.Key)
@@ -1386,4 +1392,137 @@ func unpackConcat(id uint32) []*Datatype {
 		id >>= concatTypeBits
 	}
 	return out
+}
+
+// natMapHasIntervals reports whether a NAT map's data hold address (or
+// port) ranges or prefixes: "{ k : 10.0.0.1-10.0.0.5 . 80-90 }".
+func natMapHasIntervals(se *parser.SetExpr) bool {
+	isIv := func(e parser.Expr) bool {
+		switch e.(type) {
+		case *parser.Range, *parser.Prefix:
+			return true
+		}
+		return false
+	}
+	for _, el := range se.Elems {
+		me, ok := el.(*parser.MapElem)
+		if !ok {
+			continue
+		}
+		if isIv(me.Value) {
+			return true
+		}
+		if c, ok := me.Value.(*parser.Concat); ok {
+			for _, p := range c.Parts {
+				if isIv(p) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// natIntervalMap compiles NAT through an anonymous map whose data are
+// ranges: the data hold addr_min . addr_max (or addr_min . port_min .
+// addr_max . port_max), loaded into consecutive 32-bit registers.
+func (r *ruleCtx) natIntervalMap(x *parser.NatStmt, ml *parser.MapLookup, se *parser.SetExpr, fam model.Family, addrType string, addrLen, flags uint32) error {
+	k, err := r.evalSel(ml.Key)
+	if err != nil {
+		return err
+	}
+	if err := r.emitDeps(k); err != nil {
+		return err
+	}
+	addr := &load{dt: DatatypeByName(addrType), order: BigEndian, size: addrLen, bits: addrLen * 8}
+	port := &load{dt: DatatypeByName("inet_service"), order: BigEndian, size: 2, bits: 16}
+	withPorts := false
+	for _, el := range se.Elems {
+		if me, ok := el.(*parser.MapElem); ok {
+			if _, ok := me.Value.(*parser.Concat); ok {
+				withPorts = true
+			}
+		}
+	}
+	fields := []*load{addr, addr}
+	if withPorts {
+		fields = []*load{addr, port, addr, port}
+	}
+	// encode each element's data as its low and high bounds
+	var elems []parser.Expr
+	var datas [][]byte
+	for _, el := range se.Elems {
+		me, ok := el.(*parser.MapElem)
+		if !ok {
+			return fmt.Errorf("map element without data")
+		}
+		parts := []parser.Expr{me.Value}
+		if c, ok := me.Value.(*parser.Concat); ok {
+			parts = c.Parts
+		}
+		if len(parts) != len(fields)/2 {
+			return fmt.Errorf("map data does not match the NAT mapping")
+		}
+		var lo, hi []byte
+		for i, p := range parts {
+			iv, err := r.elemInterval(fields[i], p)
+			if err != nil {
+				return err
+			}
+			pad := make([]byte, padded(fields[i].size)-fields[i].size)
+			lo = append(append(lo, iv.lo...), pad...)
+			hi = append(append(hi, iv.hi...), pad...)
+		}
+		datas = append(datas, append(lo, hi...))
+		// the placeholder data carries the element's index
+		elems = append(elems, &parser.MapElem{Span: me.Span, Key: me.Key,
+			Value: &parser.Literal{Kind: parser.LitNumber, Text: strconv.Itoa(len(datas) - 1)}})
+	}
+	var ids []uint32
+	var size uint32
+	var lens []uint32
+	for _, f := range fields {
+		ids = append(ids, f.dt.ID)
+		size += padded(f.size)
+		lens = append(lens, f.size)
+	}
+	data := &load{dt: &Datatype{ID: ConcatTypeID(ids...), Name: "concat"}, order: BigEndian, size: size, bits: size * 8,
+		parts: fields}
+	r.emitKey(k, setHasInterval(se), 1)
+	// build the map with placeholder data, then set the real bounds
+	placeholder := &load{dt: DatatypeByName("integer"), order: BigEndian, size: 4, bits: 32}
+	s, err := r.anonSet(k, &parser.SetExpr{Span: se.Span, Elems: elems}, placeholder)
+	if err != nil {
+		return err
+	}
+	s.DataType, s.DataLen, s.DataFieldLens = data.dt.ID, data.size, lens
+	s.Userdata = setUdata(k, data, len(k.parts) > 0, false, true, false, false, "")
+	for i := range s.Elements {
+		d := s.Elements[i].Data
+		if len(d) != 4 {
+			continue
+		}
+		if idx := int(binary.BigEndian.Uint32(d)); idx < len(datas) {
+			s.Elements[i].Data = datas[idx]
+		}
+	}
+	r.add(&model.Lookup{SReg: 1, DReg: 1, HasDReg: true, Set: s.Name, SetID: s.ID})
+	t := uint32(0)
+	if x.Kind == "dnat" {
+		t = 1
+	}
+	if x.Prefix {
+		flags |= 0x40
+	}
+	n := &model.NAT{Type: t, Family: uint32(fam), RegAddrMin: 1, Flags: flags}
+	if withPorts {
+		a, p := padded(addrLen)/4, uint32(1)
+		n.RegProtoMin = regFor(a)
+		n.RegAddrMax = regFor(a + p)
+		n.RegProtoMax = regFor(a + p + a)
+	} else {
+		n.RegAddrMax = regFor(padded(addrLen) / 4)
+	}
+	r.add(n)
+	return nil
 }
