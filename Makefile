@@ -34,11 +34,8 @@ $(STATICCHECK):
 	GOBIN=$(GOBIN_CACHE) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 # demo: the main job on the examples that ship with the repo.
-demo: build
-	@for f in examples/*.nft; do \
-		echo "== nftflow lint $$f"; ./$(BIN) lint $$f || exit $$?; \
-		echo "== nftflow fmt $$f"; ./$(BIN) fmt $$f || exit $$?; \
-	done
+demo: deps build
+	./examples/demo.sh
 
 test: deps build unit conformance fuzz vmtest
 
