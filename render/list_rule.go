@@ -349,7 +349,7 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 					c.l3dep = nil
 				}
 				fam := c.fam
-				if fam == model.FamilyInet && rj.Type == 0 {
+				if (fam == model.FamilyInet || fam == model.FamilyBridge || fam == model.FamilyNetdev) && rj.Type == 0 {
 					// inet names the ICMP flavour the rule matched.
 					fam = model.FamilyIP
 					if c.l3 == 0x86dd {
@@ -830,6 +830,15 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 			c.match(s, op+lsQuote(name), 0, false)
 			return
 		}
+	}
+	if s.exprText != "" && s.mask == nil {
+		// (reg | x), (reg ^ x), shifts: the relation is spelled out.
+		rel := "== "
+		if op != "" {
+			rel = op
+		}
+		c.match(&lsSel{text: s.value(), proto: s.proto, js: s.valueJS()}, rel+lsFormatValue(s.dt, data, s.host), 0, false)
+		return
 	}
 	if s.dt.dt != nil && s.dt.dt.Bitmask && e.Op == 0 && s.mask == nil && s.exprText == "" && len(s.dt.dt.Symbols) > 0 {
 		// A whole-value compare on flags is spelled out.
@@ -2074,7 +2083,7 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 			c.unsupported("tproxy")
 			return
 		}
-		if e.Family == 10 && e.RegPort != 0 {
+		if e.Family == 10 {
 			a = "[" + a + "]"
 		}
 		to = a
@@ -2097,7 +2106,7 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 		a, p, hasPort = strings.Cut(strings.TrimPrefix(to, "["), "]:")
 	}
 	if e.Family == 10 && e.RegPort == 0 {
-		a, hasPort = to, false
+		a, hasPort = strings.Trim(to, "[]"), false
 	}
 	if a != "" {
 		o = append(o, jsonKV{"addr", a})
@@ -2278,6 +2287,10 @@ func lsRejectExplicit(e *model.Reject, fam model.Family) string {
 func lsRangeValue(d lsDtype, b []byte, host bool) string {
 	if d.id == lsTTime {
 		return fmt.Sprintf("%ds", lsToInt(b, host).Uint64()/1000)
+	}
+	// nft prints range bounds numerically.
+	if d.dt != nil && len(d.dt.Symbols) > 0 && !d.dt.Bitmask && d.id != lsTTimeDay {
+		return lsToInt(b, host).String()
 	}
 	return lsFormatValue(d, b, host)
 }

@@ -158,6 +158,9 @@ func lsFormatValue(d lsDtype, b []byte, host bool) string {
 	if d.dt != nil && d.dt.Bitmask && len(d.dt.Symbols) > 0 {
 		return lsFormatBitmask(d, v)
 	}
+	if d.dt != nil && d.dt.Bitmask {
+		return fmt.Sprintf("0x%x", v)
+	}
 	if d.dt != nil && v.IsUint64() && d.id != lsTInetService {
 		if name, ok := d.dt.SymbolName(v.Uint64()); ok {
 			return name
