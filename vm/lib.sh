@@ -97,11 +97,11 @@ counter_of() {
 		awk '{for (i = 1; i < NF; i++) { if ($i == "packets") p += $(i+1); if ($i == "bytes") b += $(i+1) }} END {print p+0, b+0}'
 }
 
-# offloaded_tuples NETNS PORT: the original-direction tuples (src dst sport
-# dport) of conntrack entries to PORT that carry [OFFLOAD], as conntrack -L
-# shows them, sorted.
+# offloaded_tuples NETNS PORT [PROTO]: the tuples (see tuples_of) of the
+# conntrack entries to PORT (tcp unless PROTO) that carry [OFFLOAD], as
+# conntrack -L shows them, sorted.
 offloaded_tuples() {
-	ns "$1" conntrack -L -p tcp --dport "$2" 2>/dev/null | grep -F '[OFFLOAD]' | tuples_of
+	ns "$1" conntrack -L -p "${3:-tcp}" --dport "$2" 2>/dev/null | grep -F '[OFFLOAD]' | tuples_of
 }
 
 # tuples_of: reads conntrack -L style lines, prints the src= dst= sport=
@@ -236,4 +236,36 @@ expect_fw_offloaded() {
 	else
 		fail "forward chain saw $pkts packets / $bytes bytes of $total: not offloaded"
 	fi
+}
+
+# udp_exchange CLIENT_NS SERVER_NS ADDR PORT COUNT SIZE [INSPECT_FN]: COUNT
+# datagrams of SIZE bytes, each echoed; INSPECT_FN runs while the flow is
+# still in use. Returns non-zero when an echo was missing.
+udp_exchange() {
+	local cns=$1 sns=$2 addr=$3 port=$4 count=$5 size=$6 inspect=${7:-}
+	local hold=/tmp/hold.u$port ready=/tmp/ready.u$port rc=0 spid cpid
+	rm -f "$ready" /tmp/userve.$port /tmp/usend.$port
+	TCP_READY_FILE=$ready ns "$sns" "$PY" "$VM_DIR/tcp.py" udp-serve "$addr" "$port" >/tmp/userve.$port 2>&1 &
+	spid=$!
+	for _ in $(seq 100); do [ -e "$ready" ] && break; sleep 0.1; done
+	touch "$hold"
+	ns "$cns" "$PY" "$VM_DIR/tcp.py" udp-send "$addr" "$port" "$count" "$size" "$hold" >/tmp/usend.$port 2>&1 &
+	cpid=$!
+	for _ in $(seq 600); do
+		grep -q 'udp sent' /tmp/usend.$port 2>/dev/null && break
+		kill -0 "$cpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q "udp sent=$count echoed=$count" /tmp/usend.$port; then
+		rc=1
+	elif [ -n "$inspect" ]; then
+		"$inspect"
+	fi
+	rm -f "$hold"
+	wait "$cpid" || rc=1
+	wait "$spid" || rc=1
+	if [ $rc -ne 0 ]; then
+		note "UDP exchange with $addr:$port failed: send: $(tr '\n' ' ' </tmp/usend.$port) serve: $(tr '\n' ' ' </tmp/userve.$port)"
+	fi
+	return $rc
 }

@@ -81,6 +81,18 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 "$here/deps.sh" || { echo "vmtest: 0 passed, 1 failed"; exit 1; }
 
+# One run at a time per cache: the run files, the boot images and the logs
+# are shared, and two suites at once would only slow each other down.
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+	echo "vm/run.sh: another run holds $cache/.lock; waiting (at most ${NFTFLOW_VM_LOCK_WAIT:-900} s)"
+	if ! flock -w "${NFTFLOW_VM_LOCK_WAIT:-900}" 9; then
+		echo "vm/run.sh: still locked; giving up"
+		echo "vmtest: 0 passed, 1 failed"
+		exit 1
+	fi
+fi
+
 t_start=$(date +%s)
 passed=0
 failed=0

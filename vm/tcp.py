@@ -11,6 +11,14 @@
       HOLD_FILE exists (at most 60 s) so the flow stays in the flowtable
       while the caller inspects it, and closes.
 
+  tcp.py udp-serve ADDR PORT
+      Echoes every datagram back to its sender until one reads "quit" (or
+      nothing comes for 30 s); prints "udp-served N".
+  tcp.py udp-send ADDR PORT COUNT SIZE [HOLD_FILE]
+      Sends COUNT datagrams of SIZE bytes one at a time, each after the echo
+      of the previous one, prints "udp sent=N echoed=M", waits while
+      HOLD_FILE exists (at most 60 s), then sends "quit".
+
 Exits non-zero when a byte count falls short or on a timeout (30 s idle).
 """
 import os
@@ -85,7 +93,54 @@ def send(addr, port, up, down, hold):
     return 0 if got == down else 1
 
 
+def udp_serve(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    s.settimeout(TIMEOUT)
+    ready = os.environ.get("TCP_READY_FILE")
+    if ready:
+        open(ready, "w").close()
+    n = 0
+    while True:
+        try:
+            data, peer = s.recvfrom(65535)
+        except socket.timeout:
+            break
+        if data == b"quit":
+            break
+        s.sendto(data, peer)
+        n += 1
+    print("udp-served %d" % n, flush=True)
+    return 0
+
+
+def udp_send(addr, port, count, size, hold):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((addr, port))
+    s.settimeout(2.0)
+    payload = b"u" * size
+    echoed = 0
+    for _ in range(count):
+        s.send(payload)
+        try:
+            if len(s.recv(65535)) == size:
+                echoed += 1
+        except socket.timeout:
+            pass
+    print("udp sent=%d echoed=%d" % (count, echoed), flush=True)
+    deadline = time.time() + 60
+    while hold and os.path.exists(hold) and time.time() < deadline:
+        time.sleep(0.1)
+    s.send(b"quit")
+    return 0 if echoed == count else 1
+
+
 def main(argv):
+    if len(argv) >= 3 and argv[0] == "udp-serve":
+        return udp_serve(argv[1], int(argv[2]))
+    if len(argv) >= 5 and argv[0] == "udp-send":
+        hold = argv[5] if len(argv) > 5 else None
+        return udp_send(argv[1], int(argv[2]), int(argv[3]), int(argv[4]), hold)
     if len(argv) >= 3 and argv[0] == "serve":
         return serve(argv[1], int(argv[2]))
     if len(argv) >= 5 and argv[0] == "send":
