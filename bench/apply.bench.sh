@@ -20,6 +20,10 @@ RULES=${APPLY_RULES:-10000 100000}
 REPEAT=${APPLY_REPEAT:-3}
 SETS=${APPLY_SETS:-10000 100000 1000000}
 
+# Declarative applies record what they applied per namespace: keep those
+# records with the benchmark's files.
+export NFTFLOW_STATE_DIR="$BENCH_TMP/state"
+
 namespaces=()
 cleanup() {
 	for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done

@@ -32,6 +32,8 @@ func applyNetns(t *testing.T, tag string) string {
 		t.Fatalf("ip netns add: %v: %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	// Declarative applies record what they applied; keep that out of /var/lib.
+	t.Setenv("NFTFLOW_STATE_DIR", t.TempDir())
 	return name
 }
 
