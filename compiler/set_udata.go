@@ -116,7 +116,7 @@ func setUdata(key, data *load, keyTypeof, dataTypeof, isMap, isVerdict, merge bo
 	if isMap {
 		v := uint32(0)
 		if data != nil && !isVerdict {
-			v = udataOrder(data.order)
+			v = keyByteorder(data)
 		}
 		ud = append(ud, udataU32(udataSetDataByteorder, v)...)
 	}

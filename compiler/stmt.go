@@ -1495,8 +1495,21 @@ func (r *ruleCtx) natIntervalMap(x *parser.NatStmt, ml *parser.MapLookup, se *pa
 	if err != nil {
 		return err
 	}
-	s.DataType, s.DataLen, s.DataFieldLens = data.dt.ID, data.size, lens
-	s.Userdata = setUdata(k, data, len(k.parts) > 0, false, true, false, false, "")
+	// nft describes the data by the address type (with the port type
+	// when there are ports) and marks them as intervals in the userdata
+	s.DataType, s.DataLen, s.DataFieldLens = addr.dt.ID, data.size, lens
+	dataOrder := uint32(2)
+	if withPorts {
+		s.DataType, dataOrder = ConcatTypeID(addr.dt.ID, port.dt.ID), 0
+	}
+	ud := udataU32(udataSetKeyByteorder, keyByteorder(k))
+	ud = append(ud, udataU32(udataSetDataByteorder, dataOrder)...)
+	if len(k.parts) > 0 {
+		if t := typeofUdata(k); t != nil {
+			ud = append(ud, tlv(udataSetKeyTypeof, t)...)
+		}
+	}
+	s.Userdata = append(ud, udataU32(udataSetDataInterval, 1)...)
 	for i := range s.Elements {
 		d := s.Elements[i].Data
 		if len(d) != 4 {
