@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 
@@ -133,6 +134,16 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 			} else {
 				s.DataType, s.DataLen = data.dt.ID, data.size
 			}
+			if x.Interval {
+				// "interval TYPE" data hold low and high bounds
+				s.DataLen = 2 * data.size
+				for _, p := range append(data.parts, data.parts...) {
+					s.DataFieldLens = append(s.DataFieldLens, p.size)
+				}
+				if len(data.parts) == 0 {
+					s.DataFieldLens = []uint32{data.size, data.size}
+				}
+			}
 		}
 	}
 	if x.Flags != nil {
@@ -187,6 +198,9 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 	}
 	isVerdict := data != nil && data.dt != nil && data.dt.ID == TypeVerdict
 	ud := setUdata(key, data, x.Typeof, x.Typeof, s.Flags&(setMap|setObject) != 0, isVerdict, x.AutoMerge, comment)
+	if x.Interval {
+		ud = setIntervalData(ud)
+	}
 	for _, st := range x.Stmts {
 		rc := &ruleCtx{c: c, t: t, family: t.family}
 		if err := rc.stmt(st); err != nil {
@@ -199,7 +213,14 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 	if s.Flags&setObject != 0 {
 		data = &load{dt: &Datatype{Name: "object"}}
 	}
-	if x.Elements != nil {
+	if x.Elements != nil && x.Interval && data != nil {
+		els, err := c.intervalDataElements(t, s, key, data, x.Elements)
+		if err != nil {
+			c.errorf(x.Elements, "%v", err)
+		} else {
+			s.Elements = els
+		}
+	} else if x.Elements != nil {
 		els, err := c.elementsFor(t, s, key, data, x.Elements)
 		if err != nil {
 			c.errorf(x.Elements, "%v", err)
@@ -290,4 +311,67 @@ func udataHasMerge(ud []byte) bool {
 		}
 	}
 	return false
+}
+
+// setIntervalData sets the DATA_INTERVAL flag in set userdata.
+func setIntervalData(ud []byte) []byte {
+	for i := 0; i+1 < len(ud); i += 2 + int(ud[i+1]) {
+		if ud[i] == udataSetDataInterval && ud[i+1] == 4 && i+6 <= len(ud) {
+			ud[i+2] = 1
+			return ud
+		}
+	}
+	return append(ud, udataU32(udataSetDataInterval, 1)...)
+}
+
+// intervalDataElements encodes the elements of a map whose data are
+// intervals ("type k : interval ipv4_addr . inet_service"): each element's
+// data is the low bounds of its fields followed by the high bounds.
+func (c *compiler) intervalDataElements(t *tableCtx, s *model.Set, key, data *load, se *parser.SetExpr) ([]model.SetElem, error) {
+	fields := data.parts
+	if len(fields) == 0 {
+		fields = []*load{data}
+	}
+	rc := &ruleCtx{c: c, t: t, family: t.family, noMerge: !udataHasMerge(s.Userdata)}
+	var datas [][]byte
+	var elems []parser.Expr
+	for _, el := range se.Elems {
+		me, ok := el.(*parser.MapElem)
+		if !ok {
+			return nil, fmt.Errorf("map element without data")
+		}
+		parts := []parser.Expr{me.Value}
+		if cc, ok := me.Value.(*parser.Concat); ok {
+			parts = cc.Parts
+		}
+		if len(parts) != len(fields) {
+			return nil, fmt.Errorf("map data does not match the map's data type")
+		}
+		var lo, hi []byte
+		for i, p := range parts {
+			iv, err := rc.elemInterval(fields[i], p)
+			if err != nil {
+				return nil, err
+			}
+			pad := make([]byte, padded(fields[i].size)-fields[i].size)
+			lo = append(append(lo, iv.lo...), pad...)
+			hi = append(append(hi, iv.hi...), pad...)
+		}
+		datas = append(datas, append(lo, hi...))
+		elems = append(elems, &parser.MapElem{Span: me.Span, Key: me.Key,
+			Value: &parser.Literal{Kind: parser.LitNumber, Text: strconv.Itoa(len(datas) - 1)}})
+	}
+	placeholder := &load{dt: DatatypeByName("integer"), order: BigEndian, size: 4, bits: 32}
+	els, err := c.elementsFor(t, s, key, placeholder, &parser.SetExpr{Span: se.Span, Elems: elems})
+	if err != nil {
+		return nil, err
+	}
+	for i := range els {
+		if d := els[i].Data; len(d) == 4 {
+			if idx := int(binary.BigEndian.Uint32(d)); idx < len(datas) {
+				els[i].Data = datas[idx]
+			}
+		}
+	}
+	return els, nil
 }

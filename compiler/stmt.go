@@ -754,6 +754,22 @@ func (r *ruleCtx) nat(x *parser.NatStmt) error {
 		data := &load{dt: &Datatype{ID: ConcatTypeID(addr.dt.ID, port.dt.ID), Name: "concat"},
 			parts: []*load{addr, port}, size: padded(addrLen) + 4, bits: (padded(addrLen) + 4) * 8}
 		lk := &model.Lookup{SReg: 1, DReg: 1, HasDReg: true}
+		if sr, ok := ml.Map.(*parser.SetRef); ok {
+			if s := r.t.sets[sr.Name]; s != nil && s.DataLen == 2*data.size {
+				// a named map to address and port ranges
+				lk.Set, lk.SetID = s.Name, s.ID
+				r.emitKey(k, s.Flags&setInterval != 0, 1)
+				r.add(lk)
+				t := uint32(0)
+				if x.Kind == "dnat" {
+					t = 1
+				}
+				a := padded(addrLen) / 4
+				r.add(&model.NAT{Type: t, Family: uint32(fam), RegAddrMin: 1, RegProtoMin: regFor(a),
+					RegAddrMax: regFor(a + 1), RegProtoMax: regFor(a + 1 + a), Flags: flags})
+				return nil
+			}
+		}
 		switch m := ml.Map.(type) {
 		case *parser.SetExpr:
 			r.emitKey(k, setHasInterval(m), 1)
