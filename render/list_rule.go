@@ -41,8 +41,11 @@ type lsSel struct {
 	concatData bool // ... or concatenations
 	setsL4     bool // ip protocol, ip6 nexthdr: name the transport header
 	isExthdr   bool // an IPv6 extension header field
-	js         any  // libnftables JSON of the selector; nil when not known
-	binJS      any  // ... with the operators of exprText applied
+	// bwMask and bwXor are the operands of the bitwise operation that
+	// produced the register ((reg & mask) ^ xor).
+	bwMask, bwXor []byte
+	js            any // libnftables JSON of the selector; nil when not known
+	binJS         any // ... with the operators of exprText applied
 	// multi lists the adjacent header fields of a merged load.
 	multi []*compiler.Field
 }
@@ -178,6 +181,9 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		if e.SReg != 0 {
 			s := c.payloadSel(e)
 			c.useDeps(s)
+			if c.fieldWrite(e, s) {
+				return 0
+			}
 			c.setStmt(s.text, e.SReg, s.dt)
 			return 0
 		}
@@ -646,6 +652,9 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 		cp.prec = lsPrecXor
 		cp.mask = nil
 	}
+	if e.Op == model.BitwiseBool {
+		cp.bwMask, cp.bwXor = e.Mask, e.Xor
+	}
 	cp.binJS = jsonBinop(s.valueJS(), e, v)
 	if cp.mask == nil {
 		cp.js = cp.binJS
@@ -898,6 +907,12 @@ func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 	if eq && s.setsL4 {
 		c.l4 = v
 		c.nhdep = st
+		if c.fam == model.FamilyIP || c.fam == model.FamilyIP6 {
+			// In ip and ip6 tables nft takes an explicit ip protocol (ip6
+			// nexthdr) as the transport header's dependency.
+			st.depKind = lsDepL4
+			c.l4dep = st
+		}
 	}
 	if eq && s.depKind == lsDepL4 {
 		st.depKind = lsDepL4
@@ -918,7 +933,7 @@ func (c *lsRuleCtx) useDeps(s *lsSel) {
 			c.l4dep.dead = true
 			c.l4dep = nil
 			// icmp and icmpv6 bring their network protocol along in inet.
-			if (s.proto.Name == "icmp" || s.proto.Name == "icmpv6") && c.l3dep != nil {
+			if (s.proto.Name == "icmp" && c.l3 == 0x0800 || s.proto.Name == "icmpv6" && c.l3 == 0x86dd) && c.l3dep != nil {
 				c.l3dep.dead = true
 				c.l3dep = nil
 			}
@@ -933,10 +948,13 @@ func (c *lsRuleCtx) useDeps(s *lsSel) {
 			c.lldep.dead = true
 			c.lldep = nil
 		}
-		if s.proto.Name == "vlan" && c.l3dep != nil {
+		// vlan fields need "ether type 8021q", which nft adds itself;
+		// the vlan type nft adds for the header above does not count.
+		if s.proto.Name == "vlan" && s.field != nil && s.field.Name != "type" && c.l3dep != nil && c.l3 == 0x8100 {
 			c.l3dep.dead = true
 			c.l3dep = nil
 		}
+
 	}
 }
 
@@ -2293,4 +2311,36 @@ func lsRangeValue(d lsDtype, b []byte, host bool) string {
 		return lsToInt(b, host).String()
 	}
 	return lsFormatValue(d, b, host)
+}
+
+// fieldWrite prints "proto field set value" for the read-modify-write nft
+// emits to set a header field narrower than its bytes: load the bytes,
+// keep the other bits with a mask, put the value in with xor, write back.
+func (c *lsRuleCtx) fieldWrite(e *model.Payload, dst *lsSel) bool {
+	src := c.regs[lsReg32(e.SReg)]
+	if src == nil || src.bwMask == nil || src.proto == nil || src.loadLen != e.Len*8 || dst.proto != src.proto {
+		return false
+	}
+	inv := make([]byte, len(src.bwMask))
+	for i, b := range src.bwMask {
+		inv[i] = ^b
+	}
+	first, count := maskBits(inv)
+	if count == 0 {
+		return false
+	}
+	for i := range src.proto.Fields {
+		f := &src.proto.Fields[i]
+		if f.Offset != src.loadOff+uint32(first) || f.Len != uint32(count) {
+			continue
+		}
+		v := lsToInt(src.bwXor, false)
+		v.Rsh(v, uint(src.loadLen)-uint(first)-uint(count))
+		dt := lsDtypeByName(f.Type)
+		val := lsFormatValue(dt, lsIntBytes(v, dt), false)
+		st := c.emit(src.proto.Name + " " + f.Name + " set " + val)
+		st.js = jsonObj{{"mangle", jsonObj{{"key", jsonPayload(src.proto.Name, f.Name)}, {"value", jsonAtom(val)}}}}
+		return true
+	}
+	return false
 }
