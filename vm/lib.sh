@@ -98,10 +98,10 @@ counter_of() {
 }
 
 # offloaded_tuples NETNS PORT [PROTO]: the tuples (see tuples_of) of the
-# conntrack entries to PORT (tcp unless PROTO) that carry [OFFLOAD], as
-# conntrack -L shows them, sorted.
+# conntrack entries to PORT (tcp unless PROTO; IPv4 unless CT_FAMILY=ipv6)
+# that carry [OFFLOAD], as conntrack -L shows them, sorted.
 offloaded_tuples() {
-	ns "$1" conntrack -L -p "${3:-tcp}" --dport "$2" 2>/dev/null | grep -F '[OFFLOAD]' | tuples_of
+	ns "$1" conntrack -L -f "${CT_FAMILY:-ipv4}" -p "${3:-tcp}" --dport "$2" 2>/dev/null | grep -F '[OFFLOAD]' | tuples_of
 }
 
 # tuples_of: reads conntrack -L style lines, prints the src= dst= sport=
@@ -120,7 +120,7 @@ check_offloaded() {
 	if [ -n "$ct" ]; then
 		pass "conntrack -L shows the flow to port $port as [OFFLOAD] ($ct)"
 	else
-		fail "conntrack -L shows no [OFFLOAD] flow to port $port; entries: $(ns "$n" conntrack -L 2>/dev/null | tr '\n' '|')"
+		fail "conntrack -L shows no [OFFLOAD] flow to port $port; entries: $(ns "$n" conntrack -L -f "${CT_FAMILY:-ipv4}" 2>/dev/null | tr '\n' '|')"
 	fi
 	[ -n "$ct" ] && compare_flows "$n" "$port" "$ct"
 }
@@ -175,9 +175,10 @@ transfer() {
 	return $rc
 }
 
-# fw_topology: the forward topology: namespaces fw-c (10.71.1.2) and fw-s
-# (10.71.2.2) on two veth subnets, fw-r routing between them on r0
-# (10.71.1.1) and r1 (10.71.2.1). With "links" only, the namespaces must
+# fw_topology: the forward topology: namespaces fw-c (10.71.1.2,
+# fd71:1::2) and fw-s (10.71.2.2, fd71:2::2) on two veth subnets, fw-r
+# routing between them on r0 (10.71.1.1, fd71:1::1) and r1 (10.71.2.1,
+# fd71:2::1). With "links" only, the namespaces must
 # exist already (netns_add) and only the veth pairs and addresses are made.
 fw_topology() {
 	if [ "${1:-}" != links ]; then
@@ -185,6 +186,7 @@ fw_topology() {
 		netns_add fw-r
 		netns_add fw-s
 		ns fw-r sysctl -qw net.ipv4.ip_forward=1
+		ns fw-r sysctl -qw net.ipv6.conf.all.forwarding=1
 	fi
 	ip link add r0 netns fw-r type veth peer name c0 netns fw-c
 	ip link add r1 netns fw-r type veth peer name s0 netns fw-s
@@ -196,6 +198,12 @@ fw_topology() {
 	for l in fw-r:r0 fw-r:r1 fw-c:c0 fw-s:s0; do ns "${l%%:*}" ip link set "${l#*:}" up; done
 	ns fw-c ip route add default via 10.71.1.1
 	ns fw-s ip route add default via 10.71.2.1
+	ns fw-r ip -6 addr add fd71:1::1/64 dev r0 nodad
+	ns fw-r ip -6 addr add fd71:2::1/64 dev r1 nodad
+	ns fw-c ip -6 addr add fd71:1::2/64 dev c0 nodad
+	ns fw-s ip -6 addr add fd71:2::2/64 dev s0 nodad
+	ns fw-c ip -6 route add default via fd71:1::1
+	ns fw-s ip -6 route add default via fd71:2::1
 }
 
 # fw_ruleset FILE: the forward scenario's ruleset: flowtable on r0 and r1,
@@ -217,18 +225,21 @@ table inet nftflow_fwd {
 NFT
 }
 
-# expect_fw_offloaded PORT UP DOWN: runs a transfer from fw-c to fw-s, asserts
-# the flow is offloaded while open and the forward chain counter saw under
-# 10 % of the bytes.
+# expect_fw_offloaded PORT UP DOWN [ADDR]: runs a transfer from fw-c to fw-s
+# (ADDR, 10.71.2.2 unless given), asserts the flow is offloaded while open
+# and the forward chain counter grew by under 10 % of the bytes.
 expect_fw_offloaded() {
-	local port=$1 up=$2 down=$3 pkts bytes total
+	local port=$1 up=$2 down=$3 addr=${4:-10.71.2.2} pkts bytes total p0 b0
+	read -r p0 b0 < <(counter_of fw-r inet nftflow_fwd forward)
 	inspect() { check_offloaded fw-r "$port"; }
-	if transfer fw-c fw-s 10.71.2.2 "$port" "$up" "$down" inspect; then
-		pass "TCP transfer of $up bytes up, $down down through the router"
+	if transfer fw-c fw-s "$addr" "$port" "$up" "$down" inspect; then
+		pass "TCP transfer to $addr of $up bytes up, $down down through the router"
 	else
-		fail "TCP transfer through the router"
+		fail "TCP transfer to $addr through the router"
 	fi
 	read -r pkts bytes < <(counter_of fw-r inet nftflow_fwd forward)
+	pkts=$((pkts - p0))
+	bytes=$((bytes - b0))
 	total=$((up + down))
 	note "forward chain counter: $pkts packets, $bytes bytes, for $total bytes transferred"
 	if [ "$bytes" -gt 0 ] && [ "$bytes" -lt $((total / 10)) ]; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A tiny TCP transfer tool for the VM scenarios (no socat or iperf there).
+"""A tiny TCP and UDP transfer tool for the VM scenarios (no socat or iperf
+there). ADDR is IPv4 or IPv6.
 
   tcp.py serve ADDR PORT
       Accepts one connection. Reads a 16-byte header (bytes up, bytes down),
@@ -50,8 +51,12 @@ def send_n(sock, n):
         left -= k
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def serve(addr, port):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls = socket.socket(family(addr), socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
     ls.listen(1)
@@ -94,7 +99,7 @@ def send(addr, port, up, down, hold):
 
 
 def udp_serve(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.bind((addr, port))
     s.settimeout(TIMEOUT)
     ready = os.environ.get("TCP_READY_FILE")
@@ -115,7 +120,7 @@ def udp_serve(addr, port):
 
 
 def udp_send(addr, port, count, size, hold):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.connect((addr, port))
     s.settimeout(2.0)
     payload = b"u" * size

@@ -4,7 +4,7 @@
 # in conntrack, and the forward chain's counter (a rule after `flow add`)
 # saw only the packets before offload: far fewer bytes than transferred (the
 # criterion of the kernel's nft_flowtable.sh selftest). Then the same for a
-# UDP exchange.
+# UDP exchange, and for TCP over IPv6.
 source "$(dirname "$0")/../lib.sh"
 
 fw_topology
@@ -43,4 +43,7 @@ if [ "$upkts" -le 20 ]; then
 else
 	fail "UDP: forward chain saw $upkts of $((2 * count)) packets, want <= 20"
 fi
+
+# The same TCP transfer over IPv6 through the inet flowtable.
+CT_FAMILY=ipv6 expect_fw_offloaded 5004 $((4 * 1024 * 1024)) $((1024 * 1024)) fd71:2::2
 finish
