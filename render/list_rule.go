@@ -500,7 +500,7 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 	switch e.Base {
 	case model.BaseLL:
 		p = compiler.ProtoByName("ether")
-		if e.Offset*8 >= 112 && c.l3 == 0x8100 {
+		if e.Offset*8 >= 112 && (c.l3 == 0x8100 || c.l3 == 0x88a8) {
 			p = compiler.ProtoByName("vlan")
 		}
 	case model.BaseNetwork:
@@ -819,7 +819,11 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		if op != "" {
 			eqOp = op
 		}
-		c.match(&lsSel{text: s.value(), proto: s.proto, js: s.valueJS()}, eqOp+lsFormatValue(s.dt, data, s.host), 0, false)
+		val := lsFormatValue(s.dt, data, s.host)
+		if s.hex {
+			val = fmt.Sprintf("0x%x", lsToInt(data, s.host))
+		}
+		c.match(&lsSel{text: s.value(), proto: s.proto, js: s.valueJS()}, eqOp+val, 0, false)
 		return
 	}
 	if s.netPfx && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) {
@@ -1328,7 +1332,7 @@ func (l *Lister) setElements(s *model.Set, kt, dt lsSetType, anon bool) []string
 					lo = lo[:f.size]
 				}
 				k := lsToInt(lo, f.host)
-				if f.dt.dt != nil && f.dt.dt.Bitmask && k.Sign() > 0 {
+				if f.dt.dt != nil && f.dt.dt.Bitmask && len(f.dt.dt.Symbols) > 0 && k.Sign() > 0 {
 					// nft sorts "a | b" by its leftmost flag, the lowest bit.
 					k = new(big.Int).Lsh(big.NewInt(1), k.TrailingZeroBits())
 				}
@@ -2068,6 +2072,18 @@ func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
 		return &lsSel{text: fmt.Sprintf("tcp option @%d,%d,%d", e.Type, e.Offset*8, e.Len*8), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true}, true
 	}
 	tcp := compiler.ProtoByName("tcp")
+	if e.Type == 5 && e.Flags&1 == 0 && e.Len == 4 && e.Offset >= 2 && e.Offset <= 30 && (e.Offset-2)%4 == 0 {
+		// SACK blocks: sack (the first), sack1..sack3, each left, right.
+		block, side := (e.Offset-2)/8, "left"
+		if (e.Offset-2)%8 == 4 {
+			side = "right"
+		}
+		name := "sack"
+		if block > 0 {
+			name = fmt.Sprintf("sack%d", block)
+		}
+		return &lsSel{text: "tcp option " + name + " " + side, dt: lsDtypeByID(lsTInteger), size: 4, proto: tcp}, true
+	}
 	if e.Flags&1 != 0 { // NFT_EXTHDR_F_PRESENT
 		return &lsSel{text: "tcp option " + o.name, dt: lsDtypeByID(lsTBoolean), host: true, size: 1, proto: tcp}, true
 	}
@@ -2087,12 +2103,17 @@ func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
 func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 	text := "tproxy"
 	adt := lsDtypeByID(lsTIPAddr)
-	switch e.Family {
-	case 2:
-		text += " ip"
-	case 10:
-		text += " ip6"
+	if e.Family == 10 || c.fam == model.FamilyIP6 {
 		adt = lsDtypeByID(lsTIP6Addr)
+	}
+	// Only inet tables name the address family.
+	if c.fam == model.FamilyInet {
+		switch e.Family {
+		case 2:
+			text += " ip"
+		case 10:
+			text += " ip6"
+		}
 	}
 	to := ""
 	if e.RegAddr != 0 {
