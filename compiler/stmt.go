@@ -420,14 +420,10 @@ func (r *ruleCtx) verdict(x *parser.VerdictStmt) error {
 					continue
 				}
 				if len(o.Args) == 1 {
-					l, err := r.evalSel(o.Args[0])
-					if err != nil {
+					// the queue number from an expression or a map
+					if err := r.loadValue(DatatypeByName("integer"), HostOrder, 2, o.Args[0], 1); err != nil {
 						return err
 					}
-					if err := r.emitDeps(l); err != nil {
-						return err
-					}
-					r.emitLoad(l, 1)
 					q.SRegQnum = 1
 				}
 			}
@@ -676,6 +672,17 @@ func (r *ruleCtx) loadValue(dt *Datatype, order ByteOrder, size uint32, e parser
 		}
 		r.add(lk)
 		return nil
+	}
+	if b, ok := e.(*parser.Binary); ok {
+		switch b.Op {
+		case "|", "or", "&", "and", "^", "xor":
+			if _, isLit := b.X.(*parser.Literal); isLit {
+				if _, isLit := b.Y.(*parser.Literal); !isLit {
+					// "0x1 or ct mark" is "ct mark or 0x1"
+					e = &parser.Binary{Span: b.Span, Op: b.Op, X: b.Y, Y: b.X}
+				}
+			}
+		}
 	}
 	if l, err := r.evalSel(e); err == nil {
 		if _, isBin := e.(*parser.Binary); isBin && l.size != size {
