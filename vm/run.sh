@@ -172,6 +172,14 @@ for dist in "${dists[@]}"; do
 	ready+=("$dist")
 done
 
+# Drop the initramfs images of kernels no longer cached.
+for f in "$cache"/initrd-*.gz; do
+	[ -e "$f" ] || continue
+	k=${f##*/initrd-}
+	k=${k%.gz}
+	compgen -G "$cache/kernels/*-$k" >/dev/null || rm -f "$f"
+done
+
 # Boot: one kernel streams its console; several boot side by side (TCG
 # uses one host core per VM) and their consoles are printed as each ends.
 for dist in "${ready[@]}"; do rm -f "$cache/logs/$dist.status"; done
