@@ -112,6 +112,7 @@ type ruleCtx struct {
 	noMerge    bool // named sets without auto-merge keep adjacent intervals apart
 	etherType  bool // network dependencies match the ether type
 	innerLL    bool // inside a tunnel that carries a link layer header
+	vlanDepth  int  // vlan tags matched as stacked ("vlan type 8021q")
 	// unmergeable marks compares payload merging must leave alone
 	unmergeable map[*model.Cmp]bool
 	sets        []*model.Set // anonymous sets this rule creates
@@ -296,6 +297,12 @@ func (r *ruleCtx) selector(path []string) (*load, error) {
 }
 
 func (r *ruleCtx) payloadSel(p *Proto, fd *Field) *load {
+	if p.Name == "vlan" && r.vlanDepth > 0 {
+		// a stacked (802.1ad + 802.1q) tag: the inner header follows
+		q := *p
+		q.Offset += 32 * uint32(r.vlanDepth)
+		p = &q
+	}
 	off := p.Offset + fd.Offset
 	byteOff := off / 8
 	end := (off + fd.Len + 7) / 8
@@ -560,7 +567,7 @@ func (r *ruleCtx) nhDep(name string) error {
 	case model.FamilyBridge, model.FamilyNetdev:
 		p := ProtoByName(name)
 		if r.ll == "vlan" {
-			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 16, Len: 2},
+			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 16 + 4*uint32(r.vlanDepth), Len: 2},
 				&model.Cmp{SReg: 1, Op: cmpEq, Data: be16(uint16(p.Number))})
 		} else if r.etherType {
 			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 12, Len: 2},
@@ -618,6 +625,9 @@ func (r *ruleCtx) learn(l *load, op string, value []byte) {
 		r.icmpType = true
 	case l.field != nil && l.proto.Name == "vlan" && l.field.Name == "type":
 		r.nh = byNumber(LayerNetwork, num)
+		if num == 0x8100 || num == 0x88a8 {
+			r.vlanDepth++
+		}
 	}
 }
 
