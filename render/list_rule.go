@@ -77,8 +77,12 @@ type lsRuleCtx struct {
 	l3dep *lsStmt
 	lldep *lsStmt
 	nhdep *lsStmt // ip protocol / ip6 nexthdr: only tcp options remove it
-	l4dep *lsStmt
-	bad   bool
+	// icmpType is the ICMP type matched so far; fields that exist only
+	// for one type (mtu, gateway) remove that match, nft's dependency.
+	icmpType     uint64
+	icmpTypeStmt *lsStmt
+	l4dep        *lsStmt
+	bad          bool
 }
 
 // lsReg32 normalises a register number to its 4-byte register index.
@@ -184,7 +188,7 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 			if c.fieldWrite(e, s) {
 				return 0
 			}
-			c.setStmt(s.text, e.SReg, s.dt)
+			c.setStmtOrder(s.text, e.SReg, s.dt, false)
 			return 0
 		}
 		c.load(e.DReg, c.payloadSel(e))
@@ -300,7 +304,7 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		}
 		if e.SReg != 0 {
 			c.useDeps(sel)
-			c.setStmt(sel.text, e.SReg, sel.dt)
+			c.setStmtOrder(sel.text, e.SReg, sel.dt, false)
 			return 0
 		}
 		c.load(e.DReg, sel)
@@ -381,16 +385,26 @@ func (c *lsRuleCtx) load(reg uint32, s *lsSel) {
 }
 
 func (c *lsRuleCtx) setStmt(name string, sreg uint32, dt lsDtype) {
+	c.setStmtOrder(name, sreg, dt, dt.hostOrder())
+}
+
+// setStmtOrder prints "NAME set VALUE"; host gives the byte order of an
+// immediate value (packet fields are written in network order).
+func (c *lsRuleCtx) setStmtOrder(name string, sreg uint32, dt lsDtype, host bool) {
 	s := c.regs[lsReg32(sreg)]
 	if s == nil {
 		c.unsupported(name + " set")
 		return
 	}
-	st := c.emit(name + " set " + c.valueOf(s, dt))
+	text := c.valueOf(s, dt)
+	if s.raw && s.text == "" {
+		text = lsFormatValue(dt, s.mask, host)
+	}
+	st := c.emit(name + " set " + text)
 	if key := jsonSetKey(name); key != nil {
 		var val any
 		if s.raw && s.text == "" {
-			t := lsFormatValue(dt, s.mask, dt.hostOrder())
+			t := text
 			if dt.dt != nil && dt.dt.Bitmask && dt.id != lsTCtLabel {
 				val = jsonFlags(t)
 			} else {
@@ -560,6 +574,9 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 						break
 					}
 				}
+			}
+			if alt := c.icmpField(p, off, n); alt != nil {
+				best = alt
 			}
 			if best != nil {
 				dt := lsDtypeByName(best.Type)
@@ -907,6 +924,9 @@ func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 	}
 	if eq && s.depKind == lsDepLL && v == 1 {
 		c.lldep = st
+	}
+	if eq && s.proto != nil && s.field != nil && s.field.Name == "type" && (s.proto.Name == "icmp" || s.proto.Name == "icmpv6") {
+		c.icmpType, c.icmpTypeStmt = v, st
 	}
 	if eq && s.setsL4 {
 		c.l4 = v
@@ -2034,6 +2054,8 @@ var lsTCPOptions = map[uint8]struct {
 	4:  {"sack-perm", nil},
 	5:  {"sack", map[[2]uint32]string{{2, 4}: "left", {6, 4}: "right"}},
 	8:  {"timestamp", map[[2]uint32]string{{2, 4}: "tsval", {6, 4}: "tsecr"}},
+	19: {"md5sig", nil},
+	34: {"fastopen", nil},
 	30: {"mptcp", nil},
 }
 
@@ -2069,7 +2091,8 @@ func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
 	}
 	o, ok := lsTCPOptions[e.Type]
 	if !ok {
-		return &lsSel{text: fmt.Sprintf("tcp option @%d,%d,%d", e.Type, e.Offset*8, e.Len*8), dt: lsDtypeByID(lsTInteger), size: int(e.Len), hex: true}, true
+		// Unnamed options go by number: "tcp option 6 exists".
+		o.name = fmt.Sprint(e.Type)
 	}
 	tcp := compiler.ProtoByName("tcp")
 	if e.Type == 5 && e.Flags&1 == 0 && e.Len == 4 && e.Offset >= 2 && e.Offset <= 30 && (e.Offset-2)%4 == 0 {
@@ -2086,6 +2109,9 @@ func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
 	}
 	if e.Flags&1 != 0 { // NFT_EXTHDR_F_PRESENT
 		return &lsSel{text: "tcp option " + o.name, dt: lsDtypeByID(lsTBoolean), host: true, size: 1, proto: tcp}, true
+	}
+	if o.name == fmt.Sprint(e.Type) {
+		return &lsSel{text: fmt.Sprintf("tcp option @%d,%d,%d", e.Type, e.Offset*8, e.Len*8), dt: lsDtypeByID(lsTInteger), size: int(e.Len), proto: tcp}, true
 	}
 	switch {
 	case e.Offset == 0 && e.Len == 1:
@@ -2364,4 +2390,42 @@ func (c *lsRuleCtx) fieldWrite(e *model.Payload, dst *lsSel) bool {
 		return true
 	}
 	return false
+}
+
+// icmpField picks the ICMP field that shares its bytes with others by the
+// type matched before, and removes that match when the field implies it.
+func (c *lsRuleCtx) icmpField(p *compiler.Proto, off, n uint32) *compiler.Field {
+	if p.Name != "icmp" && p.Name != "icmpv6" {
+		return nil
+	}
+	t := c.icmpType
+	name := ""
+	implied := false
+	switch {
+	case p.Name == "icmp" && off == 48 && n == 16 && t == 3:
+		name, implied = "mtu", true
+	case p.Name == "icmp" && off == 32 && n == 32 && t == 5:
+		name, implied = "gateway", true
+	case p.Name == "icmpv6" && off == 32 && n == 32 && t == 2:
+		name, implied = "mtu", true
+	case p.Name == "icmpv6" && off == 32 && n == 32 && t == 4:
+		name, implied = "parameter-problem", true
+	case p.Name == "icmpv6" && off == 32 && n == 16 && t >= 130 && t <= 132:
+		name, implied = "max-delay", true
+	}
+	if name == "" {
+		return nil
+	}
+	if implied && c.icmpTypeStmt != nil {
+		c.icmpTypeStmt.dead = true
+		c.icmpTypeStmt = nil
+	}
+	f := p.Field(name)
+	if f != nil && name == "gateway" {
+		// nft compares the gateway as a plain number.
+		g := *f
+		g.Type = "integer"
+		return &g
+	}
+	return f
 }
