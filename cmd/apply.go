@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,8 +28,14 @@ type applyOptions struct {
 	// offloadFallback retries without `flags offload` on flowtables whose
 	// devices cannot do hardware offload.
 	offloadFallback bool
-	files           []string
-	decl            declarativeOptions // apply_declarative.go
+	// noPreflight skips the flowtable checks before sending
+	// (apply_preflight.go).
+	noPreflight bool
+	// readSystem reads devices and kernel features for the preflight;
+	// nil means kernel.ReadSystem.
+	readSystem systemReader
+	files      []string
+	decl       declarativeOptions // apply_declarative.go
 }
 
 func newApplyCommand(s *streams) *cobra.Command {
@@ -68,7 +75,9 @@ Exit status: 0 applied, 1 refused (parse, compile or kernel errors),
 	c.Flags().BoolVar(&o.offloadFallback, "offload-fallback", false, "if a device cannot do hardware flow offload, apply its flowtable in software")
 	c.Flags().BoolVar(&o.dumpBatch, "dump-batch", false, "print the netlink batch instead of sending it (debugging)")
 	_ = c.Flags().MarkHidden("dump-batch")
+	c.Flags().BoolVar(&o.noPreflight, "no-preflight", false, "do not check flowtable devices against the system before sending")
 	addDeclarativeFlags(c, &o.decl)
+	c.Long += preflightHelp
 	return c
 }
 
@@ -103,18 +112,13 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 		}
 		return nil
 	}
-	opts := kernel.Options{NetNS: o.netns, Check: o.check}
-	err := kernel.Apply(ctx, batch, opts)
-	if err != nil && o.offloadFallback {
-		if fts := offloadRefused(err); len(fts) > 0 {
-			for _, ft := range fts {
-				p := ft.Pos
-				fmt.Fprintf(s.err, "%s:%d:%d: warning: devices of flowtable %s cannot do hardware offload; applying it in software (--offload-fallback)\n", p.File, p.Line, p.Col, ft.Name)
-				ft.Flags &^= model.FlowtableHWOffload
-			}
-			err = kernel.Apply(ctx, batch, opts)
-		}
+	if !o.noPreflight {
+		preflight(s.err, o.netns, batchFlowtables(batch), o.readSystem, sources)
 	}
+	opts := kernel.Options{NetNS: o.netns, Check: o.check}
+	err := sendWithOffloadFallback(o.offloadFallback, s.err,
+		func() error { return kernel.Apply(ctx, batch, opts) },
+		func(refused []*model.Flowtable) { stripOffload(batchFlowtables(batch), refused) })
 	if err != nil {
 		return printApplyError(s.err, err, sources)
 	}
@@ -239,11 +243,65 @@ func writePosError(w io.Writer, p model.Pos, msg string, sources map[string][]by
 	fmt.Fprintln(w, b.String())
 }
 
+// sendWithOffloadFallback calls send. With fallback set, when the kernel
+// refuses `flags offload` on flowtables because their devices cannot do
+// hardware offload (offloadRefused), it warns about each at its source
+// position, has strip drop the flag from those flowtables in what send
+// sends, and sends again: the flowtables then run in software, as OpenWrt's
+// fw4 does by hand. It stops at the first refusal for another reason, or
+// when a flowtable whose flag was already dropped is refused again.
+// Both apply paths (runApply, runApplyDeclarative) send through it.
+func sendWithOffloadFallback(fallback bool, w io.Writer, send func() error, strip func(refused []*model.Flowtable)) error {
+	err := send()
+	var done []*model.Flowtable
+	for fallback && err != nil {
+		refused := offloadRefused(err)
+		if len(refused) == 0 {
+			return err
+		}
+		for _, ft := range refused {
+			if slices.ContainsFunc(done, func(d *model.Flowtable) bool { return sameFlowtable(d, ft) }) {
+				return err // stripping did not help: give the kernel's answer
+			}
+		}
+		for _, ft := range refused {
+			p := ft.Pos
+			fmt.Fprintf(w, "%s:%d:%d: warning: devices of flowtable %s cannot do hardware offload; applying it in software (--offload-fallback)\n", p.File, p.Line, p.Col, ft.Name)
+		}
+		done = append(done, refused...)
+		strip(refused)
+		err = send()
+	}
+	return err
+}
+
+// stripOffload clears `flags offload` on the flowtables of fts that name
+// one of refused (same family, table and name); it returns how many it
+// changed.
+func stripOffload(fts, refused []*model.Flowtable) int {
+	n := 0
+	for _, ft := range fts {
+		if ft.Flags&model.FlowtableHWOffload == 0 {
+			continue
+		}
+		if slices.ContainsFunc(refused, func(r *model.Flowtable) bool { return sameFlowtable(r, ft) }) {
+			ft.Flags &^= model.FlowtableHWOffload
+			n++
+		}
+	}
+	return n
+}
+
 // offloadRefused returns the flowtables with `flags offload` the kernel
 // refused with EOPNOTSUPP: their devices cannot do hardware offload.
 func offloadRefused(err error) []*model.Flowtable {
 	var oes kernel.OpErrors
-	if !errors.As(err, &oes) {
+	var oe *kernel.OpError
+	switch {
+	case errors.As(err, &oes):
+	case errors.As(err, &oe):
+		oes = kernel.OpErrors{oe}
+	default:
 		return nil
 	}
 	var fts []*model.Flowtable

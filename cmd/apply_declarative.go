@@ -180,23 +180,32 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams) (bool
 	if err := checkFlowtableDevices(desired, o.netns, o.decl.skipMissingDevices, s.err); err != nil {
 		return true, err
 	}
+	if !o.noPreflight {
+		preflight(s.err, o.netns, desiredFlowtables(desired), o.readSystem, lf.sources)
+	}
 	applied := loadApplied(o.netns, desired, s.err)
 	for attempt := 0; ; attempt++ {
-		snap, err := kernel.ReadSnapshot(ctx, o.netns, desired.Manages)
-		if err != nil {
-			return true, &exitError{code: ExitFindings, err: fmt.Errorf("read the current ruleset: %w", err)}
-		}
-		p := plan.Make(desired, snap.Tables, plan.Options{Applied: applied})
-		if p.Empty() {
-			if o.decl.verbose {
-				fmt.Fprintln(s.err, "nftflow: nothing to change")
+		// Each send reads the tables, plans and applies; a send again
+		// after --offload-fallback dropped `flags offload` plans anew.
+		var p *plan.Plan
+		var snapErr error
+		send := func() error {
+			snap, err := kernel.ReadSnapshot(ctx, o.netns, desired.Manages)
+			if err != nil {
+				snapErr = err
+				return nil
 			}
-			if !o.check {
-				saveApplied(o.netns, desired, s.err)
+			p = plan.Make(desired, snap.Tables, plan.Options{Applied: applied})
+			if p.Empty() {
+				return nil
 			}
-			return true, nil
+			return kernel.ApplyAtGeneration(ctx, p.Batch, kernel.Options{NetNS: o.netns, Check: o.check}, snap.GenID)
 		}
-		err = kernel.ApplyAtGeneration(ctx, p.Batch, kernel.Options{NetNS: o.netns, Check: o.check}, snap.GenID)
+		err := sendWithOffloadFallback(o.offloadFallback, s.err, send,
+			func(refused []*model.Flowtable) { stripOffload(desiredFlowtables(desired), refused) })
+		if snapErr != nil {
+			return true, &exitError{code: ExitFindings, err: fmt.Errorf("read the current ruleset: %w", snapErr)}
+		}
 		if errors.Is(err, kernel.ErrGenerationChanged) {
 			if attempt == 0 {
 				continue
@@ -208,7 +217,11 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams) (bool
 			return true, printApplyError(s.err, err, lf.sources)
 		}
 		if o.decl.verbose {
-			fmt.Fprintf(s.err, "nftflow: %d changes, %d operations sent\n", len(p.Changes), len(p.Batch.Ops))
+			if p.Empty() {
+				fmt.Fprintln(s.err, "nftflow: nothing to change")
+			} else {
+				fmt.Fprintf(s.err, "nftflow: %d changes, %d operations sent\n", len(p.Changes), len(p.Batch.Ops))
+			}
 		}
 		if !o.check {
 			saveApplied(o.netns, desired, s.err)
