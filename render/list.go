@@ -414,6 +414,27 @@ func (l *Lister) objectBody(o *model.Object) []string {
 		}
 	case *model.Secmark:
 		return []string{"context " + lsQuote(d.Ctx)}
+	case *model.CtTimeout:
+		names := map[uint8][]string{
+			6:  {"syn_sent", "syn_recv", "established", "fin_wait", "close_wait", "last_ack", "time_wait", "close", "syn_sent2", "retrans", "unacknowledged"},
+			17: {"unreplied", "replied"},
+		}[d.L4Proto]
+		// nft lists only the states that differ from the kernel defaults.
+		defaults := map[uint8][]uint32{
+			6:  {120, 60, 432000, 120, 60, 30, 120, 10, 120, 300, 300},
+			17: {30, 180},
+		}[d.L4Proto]
+		var pol []string
+		for i, n := range names {
+			if v, ok := d.Policy[uint32(i)]; ok && v != defaults[i] {
+				pol = append(pol, fmt.Sprintf("%s : %d", n, v))
+			}
+		}
+		if len(names) == 0 {
+			break
+		}
+		return []string{"protocol " + lsProtoName(d.L4Proto), "l3proto " + lsL3protoName(d.L3Proto),
+			"policy = { " + strings.Join(pol, ", ") + " }"}
 	case *model.Synproxy:
 		lines := []string{fmt.Sprintf("mss %d", d.MSS), fmt.Sprintf("wscale %d", d.Wscale)}
 		var fl []string

@@ -175,6 +175,9 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 			dt := lsDtypeByID(lsTInteger)
 			if k != nil {
 				name = "ct " + k.Name
+				if e.HasDirection {
+					name = "ct " + map[uint8]string{0: "original", 1: "reply"}[e.Direction] + " " + k.Name
+				}
 				dt = lsDtypeByName(k.Type)
 			}
 			c.setStmt(name, e.SReg, dt)
@@ -633,7 +636,7 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 	// A right shift by the field's own offset in its loaded bytes only
 	// normalises a masked header field ("ip dscp" into a set key).
 	if e.Op == model.BitwiseRShift && s.field != nil && s.mask != nil && s.exprText == "" &&
-		s.shift != 0 && uint(lsHostU32(e.Data)) == s.shift {
+		s.shift != 0 && uint(lsHostU32(e.Data)) == s.shift && s.loadLen == 8 {
 		cp.shift = 0
 		cp.mask = nil
 		c.regs[lsReg32(e.DReg)] = &cp
@@ -1725,7 +1728,14 @@ func lsRejectText(e *model.Reject, fam model.Family) string {
 }
 
 func lsSynproxyText(e *model.Synproxy) string {
-	s := fmt.Sprintf("mss %d wscale %d", e.MSS, e.Wscale)
+	var parts []string
+	if e.MSS != 0 {
+		parts = append(parts, fmt.Sprintf("mss %d", e.MSS))
+	}
+	if e.Wscale != 0 {
+		parts = append(parts, fmt.Sprintf("wscale %d", e.Wscale))
+	}
+	s := strings.Join(parts, " ")
 	if e.Flags&0x8 != 0 {
 		s += " timestamp"
 	}
@@ -2008,9 +2018,7 @@ func lsRtSelText(e *model.Rt, fam model.Family) (*lsSel, bool) {
 		if e.Key == 2 {
 			text, dt, n = "rt ip6 nexthop", lsTIP6Addr, 16
 		}
-		if fam != model.FamilyInet && fam != model.FamilyBridge && fam != model.FamilyNetdev {
-			text = "rt nexthop"
-		}
+
 		return &lsSel{text: text, dt: lsDtypeByID(dt), size: n}, true
 	case 3:
 		return &lsSel{text: "rt mtu", dt: lsDtypeByID(lsTInteger), host: true, size: 2}, true

@@ -110,6 +110,11 @@ func lsFormatValue(d lsDtype, b []byte, host bool) string {
 			if a.Is4In6() {
 				return "::ffff:" + a.Unmap().String()
 			}
+			// inet_ntop prints IPv4-compatible addresses (six zero words,
+			// then a non-zero one) with a dotted quad.
+			if lsAllZero(b[:12]) && (b[12] != 0 || b[13] != 0) {
+				return "::" + netip.AddrFrom4([4]byte(b[12:])).String()
+			}
 			return a.String()
 		}
 	case lsTEtherAddr, lsTLLAddr:
