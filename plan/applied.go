@@ -53,12 +53,16 @@ func Record(d *Desired) *Applied {
 				tp.wantAnon[s.ID] = s
 			}
 		}
+		bind := newBindingIndex(ts, tp.wantAnonKey)
 		add(hashTable(id))
 		add(hashTableFlags(id, ts.Table.Flags))
 		for _, c := range ts.Chains {
+			if isBinding(c) {
+				continue // part of the rule that jumps to it
+			}
 			add(hashChain(id, c))
 			for _, r := range ts.Rules[c.Name] {
-				add(hashRule(id, c.Name, ruleKey(r, tp.wantAnonKey)))
+				add(hashRule(id, c.Name, bind.ruleKey(r)))
 			}
 		}
 		for _, s := range ts.Sets {

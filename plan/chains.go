@@ -16,12 +16,18 @@ func (tp *tablePlan) chains() {
 	}
 	// New chains first: rules and map elements may jump to them.
 	for _, c := range tp.want.Chains {
+		if isBinding(c) {
+			continue // sent with the rule that jumps to it
+		}
 		if have[c.Name] == nil {
 			tp.ph.addDefs = append(tp.ph.addDefs, op(model.VerbAdd, c, c.Pos))
 			tp.change(Change{Mark: Add, Kind: "chain", Name: c.Name, New: c, Drift: tp.drift(Add, 0, hashChain(tp.id, c))})
 		}
 	}
 	for _, c := range tp.want.Chains {
+		if isBinding(c) {
+			continue
+		}
 		hc := have[c.Name]
 		delete(have, c.Name)
 		want := tp.want.Rules[c.Name]
@@ -29,7 +35,7 @@ func (tp *tablePlan) chains() {
 		case hc == nil:
 			for _, r := range want {
 				tp.addRule(r, 0, model.VerbAdd)
-				tp.change(Change{Mark: Add, Kind: "rule", Name: c.Name, New: r, Drift: tp.drift(Add, 0, hashRule(tp.id, c.Name, ruleKey(r, tp.wantAnonKey)))})
+				tp.change(Change{Mark: Add, Kind: "rule", Name: c.Name, New: r, Drift: tp.drift(Add, 0, hashRule(tp.id, c.Name, tp.wantBind.ruleKey(r)))})
 			}
 		case chainKey(hc) != chainKey(c):
 			// Another hook, priority, type or flags: the kernel cannot
@@ -74,15 +80,15 @@ func (tp *tablePlan) rules(chain string, have, want []*model.Rule) {
 	hk := make([]string, len(have))
 	dirty := make([]bool, len(have))
 	for i, r := range have {
-		hk[i] = ruleKey(r, tp.haveAnonKey)
-		if tp.usesDirty(r) {
+		hk[i] = tp.haveBind.ruleKey(r)
+		if tp.usesDirty(r) || tp.bindingUsesDirty(r) {
 			dirty[i] = true
 			hk[i] = "\x00dirty " + strconv.Itoa(i)
 		}
 	}
 	wk := make([]string, len(want))
 	for j, r := range want {
-		wk[j] = ruleKey(r, tp.wantAnonKey)
+		wk[j] = tp.wantBind.ruleKey(r)
 	}
 	matches := lcs(hk, wk)
 	matches = append(matches, [2]int{len(have), len(want)}) // sentinel

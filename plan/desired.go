@@ -41,6 +41,7 @@ func FromBatch(b model.Batch) (*Desired, error) {
 		}
 		return ts
 	}
+	bindings := map[uint32]bool{} // batch ids of chain bindings
 	setsByID := map[uint32]*model.Set{}
 	setsByName := map[string]*model.Set{}
 	for _, op := range b.Ops {
@@ -63,6 +64,12 @@ func FromBatch(b model.Batch) (*Desired, error) {
 			}
 		case *model.Chain:
 			ts := table(o.Family, o.Table)
+			if isBinding(o) && o.Name == "" {
+				// An anonymous chain bound to the rule that follows.
+				bindings[o.ID] = true
+				ts.Chains = append(ts.Chains, o)
+				continue
+			}
 			if c := findChain(ts.Chains, o.Name); c != nil {
 				// A later declaration of the same chain may add its
 				// hook, policy or comment.
@@ -80,6 +87,10 @@ func FromBatch(b model.Batch) (*Desired, error) {
 			ts.Chains = append(ts.Chains, o)
 		case *model.Rule:
 			ts := table(o.Family, o.Table)
+			if o.Chain == "" && bindings[o.ChainID] {
+				ts.Rules[bindingRulesKey(o.ChainID)] = append(ts.Rules[bindingRulesKey(o.ChainID)], o)
+				continue
+			}
 			ts.Rules[o.Chain] = append(ts.Rules[o.Chain], o)
 		case *model.Set:
 			ts := table(o.Family, o.Table)

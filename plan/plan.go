@@ -123,6 +123,8 @@ type tablePlan struct {
 	// dirty names the sets, objects and flowtables rebuilt (deleted and
 	// created again): the kernel's rules that use them must go first.
 	dirtySets, dirtyObjs, dirtyFts map[string]bool
+	// wantBind and haveBind find the chain bindings of each side.
+	wantBind, haveBind *bindingIndex
 }
 
 func (tp *tablePlan) change(c Change) {
@@ -155,6 +157,8 @@ func (tp *tablePlan) run() {
 	}
 	tp.haveAnon = map[string]*model.Set{}
 	tp.dirtySets, tp.dirtyObjs, tp.dirtyFts = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	tp.wantBind = newBindingIndex(w, tp.wantAnonKey)
+	tp.haveBind = newBindingIndex(h, tp.haveAnonKey)
 	if h == nil {
 		tp.createTable()
 		return
@@ -188,7 +192,9 @@ func (tp *tablePlan) createTable() {
 		tp.ph.addDefs = append(tp.ph.addDefs, op(model.VerbAdd, f, f.Pos))
 	}
 	for _, c := range w.Chains {
-		tp.ph.addDefs = append(tp.ph.addDefs, op(model.VerbAdd, c, c.Pos))
+		if !isBinding(c) {
+			tp.ph.addDefs = append(tp.ph.addDefs, op(model.VerbAdd, c, c.Pos))
+		}
 	}
 	for _, s := range w.Sets {
 		if !isAnon(s.Name) {
@@ -196,6 +202,9 @@ func (tp *tablePlan) createTable() {
 		}
 	}
 	for _, c := range w.Chains {
+		if isBinding(c) {
+			continue // sent with the rule that jumps to it
+		}
 		for _, r := range w.Rules[c.Name] {
 			tp.addRule(r, 0, model.VerbAdd)
 		}
@@ -208,14 +217,20 @@ func (tp *tablePlan) addRule(r *model.Rule, position uint64, v model.Verb) {
 }
 
 func (tp *tablePlan) emitRule(r *model.Rule, handle, position uint64, v model.Verb) {
+	tp.emitBindings(r)
+	tp.emitAnonSets(r)
+	nr := *r
+	nr.Handle, nr.Position, nr.ChainID = handle, position, 0
+	tp.ph.rules = append(tp.ph.rules, op(v, &nr, r.Pos))
+}
+
+// emitAnonSets adds the anonymous sets a rule of the file uses.
+func (tp *tablePlan) emitAnonSets(r *model.Rule) {
 	for _, id := range anonIDs(r) {
 		if s := tp.wantAnon[id]; s != nil {
 			tp.ph.rules = append(tp.ph.rules, op(model.VerbAdd, s, r.Pos))
 		}
 	}
-	nr := *r
-	nr.Handle, nr.Position, nr.ChainID = handle, position, 0
-	tp.ph.rules = append(tp.ph.rules, op(v, &nr, r.Pos))
 }
 
 // anonIDs returns the batch ids of the anonymous sets a rule uses.
