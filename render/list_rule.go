@@ -148,6 +148,14 @@ func (l *Lister) decodeRule(r *model.Rule) *lsRuleCtx {
 }
 
 func (c *lsRuleCtx) emit(text string) *lsStmt {
+	// A statement that is not a match ends the protocol context nft
+	// removes dependencies in: a later header match keeps them.
+	c.l3dep, c.l4dep, c.lldep, c.nhdep, c.icmpTypeStmt = nil, nil, nil, nil, nil
+	return c.emitMatch(text)
+}
+
+// emitMatch appends a match statement.
+func (c *lsRuleCtx) emitMatch(text string) *lsStmt {
 	s := &lsStmt{text: text}
 	c.out = append(c.out, s)
 	return s
@@ -353,14 +361,14 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		c.load(e.DReg, &lsSel{text: text, dt: lsDtypeByID(lsTString), size: 16, js: jsonObj{{"osf", ojs}}})
 	default:
 		if t := c.l.stmtText(e); !strings.HasPrefix(t, "<unsupported") {
+			if rj, ok := e.(*model.Reject); ok && rj.Type == 0 && c.l3dep != nil {
+				// reject with icmp[v6] brings its own nfproto check.
+				c.l3dep.dead = true
+				c.l3dep = nil
+			}
 			st := c.emit(t)
 			st.js = jsonStmt(e)
 			if rj, ok := e.(*model.Reject); ok {
-				if rj.Type == 0 && c.l3dep != nil {
-					// reject with icmp[v6] brings its own nfproto check.
-					c.l3dep.dead = true
-					c.l3dep = nil
-				}
 				fam := c.fam
 				if (fam == model.FamilyInet || fam == model.FamilyBridge || fam == model.FamilyNetdev) && rj.Type == 0 {
 					// inet names the ICMP flavour the rule matched.
@@ -908,7 +916,7 @@ func lsPadTo(b []byte, n int) []byte {
 // match emits "selector value", recording and killing dependencies.
 func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 	c.useDeps(s)
-	st := c.emit(s.text + " " + value)
+	st := c.emitMatch(s.text + " " + value)
 	st.js = jsonMatch(s, value)
 	if eq && s.depKind == lsDepL3 {
 		st.depKind = lsDepL3
@@ -1008,7 +1016,7 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 		if k := c.regs[lsReg32(e.SReg)]; inv == "" && k != nil && k.exprText != "" && k.dt.dt != nil && k.dt.dt.Bitmask {
 			inv = "== " // nft spells out the relation after a flag mask
 		}
-		st := c.emit(keyText + " " + inv + ref)
+		st := c.emitMatch(keyText + " " + inv + ref)
 		if keyJS != nil && refJS != nil {
 			op := "=="
 			if inv == "!= " {
@@ -1833,12 +1841,27 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 			return
 		}
 		addr = a
+		if e.Family == 10 && e.RegProtoMin != 0 {
+			addr = "[" + a + "]"
+		}
 		if e.RegAddrMax != 0 && e.RegAddrMax != e.RegAddrMin {
 			b, _ := c.regValue(e.RegAddrMax, adt)
-			addr += "-" + b
-		}
-		if e.RegProtoMin != 0 && e.Family == 10 {
-			addr = "[" + addr + "]"
+			lo, hi := c.regs[lsReg32(e.RegAddrMin)], c.regs[lsReg32(e.RegAddrMax)]
+			if pl := -1; lo != nil && hi != nil && lo.raw && hi.raw {
+				pl = lsRangeAsPrefix(lo.mask, hi.mask)
+				if pl >= 0 {
+					// An address range that is a whole prefix prints as one.
+					addr = a + fmt.Sprintf("/%d", pl)
+					b = ""
+				}
+			}
+			if b != "" {
+				if e.Family == 10 && e.RegProtoMin != 0 {
+					addr += "-[" + b + "]"
+				} else {
+					addr += "-" + b
+				}
+			}
 		}
 	}
 	port := ""
