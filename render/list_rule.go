@@ -1102,7 +1102,8 @@ func (c *lsRuleCtx) setRef(set *model.Set, key *lsSel) string {
 		return "@" + set.Name
 	}
 	kt, dt := lsSetTypes(set)
-	if len(kt.fields) == 1 && key.dt.id != 0 && kt.fields[0].dt.id == lsTInteger {
+	// An anonymous set's elements take the type of what is looked up.
+	if len(kt.fields) == 1 && key.dt.id != 0 && (kt.fields[0].dt.id == lsTInteger || key.field != nil && key.dt.dt != nil) {
 		kt.fields[0].dt = key.dt
 	}
 	if len(kt.fields) == 1 {
