@@ -2299,6 +2299,20 @@ func lsIPv6ExthdrSel(e *model.Exthdr) (*lsSel, bool) {
 			best = f
 		}
 	}
+	if best == nil && e.Type == 43 {
+		// Segment routing header fields (routing type 4).
+		srh := &compiler.Proto{Name: "srh", Layer: compiler.LayerNetwork, Fields: []compiler.Field{
+			{Name: "last-entry", Offset: 32, Len: 8, Type: "integer"}, {Name: "flags", Offset: 40, Len: 8, Type: "integer"},
+			{Name: "tag", Offset: 48, Len: 16, Type: "integer"}}}
+		if f := lsFieldAt(srh, off, n); f != nil {
+			return &lsSel{text: "srh " + f.Name, dt: lsDtypeByName(f.Type), size: int(e.Len), proto: srh, field: f,
+				loadOff: off, loadLen: n, isExthdr: true}, true
+		}
+		if n == 128 && off >= 64 && (off-64)%128 == 0 {
+			return &lsSel{text: fmt.Sprintf("srh sid[%d]", (off-64)/128+1), dt: lsDtypeByID(lsTIP6Addr), size: 16,
+				proto: srh, isExthdr: true}, true
+		}
+	}
 	if best == nil {
 		return nil, false
 	}
@@ -2460,4 +2474,14 @@ func (c *lsRuleCtx) icmpField(p *compiler.Proto, off, n uint32) *compiler.Field 
 		return &g
 	}
 	return f
+}
+
+// lsFieldAt returns p's field at exactly [off, off+n) bits, or nil.
+func lsFieldAt(p *compiler.Proto, off, n uint32) *compiler.Field {
+	for i := range p.Fields {
+		if p.Fields[i].Offset == off && p.Fields[i].Len == n {
+			return &p.Fields[i]
+		}
+	}
+	return nil
 }
