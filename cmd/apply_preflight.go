@@ -27,11 +27,20 @@ warnings at the flowtable's line with the corrected devices line. They do
 not stop the apply. --no-preflight skips it; when the system cannot be
 read (not root), it is skipped with a note.`
 
-// preflightSkips reports the topology checks the preflight does not
-// print: the kernel's own refusal says them, with its explanation (a
-// kernel without flowtables refuses them with ENOENT).
-func preflightSkips(code string) bool {
-	return code == compiler.CodeFlowtableUnsupported
+// preflightSkips reports the topology findings the preflight does not
+// print because the kernel's own refusal says them, with its explanation:
+// a kernel without flowtables (ENOENT), and a device that does not exist
+// where the kernel refuses it (before 6.16: ENOENT, the device named; the
+// declarative path has refused or dropped such devices before). A missing
+// device that the kernel accepts (6.16 and later) is still warned about.
+func preflightSkips(d compiler.Diagnostic) bool {
+	switch d.Code {
+	case compiler.CodeFlowtableUnsupported:
+		return true
+	case compiler.CodeFlowtableNoSuchDev:
+		return d.Severity == compiler.SeverityError
+	}
+	return false
 }
 
 // batchFlowtables returns the flowtables a batch creates or extends.
@@ -97,16 +106,17 @@ func containsString(xs []string, s string) bool {
 
 // preflightDiagnostics runs lint --system's device checks
 // (compiler.CheckFlowtableDevices) on each flowtable. They are advice
-// before sending, the kernel has the last word: every diagnostic is a
-// warning.
+// before sending, the kernel has the last word: errors become warnings.
 func preflightDiagnostics(fts []*model.Flowtable, topo model.Topology, feat model.Features) []compiler.Diagnostic {
 	var all []compiler.Diagnostic
 	for _, ft := range mergeFlowtables(fts) {
 		for _, d := range compiler.CheckFlowtableDevices(compiler.FlowtableDeclFromModel(ft), topo, feat) {
-			if preflightSkips(d.Code) {
+			if preflightSkips(d) {
 				continue
 			}
-			d.Severity = compiler.SeverityWarning
+			if d.Severity == compiler.SeverityError {
+				d.Severity = compiler.SeverityWarning
+			}
 			all = append(all, d)
 		}
 	}

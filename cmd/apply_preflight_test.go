@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/model"
@@ -23,18 +24,26 @@ func TestPreflightDiagnostics(t *testing.T) {
 	pos := model.Pos{File: "r.nft", Line: 2, Col: 2}
 	fts := []*model.Flowtable{
 		{Family: model.FamilyInet, Table: "fw", Name: "ft", Devices: []string{"v0"}, Flags: model.FlowtableHWOffload, Pos: pos},
-		{Family: model.FamilyInet, Table: "fw", Name: "ft", Devices: []string{"v1"}, Pos: pos},
+		{Family: model.FamilyInet, Table: "fw", Name: "ft", Devices: []string{"v1", "gone0"}, Pos: pos},
 	}
 	ds := preflightDiagnostics(fts, topo, feat)
 	codes := map[string]int{}
 	for _, d := range ds {
 		codes[d.Code]++
-		if d.Severity != compiler.SeverityWarning {
-			t.Errorf("%s %q: severity %v, want warning (the apply goes on)", d.Code, d.Message, d.Severity)
+		if d.Severity == compiler.SeverityError {
+			t.Errorf("%s %q: severity error, want warning (the apply goes on)", d.Code, d.Message)
 		}
 	}
 	if codes[compiler.CodeFlowtableUnsupported] != 0 {
 		t.Errorf("NF220 reported; the kernel's refusal says it")
+	}
+	if codes[compiler.CodeFlowtableNoSuchDev] != 0 {
+		t.Errorf("NF221 reported on 6.1, which refuses the missing device and names it itself:\n%s", diagText(ds))
+	}
+	// 6.16 and later accept a missing device: nobody else says it.
+	feat = model.FeaturesForVersion(model.KernelVersion{Major: 6, Minor: 16})
+	if ds := preflightDiagnostics(fts, topo, feat); !strings.Contains(diagText(ds), "NF221 device gone0 does not exist") {
+		t.Errorf("6.16: the accepted missing device gone0 is not warned about:\n%s", diagText(ds))
 	}
 	if codes[compiler.CodeFlowtableDevDown] != 1 || !strings.Contains(diagText(ds), "device v1 is down") {
 		t.Errorf("want one device-down warning for v1 (the two declarations merged):\n%s", diagText(ds))
@@ -86,6 +95,17 @@ func TestApplyPreflightWarnsBeforeSending(t *testing.T) {
 	} {
 		if out, err := exec.Command("ip", append([]string{"-n", ns}, args...)...).CombinedOutput(); err != nil {
 			t.Skipf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	// The kernel reports a veth running once linkwatch has seen the
+	// carrier (up to a second later).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, _ := exec.Command("ip", "-n", ns, "link", "show", "pf0").Output()
+		if strings.Contains(string(out), "state UP") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pf0 not running after 5 s: %s", out)
 		}
 	}
 	dir := t.TempDir()
