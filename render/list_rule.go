@@ -81,6 +81,7 @@ type lsRuleCtx struct {
 	// for one type (mtu, gateway) remove that match, nft's dependency.
 	icmpType     uint64
 	icmpTypeStmt *lsStmt
+	vlanDepth    int // vlan headers announced by a vlan type match
 	l4dep        *lsStmt
 	bad          bool
 }
@@ -527,6 +528,12 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 		p = compiler.ProtoByName("ether")
 		if e.Offset*8 >= 112 && (c.l3 == 0x8100 || c.l3 == 0x88a8) {
 			p = compiler.ProtoByName("vlan")
+			if c.vlanDepth > 0 && e.Offset*8 >= 112+32*uint32(c.vlanDepth) {
+				// A second vlan header sits 4 bytes after the first.
+				q := *p
+				q.Offset = 112 + 32*uint32(c.vlanDepth)
+				p = &q
+			}
 		}
 	case model.BaseNetwork:
 		switch c.l3 {
@@ -782,12 +789,22 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 	// gte followed by lte on the same register is a range.
 	if e.Op == 5 && i+1 < len(exprs) {
 		if n, ok := exprs[i+1].(*model.Cmp); ok && n.Op == 3 && n.SReg == e.SReg {
-			c.match(s, lsRangeValue(s.dt, e.Data, s.host)+"-"+lsRangeValue(s.dt, n.Data, s.host), 0, false)
+			lo, hi := e.Data, n.Data
+			if s.shift > 0 && s.mask != nil {
+				// A masked sub-byte field compares shifted values.
+				a, b := lsToInt(lo, s.host), lsToInt(hi, s.host)
+				a.Rsh(a, s.shift)
+				b.Rsh(b, s.shift)
+				lo, hi = lsIntBytes(a, s.dt), lsIntBytes(b, s.dt)
+				c.match(s, lsRangeValue(s.dt, lo, false)+"-"+lsRangeValue(s.dt, hi, false), 0, false)
+				return
+			}
+			c.match(s, lsRangeValue(s.dt, lo, s.host)+"-"+lsRangeValue(s.dt, hi, s.host), 0, false)
 			return
 		}
 	}
 	data := e.Data
-	if len(s.multi) > 0 && e.Op == 0 && s.mask == nil {
+	if len(s.multi) > 0 && (e.Op == 0 || e.Op == 1) && s.mask == nil {
 		pos := 0
 		for _, f := range s.multi {
 			nb := int(f.Len / 8)
@@ -802,7 +819,7 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 				sub.depKind = lsDepL3
 			}
 			part := data[pos : pos+nb]
-			c.match(sub, lsFormatValue(sub.dt, part, false), lsToInt(part, false).Uint64(), true)
+			c.match(sub, op+lsFormatValue(sub.dt, part, false), lsToInt(part, false).Uint64(), e.Op == 0)
 			pos += nb
 		}
 		return
@@ -918,6 +935,9 @@ func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 	c.useDeps(s)
 	st := c.emitMatch(s.text + " " + value)
 	st.js = jsonMatch(s, value)
+	if eq && s.depKind == lsDepL3 && s.proto != nil && s.proto.Name == "vlan" && (v == 0x8100 || v == 0x88a8) {
+		c.vlanDepth++
+	}
 	if eq && s.depKind == lsDepL3 {
 		st.depKind = lsDepL3
 		switch {
@@ -1623,7 +1643,7 @@ func (l *Lister) stmtText(e model.Expr) string {
 		}
 		return "last used " + lsFormatDuration(lsMsDuration(e.Msecs))
 	case *model.Synproxy:
-		return "synproxy " + lsSynproxyText(e)
+		return strings.TrimSpace("synproxy " + lsSynproxyText(e))
 	}
 	l.bad = append(l.bad, e.Kind())
 	return "<unsupported: " + e.Kind() + ">"
