@@ -170,8 +170,9 @@ func (r *ruleCtx) tcpoptSel(path []string) (*load, error) {
 	l := r.exthdrLoad(model.ExthdrTCPOpt, opt.Type, fd)
 	for i := range opt.Fields {
 		if &opt.Fields[i] == fd {
-			// typeof userdata: option kind, exthdr op, field index
-			ud := append(append(tlvU32(1, uint32(opt.Type)), tlvU32(2, model.ExthdrTCPOpt)...), tlvU32(0, uint32(i))...)
+			// typeof userdata as nft 1.0.6 sends it: field index (1),
+			// exthdr op (2), option kind (0)
+			ud := append(append(tlvU32(1, uint32(i)), tlvU32(2, model.ExthdrTCPOpt)...), tlvU32(0, uint32(opt.Type))...)
 			l.typeof = append(tlvU32(udataTypeofExpr, exprExthdr), tlv(udataTypeofData, ud)...)
 		}
 	}

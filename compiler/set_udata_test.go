@@ -31,6 +31,8 @@ func TestSetUserdata(t *testing.T) {
 	set t6 { typeof tcp option maxseg size; }
 	set t8 { typeof fib daddr type; }
 	set t9 { typeof rt mtu; }
+	set s13 { typeof tcp option mptcp subtype; }
+	set s14 { typeof tcp option mptcp subtype . ip daddr; }
 	chain c { ip saddr { 1.1.1.1, 2.2.2.2 } accept; }
 }
 `
@@ -52,6 +54,9 @@ func TestSetUserdata(t *testing.T) {
 		"t6":      "000402000000031a00040800000001120104020000000204010000000004020000" + "00",
 		"t8":      "000401000000031400041a000000010c0004030000000104020000" + "00",
 		"t9":      "000401000000030e00041900000001060004030000" + "00",
+		// nft 1.0.6's bytes (nft --debug=mnl)
+		"s13":     "000402000000031a000408000000011201040200000002040100000000041e000000",
+		"s14":     "000400000000033a00040d0000000132001a000408000000011201040200000002040100000000041e0000000114000407000000010c00040c00000001040c000000",
 		"__set%d": "0004020000000314000407000000010c00040c00000001040b000000",
 	}
 	f, err := parser.ParseString("ud.nft", src)
