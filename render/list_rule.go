@@ -59,11 +59,12 @@ const (
 
 // lsStmt is one printed statement; dependencies may be removed later.
 type lsStmt struct {
-	js      any // libnftables JSON of the statement; nil when not known
-	text    string
-	depKind int
-	depVal  uint64
-	dead    bool
+	js       any    // libnftables JSON of the statement; nil when not known
+	depProto string // protocol header of a dependency match ("ether", "vlan")
+	text     string
+	depKind  int
+	depVal   uint64
+	dead     bool
 }
 
 // lsRuleCtx is the decoding state of one rule.
@@ -940,6 +941,9 @@ func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 	}
 	if eq && s.depKind == lsDepL3 {
 		st.depKind = lsDepL3
+		if s.proto != nil {
+			st.depProto = s.proto.Name
+		}
 		switch {
 		case s.dt.id == lsTNFProto:
 			switch v {
@@ -1005,7 +1009,7 @@ func (c *lsRuleCtx) useDeps(s *lsSel) {
 		}
 		// vlan fields need "ether type 8021q", which nft adds itself;
 		// the vlan type nft adds for the header above does not count.
-		if s.proto.Name == "vlan" && s.field != nil && s.field.Name != "type" && c.l3dep != nil && c.l3 == 0x8100 {
+		if s.proto.Name == "vlan" && s.field != nil && s.field.Name != "type" && c.l3dep != nil && c.l3 == 0x8100 && c.l3dep.depProto != "vlan" {
 			c.l3dep.dead = true
 			c.l3dep = nil
 		}
@@ -1643,7 +1647,7 @@ func (l *Lister) stmtText(e model.Expr) string {
 		}
 		return "last used " + lsFormatDuration(lsMsDuration(e.Msecs))
 	case *model.Synproxy:
-		return strings.TrimSpace("synproxy " + lsSynproxyText(e))
+		return strings.Join(strings.Fields("synproxy "+lsSynproxyText(e)), " ")
 	}
 	l.bad = append(l.bad, e.Kind())
 	return "<unsupported: " + e.Kind() + ">"
