@@ -176,6 +176,16 @@ func (j *JSONLister) Object(o *model.Object) {
 		base = append(base, jsonKV{"context", d.Ctx})
 	case *model.Synproxy:
 		base = append(base, jsonKV{"mss", d.MSS}, jsonKV{"wscale", d.Wscale})
+		var fl []any
+		if d.Flags&0x8 != 0 {
+			fl = append(fl, "timestamp")
+		}
+		if d.Flags&0x4 != 0 {
+			fl = append(fl, "sack-perm")
+		}
+		if len(fl) > 0 {
+			base = append(base, jsonKV{"flags", fl})
+		}
 	case *model.CtExpect:
 		base = append(base, jsonKV{"protocol", lsProtoName(d.L4Proto)}, jsonKV{"dport", d.DPort},
 			jsonKV{"timeout", d.Timeout}, jsonKV{"size", d.Size}, jsonKV{"l3proto", lsL3protoName(d.L3Proto)})
@@ -366,6 +376,14 @@ func jsonKey(key string) any {
 
 // jsonAtom converts a value, prefix or range.
 func jsonAtom(s string) any {
+	if parts := strings.Split(s, " | "); len(parts) > 1 && !strings.HasPrefix(s, `"`) {
+		// Flag combinations nest left to right: ((a | b) | c).
+		var v any = parts[0]
+		for _, p := range parts[1:] {
+			v = jsonObj{{"|", []any{v, p}}}
+		}
+		return v
+	}
 	if lo, hi, ok := strings.Cut(s, `"-"`); ok && strings.HasPrefix(lo, `"`) && strings.HasSuffix(hi, `"`) {
 		return jsonObj{{"range", []any{lo[1:], hi[:len(hi)-1]}}}
 	}

@@ -1852,7 +1852,7 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 			}
 			o = append(o, jsonKV{"addr", m.js})
 			if e.Flags&0x40 != 0 {
-				o = append(o, jsonKV{"flags", []any{"netmap"}})
+				o = append(o, jsonKV{"flags", "netmap"}, jsonKV{"type_flags", "prefix"})
 			}
 			st.js = jsonObj{{strings.Fields(text)[0], o}}
 		}
