@@ -488,6 +488,14 @@ func (r *ruleCtx) rawSel(path []string) (*load, error) {
 	}
 	p := &Proto{Name: "raw", Layer: Layer(base)}
 	fd := &Field{Name: "raw", Offset: uint32(off), Len: uint32(n), Type: "integer"}
+	if base == model.BaseTransport && n == 16 && (off == 0 || off == 16) {
+		// nft takes @th,0,16 and @th,16,16 for th sport and th dport
+		// (inet_service sets, th typeof userdata)
+		th := ProtoByName("th")
+		if f := th.Field(map[uint64]string{0: "sport", 16: "dport"}[off]); f != nil {
+			p, fd = th, f
+		}
+	}
 	l := r.payloadSel(p, fd)
 	l.deps = nil
 	return l, nil

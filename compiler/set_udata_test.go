@@ -87,3 +87,43 @@ func TestSetUserdata(t *testing.T) {
 		t.Errorf("checked %d sets, want %d", seen, len(want))
 	}
 }
+
+// TestRawTransportPorts checks that @th,0,16 and @th,16,16 are typed as
+// th sport and th dport, as nft 1.0.6 types them (inet_service sets with
+// th typeof userdata, so nft lists the elements as ports), and that other
+// raw fields stay raw integers.
+func TestRawTransportPorts(t *testing.T) {
+	src := "table ip t {\n\tchain c {\n\t\t@th,16,16 { 22, 23 }\n\t\t@th,0,16 { 22, 23 }\n\t\t@th,16,8 { 22, 23 }\n\t}\n}\n"
+	// nft --debug=mnl: key type, key length and userdata of each set
+	want := []struct {
+		keyType, keyLen uint32
+		udata           string
+	}{
+		{13, 2, "0004020000000314000407000000010c00040b000000010402000000"},
+		{13, 2, "0004020000000314000407000000010c00040b000000010401000000"},
+		{4, 1, "0004020000000326000407000000011e000400000000010400000000020403000000030410000000040408000000"},
+	}
+	f, err := parser.ParseString("raw.nft", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := compiler.Compile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sets []*model.Set
+	for _, op := range b.Ops {
+		if s, ok := op.Obj.(*model.Set); ok {
+			sets = append(sets, s)
+		}
+	}
+	if len(sets) != len(want) {
+		t.Fatalf("%d sets, want %d", len(sets), len(want))
+	}
+	for i, s := range sets {
+		w := want[i]
+		if s.KeyType != w.keyType || s.KeyLen != w.keyLen || hex.EncodeToString(s.Userdata) != w.udata {
+			t.Errorf("set %d: key %d/%d udata %x, want %d/%d %s", i, s.KeyType, s.KeyLen, s.Userdata, w.keyType, w.keyLen, w.udata)
+		}
+	}
+}

@@ -943,6 +943,11 @@ func checksum(p *Proto, fd *Field) (uint32, uint32, uint32) {
 	case "icmp", "icmpv6", "igmp":
 		return 1, 2, 0
 	}
+	if p.Layer == LayerInner {
+		// nft asks the kernel to fix the pseudo-header checksum for
+		// any write to the inner header (raw @ih).
+		return 0, 0, 1
+	}
 	return 0, 0, 0
 }
 
@@ -969,7 +974,9 @@ func (r *ruleCtx) payloadSet(l *load, value parser.Expr) error {
 	ctype, coff, cflags := checksum(p, fd)
 	start := off / 8
 	end := (off + fd.Len + 7) / 8
-	if ctype != 0 {
+	if ctype != 0 || p.Layer == LayerInner {
+		// nft writes whole 16-bit words where a checksum is fixed
+		// (and always in the inner header)
 		start &^= 1
 		end = (end + 1) &^ 1
 	}
