@@ -231,7 +231,8 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams) (bool
 }
 
 // checkFlowtableDevices fails, naming them, when flowtables list devices
-// the namespace does not have; with skip it drops them with a warning.
+// the namespace does not have and the running kernel would refuse them;
+// with skip it drops them with a warning.
 func checkFlowtableDevices(d *plan.Desired, netns string, skip bool, errOut io.Writer) error {
 	has := false
 	for _, ts := range d.Tables {
@@ -244,12 +245,27 @@ func checkFlowtableDevices(d *plan.Desired, netns string, skip bool, errOut io.W
 	if err != nil {
 		return usageError(fmt.Errorf("read network devices: %w", err))
 	}
+	// From 6.16 the kernel accepts a device that does not exist yet and
+	// hooks it when it appears (a ruleset loaded before its interfaces come
+	// up): there a missing device is no reason to refuse, and the preflight
+	// warns about it instead. Older kernels refuse the whole transaction
+	// with ENOENT, so nftflow refuses first and names the device.
+	lateOK := false
+	if f, err := kernel.DetectFeatures(); err == nil {
+		lateOK = f.MissingDevicesOK
+	}
+	return missingFlowtableDevices(d, topo, lateOK, skip, errOut)
+}
+
+// missingFlowtableDevices applies the missing-device policy to d: drop
+// (skip), keep (lateOK: the kernel takes them) or refuse before sending.
+func missingFlowtableDevices(d *plan.Desired, topo model.Topology, lateOK, skip bool, errOut io.Writer) error {
 	var missing []string
 	for _, ts := range d.Tables {
 		for i, ft := range ts.Flowtables {
 			var keep []string
 			for _, dev := range ft.Devices {
-				if _, ok := topo.LinkByName(dev); ok {
+				if _, ok := topo.LinkByName(dev); ok || (lateOK && !skip) {
 					keep = append(keep, dev)
 					continue
 				}
@@ -267,7 +283,7 @@ func checkFlowtableDevices(d *plan.Desired, netns string, skip bool, errOut io.W
 		}
 	}
 	if len(missing) > 0 {
-		fmt.Fprintf(errOut, "nftflow: no such device: %s; nothing was sent (--skip-missing-devices drops missing devices)\n", strings.Join(missing, ", "))
+		fmt.Fprintf(errOut, "nftflow: no such device: %s; this kernel refuses the whole transaction for it, so nothing was sent (--skip-missing-devices drops missing devices)\n", strings.Join(missing, ", "))
 		return silentExit(ExitFindings)
 	}
 	return nil

@@ -15,6 +15,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nftflow/nftflow/compiler"
+	"github.com/nftflow/nftflow/model"
+	"github.com/nftflow/nftflow/parser"
+	"github.com/nftflow/nftflow/plan"
 )
 
 // declRun runs nftflow in-process with a private state directory.
@@ -285,17 +290,63 @@ func TestDeclarativeApplyMissingFlowtableDevice(t *testing.T) {
 	t.Setenv("NFTFLOW_STATE_DIR", t.TempDir())
 	ns := applyNetns(t, "ftdev")
 	dir := t.TempDir()
-	f := writeFile(t, dir, "ft.nft", "table inet f {\n\tflowtable ft {\n\t\thook ingress priority 0; devices = { lo, nosuch0 }\n\t}\n\tchain c { type filter hook forward priority 0; }\n}\n")
-	_, stderr, code := declRun(t, "apply", "--netns", ns, f)
-	if code != ExitFindings || !strings.Contains(stderr, `"nosuch0"`) || strings.Contains(stderr, `"lo"`) {
-		t.Fatalf("apply with a missing flowtable device: exit %d: %s", code, stderr)
-	}
-	if got := nftInNetns(t, ns, "list", "ruleset"); got != "" {
-		t.Errorf("something was sent before the device check failed:\n%s", got)
-	}
-	_, stderr, _ = declRun(t, "apply", "--skip-missing-devices", "--netns", ns, f)
+	f := writeFile(t, dir, "ft.nft", missingDevRuleset)
+	_, stderr, _ := declRun(t, "apply", "--skip-missing-devices", "--netns", ns, f)
 	if !strings.Contains(stderr, `device "nosuch0" does not exist, skipped`) {
 		t.Errorf("--skip-missing-devices did not warn: %s", stderr)
+	}
+}
+
+const missingDevRuleset = "table inet f {\n\tflowtable ft {\n\t\thook ingress priority 0; devices = { lo, nosuch0 }\n\t}\n\tchain c { type filter hook forward priority 0; }\n}\n"
+
+// The missing-device policy: refuse before sending where the kernel would
+// refuse the whole transaction (< 6.16), keep the device where the kernel
+// hooks it when it appears (>= 6.16), drop it with --skip-missing-devices.
+func TestMissingFlowtableDevicesPolicy(t *testing.T) {
+	topo := model.Topology{Links: []model.Link{{Index: 1, Name: "lo"}}}
+	for _, tc := range []struct {
+		name         string
+		lateOK, skip bool
+		wantErr      bool
+		wantDevices  string
+		wantStderr   string
+	}{
+		{"old kernel refuses", false, false, true, "lo nosuch0", `no such device: "nosuch0" (flowtable ft of table inet f)`},
+		{"new kernel hooks it later", true, false, false, "lo nosuch0", ""},
+		{"skip drops it", false, true, false, "lo", `device "nosuch0" does not exist, skipped`},
+		{"skip drops it on new kernels too", true, true, false, "lo", `device "nosuch0" does not exist, skipped`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pf, err := parser.ParseString("ft.nft", missingDevRuleset)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := compiler.Compile(pf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := plan.FromBatch(*b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errOut strings.Builder
+			err = missingFlowtableDevices(d, topo, tc.lateOK, tc.skip, &errOut)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if !strings.Contains(errOut.String(), tc.wantStderr) || (tc.wantStderr == "" && errOut.Len() > 0) {
+				t.Errorf("stderr %q, want %q", errOut.String(), tc.wantStderr)
+			}
+			var got []string
+			for _, ts := range d.Tables {
+				for _, ft := range ts.Flowtables {
+					got = append(got, ft.Devices...)
+				}
+			}
+			if strings.Join(got, " ") != tc.wantDevices {
+				t.Errorf("devices %v, want %s", got, tc.wantDevices)
+			}
+		})
 	}
 }
 

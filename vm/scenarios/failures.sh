@@ -123,12 +123,22 @@ table inet nodev {
 	}
 }
 NFT
-# nftflow apply checks the devices before it sends anything and refuses a
-# missing one by name (on every kernel, for now: it could let >= 6.16 take
-# it), unless --skip-missing-devices.
+# Before 6.16 the kernel refuses the whole transaction (ENOENT): nftflow
+# apply checks the devices first and refuses by name, sending nothing. From
+# 6.16 the kernel hooks the device when it appears: apply sends it and its
+# preflight warns that nothing is offloaded through it until then.
 NODEV="no such device.*nosuch0|$ENOENT"
 if kernel_at_least 6 16; then
-	expect_load "flowtable on a missing device (>= 6.16)" /tmp/nodev.nft ok "nft list flowtable inet nodev ft | grep -q nosuch0" "$NODEV"
+	expect_load "flowtable on a missing device (>= 6.16)" /tmp/nodev.nft ok "nft list flowtable inet nodev ft | grep -q nosuch0"
+	if have_nftflow apply; then
+		reset_ruleset
+		out=$(ns fl-r "$NFTFLOW_BIN" apply /tmp/nodev.nft 2>&1)
+		if grep -q 'warning: device nosuch0 does not exist.*NF221' <<<"$out"; then
+			pass "nftflow apply: the preflight warns about nosuch0 on >= 6.16"
+		else
+			fail "nftflow apply: no preflight warning naming nosuch0: '$out'"
+		fi
+	fi
 else
 	expect_load "flowtable on a missing device (< 6.16)" /tmp/nodev.nft "$ENOENT" true "$NODEV"
 fi
