@@ -1257,6 +1257,11 @@ func (r *ruleCtx) dynset(x *parser.DynsetStmt) error {
 	}
 	if s := r.t.sets[name]; s != nil {
 		ds.SetID = s.ID
+		// nft 1.0.6 flags a set (not a map) the file declares dynamic
+		// when a rule adds, updates or deletes its elements
+		if s.Flags&(setMap|setObject) == 0 {
+			s.Flags |= setEval
+		}
 	}
 	if timeout != nil {
 		if v, ok := litText(timeout); ok {
