@@ -200,7 +200,41 @@ func objTypeName(t uint32) string {
 
 // deviceProbe looks at the devices of the namespace a batch went to, to
 // explain refusals. A nil *deviceProbe knows nothing.
-type deviceProbe struct{ netns string }
+type deviceProbe struct {
+	netns string
+	// flowtables caches the answer of the flowtable support probe: 0 not
+	// asked yet, 1 supported, -1 not supported, 2 unknown.
+	flowtables int
+}
+
+// noFlowtables reports whether the running kernel definitely lacks
+// flowtable support (a throwaway probe, asked once per explanation run).
+func (p *deviceProbe) noFlowtables() bool {
+	if p == nil {
+		return false
+	}
+	if p.flowtables == 0 {
+		p.flowtables = 2
+		if ok, err := ProbeFlowtables(); err == nil {
+			p.flowtables = -1
+			if ok {
+				p.flowtables = 1
+			}
+		}
+	}
+	return p.flowtables == -1
+}
+
+// noFlowtableSupport explains ENOENT on anything flowtable-related when the
+// kernel has no flowtables at all (as ENOENT reads, users look for a
+// missing table or device instead).
+func noFlowtableSupport() string {
+	rel, _ := KernelRelease()
+	if rel != "" {
+		rel = " (Linux " + rel + ")"
+	}
+	return "this kernel has no flowtable support" + rel + ": it needs CONFIG_NF_FLOW_TABLE with the module nf_flow_table_inet (and nft_flow_offload for flow add); load them or use a kernel that has them"
+}
 
 // netnsDeviceProbe probes devices inside the named namespace.
 func netnsDeviceProbe(netns string) *deviceProbe { return &deviceProbe{netns: netns} }
@@ -223,6 +257,9 @@ func explain(e *OpError, probe *deviceProbe) string {
 			if o.Family != model.FamilyInet && o.Family != model.FamilyIP && o.Family != model.FamilyIP6 {
 				return fmt.Sprintf("flowtables exist only in ip, ip6 and inet tables, not in %s tables", o.Family)
 			}
+			if probe.noFlowtables() {
+				return noFlowtableSupport()
+			}
 			if missing, ok := checkDevices(probe, o.Devices); ok && len(missing) > 0 {
 				return missingDevices(missing)
 			} else if ok {
@@ -243,6 +280,9 @@ func explain(e *OpError, probe *deviceProbe) string {
 			return "table " + o.Name + " does not exist"
 		case *model.Rule:
 			if fo, ok := expr.(*model.FlowOffload); ok {
+				if probe.noFlowtables() {
+					return noFlowtableSupport()
+				}
 				return "flowtable " + fo.Flowtable + " does not exist in table " + o.Table + ", or this kernel lacks flow offload support (CONFIG_NFT_FLOW_OFFLOAD, module nft_flow_offload)"
 			}
 			switch x := expr.(type) {
