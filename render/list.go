@@ -38,7 +38,6 @@ type Lister struct {
 	table  *model.Table
 	sets   map[string]*model.Set // sets of the current table, by name
 	delim  string                // printed before the next table member
-	inList bool                  // inside a "list ruleset/table" block
 	bad    []string              // undecodable expressions seen
 	chains int                   // chains printed so far
 	family model.Family          // family of the rule being printed

@@ -30,7 +30,6 @@ type lsSel struct {
 	hex     bool   // raw payload: integers print in hex
 	loadOff uint32 // payload: bit offset and length of the load
 	loadLen uint32
-	parts   []*lsSel
 	raw     bool // a map result or similar: print as is
 	// exprText is the selector with the operators applied to it
 	// ("meta mark & 0x00000010"), prec the precedence of the outermost one.
@@ -63,7 +62,6 @@ type lsStmt struct {
 	depProto string // protocol header of a dependency match ("ether", "vlan")
 	text     string
 	depKind  int
-	depVal   uint64
 	dead     bool
 }
 
@@ -84,7 +82,6 @@ type lsRuleCtx struct {
 	icmpTypeStmt *lsStmt
 	vlanDepth    int // vlan headers announced by a vlan type match
 	l4dep        *lsStmt
-	bad          bool
 }
 
 // lsReg32 normalises a register number to its 4-byte register index.
@@ -2381,7 +2378,7 @@ func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 	if kind == "fwd" && addr != "" {
 		text += map[bool]string{true: " ip6", false: " ip"}[nfproto == 10]
 	}
-	o := jsonObj{}
+	var o jsonObj
 	switch {
 	case addr != "" && dev != "":
 		text += " to " + addr + " device " + dev

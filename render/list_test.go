@@ -9,7 +9,6 @@ import (
 	"github.com/nftflow/nftflow/model"
 )
 
-func u32be(v uint32) []byte { return []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }
 func u32le(v uint32) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)} }
 
 // The expression lists below are what nft --debug=netlink shows nft 1.0.6
