@@ -112,7 +112,10 @@ type ruleCtx struct {
 	noMerge    bool // named sets without auto-merge keep adjacent intervals apart
 	etherType  bool // network dependencies match the ether type
 	innerLL    bool // inside a tunnel that carries a link layer header
-	vlanDepth  int  // vlan tags matched as stacked ("vlan type 8021q")
+	// etherSeen: a match of this rule established an Ethernet link
+	// layer (meta iiftype ether, or an ether field and its dependency)
+	etherSeen bool
+	vlanDepth int // vlan tags matched as stacked ("vlan type 8021q")
 	// unmergeable marks compares payload merging must leave alone
 	unmergeable map[*model.Cmp]bool
 	sets        []*model.Set // anonymous sets this rule creates
@@ -515,6 +518,7 @@ func (r *ruleCtx) protoDep(p *Proto) error {
 	case LayerLink:
 		if r.ll == "" {
 			r.ll = "ether"
+			r.etherSeen = true
 			if r.family != model.FamilyBridge {
 				r.metaCmp(8, le16(1)) // meta iiftype ether
 			}
@@ -571,13 +575,20 @@ func (r *ruleCtx) nhDep(name string) error {
 		if name == "arp" {
 			return fmt.Errorf("arp is not supported in the inet family")
 		}
+		if r.etherSeen && r.ll == "ether" {
+			// the link layer is known to be ethernet (meta iiftype
+			// ether, an ether field before): nft matches its type
+			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 12, Len: 2},
+				&model.Cmp{SReg: 1, Op: cmpEq, Data: be16(uint16(ProtoByName(name).Number))})
+			break
+		}
 		r.metaCmp(15, []byte{byte(fam)})
 	case model.FamilyBridge, model.FamilyNetdev:
 		p := ProtoByName(name)
 		if r.ll == "vlan" {
 			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 16 + 4*uint32(r.vlanDepth), Len: 2},
 				&model.Cmp{SReg: 1, Op: cmpEq, Data: be16(uint16(p.Number))})
-		} else if r.etherType {
+		} else if r.etherType || r.family == model.FamilyNetdev && r.etherSeen && r.ll == "ether" {
 			r.add(&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 12, Len: 2},
 				&model.Cmp{SReg: 1, Op: cmpEq, Data: be16(uint16(p.Number))})
 		} else {
@@ -628,6 +639,7 @@ func (r *ruleCtx) learn(l *load, op string, value []byte) {
 		// meta iiftype ether (host order)
 		if r.ll == "" {
 			r.ll = "ether"
+			r.etherSeen = true
 		}
 	case l.field != nil && (l.proto.Name == "icmp" || l.proto.Name == "icmpv6") && l.field.Name == "type":
 		r.icmpType = true
@@ -1501,41 +1513,101 @@ func verdictByName(kind string, target *parser.Ident) (*model.Verdict, error) {
 	return nil, fmt.Errorf("unknown verdict %q", kind)
 }
 
-// mergePayloads combines adjacent matches of adjacent header bytes into
+// mergePayloads combines equality matches of adjacent header bytes into
 // one load and compare, as nft's payload merging does: "tcp sport 1 tcp
-// dport 2" loads 4 bytes at transport offset 0 once.
+// dport 2" loads 4 bytes at transport offset 0 once. Like nft, it takes
+// the payload equality matches between two statements that are not
+// matches (counter, verdict, ...), sorts them by offset and merges each
+// into the next adjacent one, which keeps its place: other matches in
+// between (a masked vlan id, a meta match) do not stop it.
 func (r *ruleCtx) mergePayloads() {
-	match := func(i int) (*model.Payload, *model.Cmp, bool) {
+	isMatch := func(i int) bool { // a payload equality match at i, i+1
 		if i+1 >= len(r.exprs) {
-			return nil, nil, false
+			return false
 		}
 		p, ok1 := r.exprs[i].(*model.Payload)
 		c, ok2 := r.exprs[i+1].(*model.Cmp)
-		if !ok1 || !ok2 || p.SReg != 0 || p.DReg != 1 || c.SReg != 1 || c.Op != cmpEq || c.HostOrder || r.unmergeable[c] {
-			return nil, nil, false
-		}
-		return p, c, true
+		return ok1 && ok2 && p.SReg == 0 && p.DReg == 1 && c.SReg == 1 && c.Op == cmpEq && !c.HostOrder && !r.unmergeable[c]
 	}
-	for i := 0; i+3 < len(r.exprs); {
-		p1, c1, ok1 := match(i)
-		p2, c2, ok2 := match(i + 2)
-		if ok1 && ok2 && p1.Base == p2.Base && p2.Offset+p2.Len == p1.Offset {
-			// nft merges adjacent fields in header order
-			p1, c1, p2, c2 = p2, c2, p1, c1
+	drop := map[int]bool{}
+	var seq []int // starts of the payload matches of the current run
+	flush := func() {
+		if len(seq) >= 2 {
+			r.mergeRun(seq, drop)
 		}
-		if !ok1 || !ok2 || p1.Base != p2.Base || p1.Offset+p1.Len != p2.Offset || !mergeable(p1, p2) {
-			i += 2
-			if !ok1 {
-				i--
+		seq = seq[:0]
+	}
+	for i := 0; i < len(r.exprs); i++ {
+		if isMatch(i) {
+			seq = append(seq, i)
+			i++
+			continue
+		}
+		if !isMatchExpr(r.exprs[i]) {
+			flush()
+		}
+	}
+	flush()
+	if len(drop) == 0 {
+		return
+	}
+	exprs, pos := r.exprs[:0:0], r.pos[:0:0]
+	for i := range r.exprs {
+		if !drop[i] {
+			exprs = append(exprs, r.exprs[i])
+			if i < len(r.pos) {
+				pos = append(pos, r.pos[i])
 			}
+		}
+	}
+	r.exprs, r.pos = exprs, pos
+}
+
+// mergeRun merges the payload matches starting at seq (indexes of their
+// loads) in offset order: a match adjacent to the previous (merged) one
+// absorbs it, and the previous one's load and compare are dropped.
+func (r *ruleCtx) mergeRun(seq []int, drop map[int]bool) {
+	sorted := append([]int(nil), seq...)
+	sort.SliceStable(sorted, func(a, b int) bool {
+		return r.exprs[sorted[a]].(*model.Payload).Offset < r.exprs[sorted[b]].(*model.Payload).Offset
+	})
+	last := sorted[0]
+	for _, i := range sorted[1:] {
+		p1, c1 := r.exprs[last].(*model.Payload), r.exprs[last+1].(*model.Cmp)
+		p2, c2 := r.exprs[i].(*model.Payload), r.exprs[i+1].(*model.Cmp)
+		if p1.Base != p2.Base || p1.Offset+p1.Len != p2.Offset || !mergeable(p1, p2) {
+			last = i
 			continue
 		}
 		np := *p1
 		np.Len = p1.Len + p2.Len
-		nc := &model.Cmp{SReg: 1, Op: cmpEq, Data: append(append([]byte(nil), c1.Data...), c2.Data...)}
-		r.exprs = append(r.exprs[:i], append([]model.Expr{&np, nc}, r.exprs[i+4:]...)...)
-		r.pos = append(r.pos[:i+2], r.pos[i+4:]...)
+		r.exprs[i] = &np
+		r.exprs[i+1] = &model.Cmp{SReg: 1, Op: cmpEq, Data: append(append([]byte(nil), c1.Data...), c2.Data...)}
+		drop[last], drop[last+1] = true, true
+		last = i
 	}
+}
+
+// isMatchExpr reports whether e belongs to a match (a load, a register
+// operation or a comparison) rather than to a statement; nft merges
+// payload matches across other matches but not across statements.
+func isMatchExpr(e model.Expr) bool {
+	switch x := e.(type) {
+	case *model.Payload:
+		return x.SReg == 0
+	case *model.Meta:
+		return x.SReg == 0
+	case *model.Ct:
+		return x.SReg == 0
+	case *model.Exthdr:
+		return x.SReg == 0
+	case *model.Cmp, *model.Range, *model.Bitwise, *model.Byteorder, *model.Fib, *model.Rt,
+		*model.Socket, *model.Osf, *model.Xfrm, *model.Numgen, *model.Hash:
+		return true
+	case *model.Lookup:
+		return x.DReg == 0
+	}
+	return false
 }
 
 // mergeable says whether nft merges two adjacent loads: never beyond one
