@@ -161,9 +161,9 @@ func (c *compiler) object(t *tableCtx, x *parser.ObjectBlock, verb model.Verb) {
 			case "wscale":
 				sp.Wscale, sp.Flags = uint8(num(i+1)), sp.Flags|2
 			case "timestamp":
-				sp.Flags |= 4
+				sp.Flags |= 8 // NF_SYNPROXY_OPT_TIMESTAMP
 			case "sack-perm":
-				sp.Flags |= 8
+				sp.Flags |= 4 // NF_SYNPROXY_OPT_SACK_PERM
 			}
 		}
 		o.Data = sp

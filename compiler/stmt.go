@@ -291,9 +291,9 @@ func (r *ruleCtx) stmt(s parser.Stmt) error {
 					sp.Flags |= 2
 				}
 			case "timestamp":
-				sp.Flags |= 4
+				sp.Flags |= 8 // NF_SYNPROXY_OPT_TIMESTAMP
 			case "sack-perm":
-				sp.Flags |= 8
+				sp.Flags |= 4 // NF_SYNPROXY_OPT_SACK_PERM
 			}
 		}
 		r.add(sp)
