@@ -1095,12 +1095,10 @@ func (r *ruleCtx) prefixMatch(l *load, op string, x *parser.Prefix) error {
 	if op == "!=" || op == "ne" {
 		cop = cmpNeq
 	}
-	if l.prefix && n%8 == 0 && l.emit != nil {
-		// nft loads only the prefix bytes
+	if l.prefix && n%8 == 0 && n > 0 && l.emit != nil {
+		// nft loads only the prefix bytes (a /0 prefix: the whole
+		// field, masked with zeros, below)
 		nb := uint32(n / 8)
-		if nb == 0 {
-			return nil
-		}
 		exprs := l.emit(1)
 		e := exprs[0]
 		if in, ok := e.(*model.Inner); ok {
