@@ -181,10 +181,10 @@ func (r *ruleCtx) primary(x *parser.Primary) (*load, error) {
 			presentFib.Result = 1
 		}
 		if hasWord(ws, "check") {
-			return mk(&presentFib, "boolean", 1), nil
+			return mk(&presentFib, "boolean", 4), nil
 		}
 		l := mk(fb, typ, size)
-		l.present = func() *load { return mk(&presentFib, "boolean", 1) }
+		l.present = func() *load { return mk(&presentFib, "boolean", 4) }
 		return l, nil
 	case "osf":
 		o := &model.Osf{}
