@@ -247,6 +247,5 @@ func encodeScalar(dt *Datatype, nbytes uint32, order ByteOrder, e parser.Expr) (
 
 // be16 and friends build register data.
 func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
-func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 func le16(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }

@@ -238,12 +238,6 @@ func exprsKey(es []model.Expr, anon setResolver) string {
 	return b.String()
 }
 
-// ruleKey identifies a rule by what it does: its normalized expressions
-// and its comment.
-func ruleKey(r *model.Rule, anon setResolver) string {
-	return exprsKey(r.Exprs, anon) + "#" + strconv.Quote(r.Comment)
-}
-
 // Set flags (uapi NFT_SET_*).
 const (
 	setAnonymous uint32 = 0x1
