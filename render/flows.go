@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/model"
 )
 
@@ -75,6 +76,15 @@ type FlowWriter struct {
 	line   []byte
 	counts FlowCounts
 	table  *tableBlock
+	// slow groups the flows written with slow-path findings by reason,
+	// in order of first appearance, for the table's summary.
+	slow []slowGroup
+}
+
+// slowGroup counts the flows that have one slow-path reason.
+type slowGroup struct {
+	reason string
+	flows  int
 }
 
 // NewFlowWriter returns a FlowWriter for format writing to w. now supplies
@@ -94,13 +104,55 @@ func NewFlowWriter(w io.Writer, format FlowFormat, now func() time.Time) *FlowWr
 func (fw *FlowWriter) Counts() FlowCounts { return fw.counts }
 
 // Write writes one flow of a listing.
-func (fw *FlowWriter) Write(f *model.Flow) error { return fw.WriteEvent("", 0, f) }
+func (fw *FlowWriter) Write(f *model.Flow) error { return fw.write("", 0, f, nil) }
+
+// WriteSlowPath writes one flow of a listing together with the directions
+// of it that no flowtable catches (compiler.FlowPathChecker): the table
+// gets a note at the end of the flow's row and a summary line per reason,
+// JSON a "slow_path" member. The conntrack format ignores them, so it stays
+// identical to conntrack -L.
+func (fw *FlowWriter) WriteSlowPath(f *model.Flow, slow []compiler.FlowSlowPath) error {
+	if len(slow) > 0 && fw.format != FlowConntrack {
+		fw.countSlow(slow)
+	}
+	return fw.write("", 0, f, slow)
+}
+
+// countSlow adds a flow's findings to the summary groups, once per reason.
+func (fw *FlowWriter) countSlow(slow []compiler.FlowSlowPath) {
+	for i, s := range slow {
+		dup := false
+		for _, p := range slow[:i] {
+			if p.Reason == s.Reason {
+				dup = true
+			}
+		}
+		if dup {
+			continue
+		}
+		found := false
+		for j := range fw.slow {
+			if fw.slow[j].reason == s.Reason {
+				fw.slow[j].flows++
+				found = true
+				break
+			}
+		}
+		if !found {
+			fw.slow = append(fw.slow, slowGroup{reason: s.Reason, flows: 1})
+		}
+	}
+}
 
 // WriteEvent writes one flow; event is "" in a listing or NEW, UPDATE or
 // DESTROY when watching, and portid the netlink port of the process that
 // caused the event (0 for the kernel). Events are flushed at once so a
 // watcher sees them as they happen.
 func (fw *FlowWriter) WriteEvent(event string, portid uint32, f *model.Flow) error {
+	return fw.write(event, portid, f, nil)
+}
+
+func (fw *FlowWriter) write(event string, portid uint32, f *model.Flow, slow []compiler.FlowSlowPath) error {
 	fw.counts.Add(f)
 	switch fw.format {
 	case FlowConntrack:
@@ -119,8 +171,12 @@ func (fw *FlowWriter) WriteEvent(event string, portid uint32, f *model.Flow) err
 			fw.line = strconv.AppendUint(fw.line, uint64(portid), 10)
 			fw.line = append(fw.line, '}')
 		}
+		if len(slow) > 0 {
+			fw.line = appendJSONSlowPath(fw.line[:len(fw.line)-1], slow)
+			fw.line = append(fw.line, '}')
+		}
 	default:
-		fw.table.add(event, f)
+		fw.table.add(event, f, slow)
 		if event != "" || fw.table.rows == FlowTableBlock {
 			if err := fw.table.flush(fw.w); err != nil {
 				return err
@@ -163,6 +219,9 @@ func (fw *FlowWriter) Close() error {
 			return fw.w.Flush()
 		}
 		fw.line = append(fw.counts.AppendSummary(fw.line[:0]), '\n')
+		for _, g := range fw.slow {
+			fw.line = appendSlowSummary(fw.line, g)
+		}
 		if _, err := fw.w.Write(fw.line); err != nil {
 			return err
 		}
@@ -171,8 +230,9 @@ func (fw *FlowWriter) Close() error {
 }
 
 // The table columns, in order. EVENT is shown only when watching.
+// NOTE has no header: it holds the slow-path note, printed after the row.
 var flowColumns = [...]string{"EVENT", "PROTO", "SRC", "DST", "SPORT", "DPORT", "STATE",
-	"STATUS", "TIMEOUT", "PACKETS", "BYTES", "MARK", "ZONE"}
+	"STATUS", "TIMEOUT", "PACKETS", "BYTES", "MARK", "ZONE", ""}
 
 const (
 	colEvent = iota
@@ -188,6 +248,7 @@ const (
 	colBytes
 	colMark
 	colZone
+	colNote
 	numCols
 )
 
@@ -243,7 +304,7 @@ func (t *tableBlock) uint(i int, v uint64) {
 	t.cell(i)
 }
 
-func (t *tableBlock) add(event string, f *model.Flow) {
+func (t *tableBlock) add(event string, f *model.Flow, slow []compiler.FlowSlowPath) {
 	if event != "" && !t.events {
 		// Events are printed one by one, so no block can align them:
 		// start from widths that fit common values instead.
@@ -309,6 +370,15 @@ func (t *tableBlock) add(event string, f *model.Flow) {
 		zone = uint64(*f.Zone)
 	}
 	t.uint(colZone, zone)
+	for i, s := range slow {
+		if i == 0 {
+			t.arena = append(t.arena, "slow path: "...)
+		} else {
+			t.arena = append(t.arena, "; "...)
+		}
+		t.arena = append(t.arena, s.Short...)
+	}
+	t.ends = append(t.ends, int32(len(t.arena))) // the note takes no width
 	t.rows++
 }
 
@@ -345,10 +415,18 @@ func AppendFlowStatusTags(b []byte, s model.FlowStatus) []byte {
 func (t *tableBlock) writeRow(w *bufio.Writer, row int, header bool) error {
 	b := t.scratch[:0]
 	first := true
-	last := numCols - 1
+	last := colZone
 	base := row * numCols
 	for i := 0; i < numCols; i++ {
 		if i == colEvent && !t.events {
+			continue
+		}
+		if i == colNote {
+			// The slow-path note trails the row, unaligned.
+			if !header && t.ends[base+i] > int32(t.cellStart(base+i)) {
+				b = append(b, "  "...)
+				b = append(b, t.arena[t.cellStart(base+i):t.ends[base+i]]...)
+			}
 			continue
 		}
 		var c []byte
@@ -484,6 +562,47 @@ func AppendFlowJSON(b []byte, event string, f *model.Flow) []byte {
 		b = append(b, '"')
 	}
 	return append(b, '}')
+}
+
+// appendSlowSummary appends the table's summary line for one slow-path
+// reason: "1 offloaded flow has a direction on the slow path: REASON".
+func appendSlowSummary(b []byte, g slowGroup) []byte {
+	b = strconv.AppendInt(b, int64(g.flows), 10)
+	if g.flows == 1 {
+		b = append(b, " offloaded flow has a direction on the slow path: "...)
+	} else {
+		b = append(b, " offloaded flows have a direction on the slow path: "...)
+	}
+	b = append(b, g.reason...)
+	return append(b, '\n')
+}
+
+// appendJSONSlowPath appends the "slow_path" member (with its leading
+// comma): one object per direction no flowtable catches.
+func appendJSONSlowPath(b []byte, slow []compiler.FlowSlowPath) []byte {
+	b = append(b, `,"slow_path":[`...)
+	for i, s := range slow {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"direction":`...)
+		b = appendJSONString(b, s.Direction)
+		b = append(b, `,"device":`...)
+		b = appendJSONString(b, s.Device)
+		b = append(b, `,"devices":[`...)
+		for j, d := range s.Devices {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, d)
+		}
+		b = append(b, `],"via":`...)
+		b = appendJSONString(b, s.Via)
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, s.Reason)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 func appendJSONUint(b []byte, name string, v *uint32) []byte {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/model"
 )
 
@@ -259,5 +260,110 @@ func TestFlowTableWatch(t *testing.T) {
 	}
 	if !strings.HasPrefix(lines[0], "EVENT    PROTO") || !strings.HasPrefix(lines[2], "DESTROY  tcp") {
 		t.Errorf("watch table:\n%s", buf.String())
+	}
+}
+
+// slowReply is what compiler.FlowPathChecker says about the seed's IPIP
+// gateway on 7.2 with the flowtable on { eth0, tun0 }.
+func slowReply() []compiler.FlowSlowPath {
+	return []compiler.FlowSlowPath{{
+		Direction: compiler.DirReply, Via: "tun0", Device: "eth1", Devices: []string{"eth1"},
+		Short:  "reply enters via tun0, needs eth1",
+		Reason: "reply enters via tun0 (ipip over eth1); Linux 7.2 needs eth1 in the flowtable devices, flowtable inet filter ft lists eth0, tun0",
+	}}
+}
+
+func TestFlowTableSlowPath(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewFlowWriter(&buf, FlowTable, nil)
+	st := model.StatusAssured | model.StatusSeenReply | model.StatusOffload
+	a := tcpFlow("192.168.0.2", "198.51.100.1", 40000, 5101, st)
+	b := tcpFlow("192.168.0.3", "198.51.100.1", 40001, 5101, st)
+	c := tcpFlow("192.168.0.4", "192.168.0.9", 40002, 22, st)
+	a.Timeout, a.State, b.Timeout, b.State, c.Timeout, c.State = nil, nil, nil, nil, nil, nil
+	both := append(slowReply(), compiler.FlowSlowPath{Direction: compiler.DirOriginal, Via: "eth0", Device: "eth0",
+		Devices: []string{"eth0"}, Short: "original enters via eth0, needs eth0", Reason: "original enters via eth0; ..."})
+	for _, step := range []struct {
+		f    *model.Flow
+		slow []compiler.FlowSlowPath
+	}{{a, slowReply()}, {b, both}, {c, nil}} {
+		if err := w.WriteSlowPath(step.f, step.slow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := `PROTO  SRC          DST           SPORT  DPORT  STATE  STATUS           TIMEOUT  PACKETS  BYTES  MARK  ZONE
+tcp    192.168.0.2  198.51.100.1  40000  5101   -      OFFLOAD,ASSURED        -        -      -     0     0  slow path: reply enters via tun0, needs eth1
+tcp    192.168.0.3  198.51.100.1  40001  5101   -      OFFLOAD,ASSURED        -        -      -     0     0  slow path: reply enters via tun0, needs eth1; original enters via eth0, needs eth0
+tcp    192.168.0.4  192.168.0.9   40002  22     -      OFFLOAD,ASSURED        -        -      -     0     0
+3 flows, 3 offloaded (0 hardware)
+2 offloaded flows have a direction on the slow path: reply enters via tun0 (ipip over eth1); Linux 7.2 needs eth1 in the flowtable devices, flowtable inet filter ft lists eth0, tun0
+1 offloaded flow has a direction on the slow path: original enters via eth0; ...
+`
+	if got := buf.String(); got != want {
+		t.Errorf("table:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestFlowJSONSlowPath(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewFlowWriter(&buf, FlowJSON, nil)
+	f := tcpFlow("192.168.0.2", "198.51.100.1", 40000, 5101, model.StatusSeenReply|model.StatusOffload)
+	if err := w.WriteSlowPath(f, slowReply()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteSlowPath(f, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", buf.String())
+	}
+	var v struct {
+		Offloaded bool `json:"offloaded"`
+		SlowPath  []struct {
+			Direction, Device, Via, Reason string
+			Devices                        []string
+		} `json:"slow_path"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &v); err != nil {
+		t.Fatalf("%v: %s", err, lines[0])
+	}
+	if !v.Offloaded || len(v.SlowPath) != 1 {
+		t.Fatalf("decoded %+v from %s", v, lines[0])
+	}
+	s := v.SlowPath[0]
+	if s.Direction != "reply" || s.Device != "eth1" || s.Via != "tun0" || len(s.Devices) != 1 || s.Devices[0] != "eth1" || s.Reason != slowReply()[0].Reason {
+		t.Errorf("slow_path: %+v", s)
+	}
+	if strings.Contains(lines[1], "slow_path") {
+		t.Errorf("flow without findings has slow_path: %s", lines[1])
+	}
+	// Without findings the line is what Write prints.
+	if want := string(AppendFlowJSON(nil, "", f)); lines[1] != want {
+		t.Errorf("got %s\nwant %s", lines[1], want)
+	}
+}
+
+// The conntrack format stays exactly conntrack -L's line.
+func TestFlowConntrackIgnoresSlowPath(t *testing.T) {
+	var a, b bytes.Buffer
+	f := tcpFlow("192.168.0.2", "198.51.100.1", 40000, 5101, model.StatusSeenReply|model.StatusOffload)
+	now := func() time.Time { return time.Unix(0, 0) }
+	wa, wb := NewFlowWriter(&a, FlowConntrack, now), NewFlowWriter(&b, FlowConntrack, now)
+	if err := wa.WriteSlowPath(f, slowReply()); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.Write(f); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = wa.Close(), wb.Close()
+	if a.String() != b.String() || a.Len() == 0 {
+		t.Errorf("with findings %q, without %q", a.String(), b.String())
 	}
 }
