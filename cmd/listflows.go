@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/kernel"
 	"github.com/nftflow/nftflow/model"
 	"github.com/nftflow/nftflow/render"
@@ -29,6 +31,9 @@ type listFlowsOptions struct {
 	port         int
 	zone         int
 	watch        bool
+	// flowPaths reads what the slow-path check of offloaded flows needs;
+	// nil reads it from the kernel (loadFlowPathChecker). Tests replace it.
+	flowPaths func(netns string) (*compiler.FlowPathChecker, error)
 }
 
 func newListFlowsCommand(s *streams) *cobra.Command {
@@ -142,9 +147,13 @@ func runListFlows(ctx context.Context, o *listFlowsOptions, changed func(string)
 			return w.WriteEvent(ch.Kind.String(), ch.PortID, ch.Flow)
 		})
 	} else {
+		slow := newSlowPathCheck(o, format, s.err)
 		err = kernel.DumpFlows(ctx, opts, func(f *model.Flow) error {
 			if !ff.Match(f) {
 				return nil
+			}
+			if slow != nil && f.Status.Offloaded() {
+				return w.WriteSlowPath(f, slow.check(f))
 			}
 			return w.Write(f)
 		})
@@ -165,4 +174,74 @@ func runListFlows(ctx context.Context, o *listFlowsOptions, changed func(string)
 		fmt.Fprintln(s.err, "nftflow (conntrack format): "+strconv.Itoa(w.Counts().Flows)+" flow entries have been shown.")
 	}
 	return nil
+}
+
+// slowPathCheck finds the directions of offloaded flows that no flowtable
+// catches (compiler.FlowPathChecker). It reads the namespace's devices and
+// routes, the kernel's features and the ruleset's flowtables once, when the
+// first offloaded flow comes; if that fails it says so on stderr once and
+// checks nothing.
+type slowPathCheck struct {
+	netns   string
+	load    func(netns string) (*compiler.FlowPathChecker, error)
+	errw    io.Writer
+	tried   bool
+	checker *compiler.FlowPathChecker
+}
+
+// newSlowPathCheck returns the check for a listing in format, or nil when
+// there is none: the conntrack format stays conntrack -L's, and --watch
+// streams events as they come.
+func newSlowPathCheck(o *listFlowsOptions, format render.FlowFormat, errw io.Writer) *slowPathCheck {
+	if format == render.FlowConntrack || o.watch {
+		return nil
+	}
+	load := o.flowPaths
+	if load == nil {
+		load = loadFlowPathChecker
+	}
+	return &slowPathCheck{netns: o.netns, load: load, errw: errw}
+}
+
+// check returns the slow-path findings for the offloaded flow f.
+func (c *slowPathCheck) check(f *model.Flow) []compiler.FlowSlowPath {
+	if !c.tried {
+		c.tried = true
+		ch, err := c.load(c.netns)
+		if err != nil {
+			fmt.Fprintf(c.errw, "nftflow: note: offloaded flows not checked for directions on the slow path: %v\n", err)
+			return nil
+		}
+		c.checker = ch
+	}
+	if c.checker == nil {
+		return nil
+	}
+	return c.checker.Check(f.Orig.Src, f.Reply.Src)
+}
+
+// loadFlowPathChecker reads the devices and routes of netns, the running
+// kernel's features and the flowtables of the namespace's ruleset.
+func loadFlowPathChecker(netns string) (*compiler.FlowPathChecker, error) {
+	topo, err := kernel.ReadTopology(netns)
+	if err != nil {
+		return nil, fmt.Errorf("read devices and routes: %w", err)
+	}
+	feat, err := kernel.DetectFeatures()
+	if err != nil {
+		return nil, fmt.Errorf("kernel features: %w", err)
+	}
+	d, err := kernel.NewDumper(netns)
+	if err != nil {
+		return nil, fmt.Errorf("read flowtables: %w", err)
+	}
+	defer d.Close()
+	var fts []model.Flowtable
+	if err := d.Flowtables(kernel.Filter{}, func(ft *model.Flowtable) error {
+		fts = append(fts, *ft)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read flowtables: %w", err)
+	}
+	return compiler.NewFlowPathChecker(topo, feat, fts), nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/kernel"
 	"github.com/nftflow/nftflow/model"
 )
@@ -267,5 +269,145 @@ func TestListFlowsWatch(t *testing.T) {
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "    [NEW] udp      17 60 src=10.7.0.1") ||
 		!strings.HasPrefix(lines[1], "[DESTROY] udp      17 ") || !strings.Contains(lines[1], "[USERSPACE] portid=") {
 		t.Errorf("watch output:\n%s", out.String())
+	}
+}
+
+// ipipGateway is the seed's IPIP gateway as the slow-path check sees it on
+// 7.2 with the flowtable on { eth0, tun0 }.
+func ipipGateway(t *testing.T) *compiler.FlowPathChecker {
+	t.Helper()
+	up := func(l model.Link) model.Link { l.AdminUp, l.OperUp = true, true; return l }
+	topo := model.Topology{
+		Links: []model.Link{
+			up(model.Link{Index: 2, Name: "eth0"}),
+			up(model.Link{Index: 3, Name: "eth1"}),
+			up(model.Link{Index: 4, Name: "tun0", Kind: model.LinkKindIPIP,
+				Tunnel: &model.LinkTunnel{Local: netip.MustParseAddr("192.168.1.1"), Remote: netip.MustParseAddr("192.168.1.2")}}),
+		},
+		Routes: []model.Route{
+			{Dst: netip.MustParsePrefix("0.0.0.0/0"), OutIndex: 4, Table: 254},
+			{Dst: netip.MustParsePrefix("192.168.0.0/24"), OutIndex: 2, Table: 254},
+			{Dst: netip.MustParsePrefix("192.168.1.0/24"), OutIndex: 3, Table: 254},
+		},
+	}
+	ft := model.Flowtable{Family: model.FamilyInet, Table: "filter", Name: "ft", Devices: []string{"eth0", "tun0"}}
+	return compiler.NewFlowPathChecker(topo, model.FeaturesForVersion(model.KernelVersion{Major: 7, Minor: 2}), []model.Flowtable{ft})
+}
+
+func offloadedFlow(src, dst string) *model.Flow {
+	s, d := netip.MustParseAddr(src), netip.MustParseAddr(dst)
+	return &model.Flow{Family: model.FamilyIP, Status: model.StatusOffload | model.StatusSeenReply,
+		Orig:  model.FlowTuple{Src: s, Dst: d, Proto: model.ProtoTCP, SrcPort: 40000, DstPort: 5101},
+		Reply: model.FlowTuple{Src: d, Dst: netip.MustParseAddr("10.0.0.1"), Proto: model.ProtoTCP, SrcPort: 5101, DstPort: 40000}}
+}
+
+// The kernel facts are read once, at the first offloaded flow, and the
+// findings come from them.
+func TestSlowPathCheckLoadsOnce(t *testing.T) {
+	loads := 0
+	var errOut bytes.Buffer
+	o := &listFlowsOptions{netns: "R", flowPaths: func(netns string) (*compiler.FlowPathChecker, error) {
+		loads++
+		if netns != "R" {
+			t.Errorf("loaded namespace %q, want R", netns)
+		}
+		return ipipGateway(t), nil
+	}}
+	c := newSlowPathCheck(o, "table", &errOut)
+	if c == nil {
+		t.Fatal("no check for the table format")
+	}
+	if loads != 0 {
+		t.Fatal("loaded before any flow")
+	}
+	for i := range 3 {
+		got := c.check(offloadedFlow(fmt.Sprintf("192.168.0.%d", 2+i), "198.51.100.1"))
+		if len(got) != 1 || got[0].Direction != "reply" || got[0].Device != "eth1" || got[0].Via != "tun0" {
+			t.Fatalf("flow %d: %+v", i, got)
+		}
+	}
+	if loads != 1 {
+		t.Errorf("loaded %d times, want once", loads)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("stderr: %q", errOut.String())
+	}
+}
+
+// A failure to read the facts skips the check with one note on stderr.
+func TestSlowPathCheckLoadError(t *testing.T) {
+	loads := 0
+	var errOut bytes.Buffer
+	o := &listFlowsOptions{flowPaths: func(string) (*compiler.FlowPathChecker, error) {
+		loads++
+		return nil, fmt.Errorf("read flowtables: %w", os.ErrPermission)
+	}}
+	c := newSlowPathCheck(o, "json", &errOut)
+	for range 2 {
+		if got := c.check(offloadedFlow("192.168.0.2", "198.51.100.1")); got != nil {
+			t.Errorf("findings without facts: %+v", got)
+		}
+	}
+	if loads != 1 || strings.Count(errOut.String(), "\n") != 1 || !strings.Contains(errOut.String(), "permission denied") {
+		t.Errorf("loads %d, stderr %q", loads, errOut.String())
+	}
+}
+
+func TestSlowPathCheckNotForConntrackOrWatch(t *testing.T) {
+	if c := newSlowPathCheck(&listFlowsOptions{}, "conntrack", io.Discard); c != nil {
+		t.Error("conntrack format gets a slow-path check")
+	}
+	if c := newSlowPathCheck(&listFlowsOptions{watch: true}, "table", io.Discard); c != nil {
+		t.Error("--watch gets a slow-path check")
+	}
+}
+
+// A listing without offloaded flows never reads the topology or ruleset.
+func TestListFlowsNoOffloadNoTopologyRead(t *testing.T) {
+	ns := flowsNetns(t)
+	for _, format := range []string{"table", "json"} {
+		var out, errOut bytes.Buffer
+		o := &listFlowsOptions{netns: ns, output: format, flowPaths: func(string) (*compiler.FlowPathChecker, error) {
+			t.Errorf("%s: topology read for a listing without offloaded flows", format)
+			return nil, os.ErrInvalid
+		}}
+		if err := runListFlows(context.Background(), o, func(string) bool { return false }, &streams{out: &out, err: &errOut}); err != nil {
+			t.Fatal(err)
+		}
+		if out.Len() == 0 || strings.Contains(out.String(), "slow path") {
+			t.Errorf("%s output: %q", format, out.String())
+		}
+	}
+}
+
+// The loader works against a real namespace (one without flowtables on
+// this host: nothing to report, but every read must succeed).
+func TestLoadFlowPathChecker(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a network namespace")
+	}
+	ns := fmt.Sprintf("nftflow-test-fp-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	for _, args := range [][]string{
+		{"link", "add", "eth0", "type", "veth", "peer", "name", "peer0"},
+		{"link", "set", "eth0", "up"},
+		{"addr", "add", "192.168.0.1/24", "dev", "eth0"},
+	} {
+		if out, err := exec.Command("ip", append([]string{"-n", ns}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v: %s", args, err, out)
+		}
+	}
+	c, err := loadFlowPathChecker(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Check(netip.MustParseAddr("192.168.0.2"), netip.MustParseAddr("192.168.0.3")); got != nil {
+		t.Errorf("findings without flowtables: %+v", got)
+	}
+	if _, err := loadFlowPathChecker("nftflow-test-no-such-ns"); err == nil {
+		t.Error("no error for a missing namespace")
 	}
 }
