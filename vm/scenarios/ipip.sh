@@ -83,10 +83,13 @@ run() {
 		fail "ruleset with flowtable $label refused: $(cat "$LOAD_OUT")"
 		return 1
 	fi
-	OFFLOADED=
+	OFFLOADED= LISTED=
 	inspect() {
 		OFFLOADED=$(offloaded_tuples ip-r "$port")
 		compare_flows ip-r "$port" "$OFFLOADED"
+		if have_nftflow list flows; then
+			LISTED=$("$NFTFLOW_BIN" list flows --netns ip-r 2>&1)
+		fi
 	}
 	if transfer ip-lan ip-peer 198.51.100.1 "$port" "$up" "$down" inspect; then
 		pass "$label: TCP through the tunnel, $up bytes up and $down down"
@@ -95,6 +98,34 @@ run() {
 	fi
 	read -r PKTS BYTES < <(counter_of ip-r inet filter forward)
 	note "$label: forward chain counter $PKTS packets, $BYTES bytes, for $total bytes transferred; offloaded: ${OFFLOADED:-none}"
+}
+
+# expect_slow_path LABEL PORT WANT: `nftflow list flows --netns ip-r` (the
+# table, read while the connection was open) notes the flow to PORT as
+# "slow path: WANT" and says so in the summary; with WANT empty, it notes
+# no slow path at all.
+expect_slow_path() {
+	local label=$1 port=$2 want=$3 row what
+	if ! have_nftflow list flows; then
+		skip "$label: nftflow list flows not available"
+		return
+	fi
+	row=$(grep -E " $port +-? " <<<"$LISTED" | grep -F OFFLOAD)
+	if [ -z "$want" ]; then
+		if grep -qF "slow path" <<<"$LISTED"; then
+			fail "$label: nftflow list flows notes a slow path: $(tr '\n' '|' <<<"$LISTED")"
+		else
+			if [ -n "$row" ]; then what="offloaded flow listed without a note"; else what="no offloaded flow"; fi
+			pass "$label: nftflow list flows notes no slow path ($what)"
+		fi
+		return
+	fi
+	if grep -qF "slow path: $want" <<<"$row" && grep -qF "offloaded flow has a direction on the slow path: ${want%%,*}" <<<"$LISTED"; then
+		pass "$label: nftflow list flows names the slow path: $(grep -F 'has a direction on the slow path' <<<"$LISTED")"
+		note "$label: flow row: $row"
+	else
+		fail "$label: nftflow list flows does not note 'slow path: $want': $(tr '\n' '|' <<<"$LISTED")"
+	fi
 }
 
 # The flow offloaded: a handful of packets in the forward chain.
@@ -122,6 +153,12 @@ else
 		fail "{ eth0, eth1 } on < 6.19: $PKTS packets ($BYTES bytes) through the forward chain, want the reply direction's $down bytes and < $((up / 4)) more"
 	fi
 fi
+if [ -n "$new" ]; then
+	expect_slow_path "{ eth0, eth1 } on >= 6.19" 5101 ""
+else
+	# [OFFLOAD] in conntrack, yet the replies take the slow path: say so.
+	expect_slow_path "{ eth0, eth1 } on < 6.19" 5101 "reply enters via tun0, needs tun0"
+fi
 
 run "eth0, tun0" 5102
 if [ -n "$new" ]; then
@@ -133,6 +170,20 @@ if [ -n "$new" ]; then
 	fi
 else
 	expect_offloaded "{ eth0, tun0 } on < 6.19"
+fi
+if [ -n "$new" ] && [ -n "$OFFLOADED" ]; then
+	# Only if the kernel offloaded it anyway (a kernel that falls back to the
+	# routed device would catch the replies on tun0): nothing to note then
+	# on 6.19, a slow reply on >= 7.0.
+	if kernel_at_least 7 0; then
+		expect_slow_path "{ eth0, tun0 } on >= 7.0" 5102 "reply enters via tun0, needs eth1"
+	else
+		expect_slow_path "{ eth0, tun0 } on 6.19" 5102 ""
+	fi
+else
+	# >= 6.19 offloads no flow with this list (nothing marked [OFFLOAD], so
+	# nothing to check); < 6.19 catches both directions.
+	expect_slow_path "{ eth0, tun0 }" 5102 ""
 fi
 
 # nftflow's own answer to "which devices belong in the flowtable".
