@@ -12,11 +12,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/kernel"
 	"github.com/nftflow/nftflow/model"
 	"github.com/nftflow/nftflow/parser"
-	"github.com/nftflow/nftflow/render"
 )
 
 // applyOptions are the flags of `nftflow apply`.
@@ -86,26 +84,17 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if handled, err := runApplyDeclarative(ctx, o, s); handled {
-		return err
+	lf, ok, err := loadFiles(o.files, o.includeDirs, s)
+	if err != nil {
+		return usageError(err)
 	}
-	sources := map[string][]byte{}
-	var batch model.Batch
-	failed := false
-	for _, name := range o.files {
-		b, ok, err := compileFile(name, o.includeDirs, s, sources)
-		if err != nil {
-			return usageError(err)
-		}
-		if !ok {
-			failed = true
-			continue
-		}
-		batch.Ops = append(batch.Ops, b.Ops...)
-	}
-	if failed {
+	if !ok {
 		return silentExit(ExitFindings)
 	}
+	if handled, err := runApplyDeclarative(ctx, o, s, lf); handled {
+		return err
+	}
+	batch, sources := lf.batch, lf.sources
 	if o.dumpBatch {
 		if err := kernel.WriteBatch(s.out, batch); err != nil {
 			return printApplyError(s.err, err, sources)
@@ -116,7 +105,7 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 		preflight(s.err, o.netns, batchFlowtables(batch), o.readSystem, sources)
 	}
 	opts := kernel.Options{NetNS: o.netns, Check: o.check}
-	err := sendWithOffloadFallback(o.offloadFallback, s.err,
+	err = sendWithOffloadFallback(o.offloadFallback, s.err,
 		func() error { return kernel.Apply(ctx, batch, opts) },
 		func(refused []*model.Flowtable) { stripOffload(batchFlowtables(batch), refused) })
 	if err != nil {
@@ -125,48 +114,25 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 	return nil
 }
 
-// compileFile parses name with its includes (parser.ParseFile) and
-// compiles it. Parse and compile errors are printed (ok=false); err is for
-// a file that cannot be read.
-func compileFile(name string, includeDirs []string, s *streams, sources map[string][]byte) (*model.Batch, bool, error) {
-	var f *parser.File
-	var perr error
+// parseInput parses one input ("-" is standard input) with its includes.
+// f may be set together with perr (the parser recovers); err is for an
+// input that cannot be read.
+func parseInput(name string, includeDirs []string, in io.Reader) (f *parser.File, perr, err error) {
 	if name == "-" {
-		b, err := io.ReadAll(s.in)
+		b, err := io.ReadAll(in)
 		if err != nil {
-			return nil, false, fmt.Errorf("read standard input: %w", err)
+			return nil, nil, fmt.Errorf("read standard input: %w", err)
 		}
 		f, perr = parser.ParseString("<stdin>", string(b))
-	} else {
-		if _, err := os.Stat(name); err != nil {
-			return nil, false, fmt.Errorf("read %s: %w", name, err)
-		}
-		f, perr = parser.ParseFile(name, parser.Options{IncludeDirs: includeDirs})
+		return f, perr, nil
 	}
-	if f != nil {
-		collectSources(f, sources)
-	}
-	if perr != nil {
-		ds := parseDiagnostics(perr)
-		if len(ds) == 0 {
-			return nil, false, perr
-		}
-		_ = render.WriteDiagnostics(s.err, render.DiagText, ds, render.DiagOptions{Source: func(f string) []byte { return sources[f] }})
-		return nil, false, nil
-	}
-	batch, err := compiler.Compile(f)
+	fh, err := os.Open(name) // a file we cannot open is an I/O error, not a finding
 	if err != nil {
-		var el compiler.ErrorList
-		if !errors.As(err, &el) {
-			fmt.Fprintf(s.err, "%s: error: %v\n", name, err)
-			return nil, false, nil
-		}
-		for _, e := range el {
-			writePosError(s.err, e.Pos, e.Msg, sources)
-		}
-		return nil, false, nil
+		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	return batch, true, nil
+	fh.Close()
+	f, perr = parser.ParseFile(name, parser.Options{IncludeDirs: includeDirs})
+	return f, perr, nil
 }
 
 // maxApplyErrors is how many kernel refusals are printed; the rest are

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -68,19 +66,9 @@ func loadFiles(names, includeDirs []string, s *streams) (*loadedFiles, bool, err
 	lf := &loadedFiles{sources: map[string][]byte{}}
 	ok := true
 	for _, name := range names {
-		var f *parser.File
-		var perr error
-		if name == "-" {
-			b, err := io.ReadAll(s.in)
-			if err != nil {
-				return nil, false, fmt.Errorf("read standard input: %w", err)
-			}
-			f, perr = parser.ParseString("<stdin>", string(b))
-		} else {
-			if _, err := os.Stat(name); err != nil {
-				return nil, false, fmt.Errorf("read %s: %w", name, err)
-			}
-			f, perr = parser.ParseFile(name, parser.Options{IncludeDirs: includeDirs})
+		f, perr, err := parseInput(name, includeDirs, s.in)
+		if err != nil {
+			return nil, false, err
 		}
 		if f != nil {
 			collectSources(f, lf.sources)
@@ -143,34 +131,8 @@ func isDeclarative(files []*parser.File) bool {
 // runApplyDeclarative is the declarative apply (see declarativeHelp). It
 // returns handled=false when the files are imperative (or --merge or
 // --dump-batch is given): runApply then sends them as they are.
-func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams) (bool, error) {
-	if o.decl.merge || o.dumpBatch {
-		return false, nil
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	var stdin []byte
-	if slices.Contains(o.files, "-") {
-		// Read standard input once; the imperative path reads it again.
-		b, err := io.ReadAll(s.in)
-		if err != nil {
-			return true, usageError(fmt.Errorf("read standard input: %w", err))
-		}
-		stdin = b
-		s.in = bytes.NewReader(stdin)
-	}
-	lf, ok, err := loadFiles(o.files, o.includeDirs, s)
-	if err != nil {
-		return true, usageError(err)
-	}
-	if !ok {
-		return true, silentExit(ExitFindings)
-	}
-	if !isDeclarative(lf.files) {
-		if stdin != nil {
-			s.in = bytes.NewReader(stdin)
-		}
+func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams, lf *loadedFiles) (bool, error) {
+	if o.decl.merge || o.dumpBatch || !isDeclarative(lf.files) {
 		return false, nil
 	}
 	desired, err := plan.FromBatch(lf.batch)

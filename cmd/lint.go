@@ -173,21 +173,9 @@ func summary(ds []compiler.Diagnostic) string {
 // it. Parse errors and include failures are diagnostics; only failing to
 // read the named file itself is an error.
 func lintFile(name string, o *lintOptions, stdin io.Reader, sources map[string][]byte) ([]compiler.Diagnostic, error) {
-	var f *parser.File
-	var perr error
-	if name == "-" {
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("read standard input: %w", err)
-		}
-		f, perr = parser.ParseString("<stdin>", string(b))
-	} else {
-		fh, err := os.Open(name)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		fh.Close()
-		f, perr = parser.ParseFile(name, parser.Options{IncludeDirs: o.includeDirs})
+	f, perr, err := parseInput(name, o.includeDirs, stdin)
+	if err != nil {
+		return nil, err
 	}
 	ds := parseDiagnostics(perr)
 	if f == nil {
