@@ -52,23 +52,9 @@ func nftflowBinary(t *testing.T) string {
 // side, and every dump nft reproduces must be reproduced by nftflow too.
 func TestDumpsApplyCLI(t *testing.T) {
 	dir := corpusDir(t)
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: needs root for network namespaces")
-	}
-	nft, err := exec.LookPath("nft")
-	if err != nil {
-		t.Skip("skipping: nft not installed")
-	}
+	nft := requirePeer(t)
 	bin := nftflowBinary(t)
-	newNS := func(tag string) string {
-		ns := fmt.Sprintf("nftflow-test-applycli-%s-%d", tag, os.Getpid())
-		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-			t.Skipf("skipping: cannot create a network namespace: %v: %s", err, out)
-		}
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-		return ns
-	}
-	peer, ours := newNS("peer"), newNS("ours")
+	peer, ours := newNetns(t, "applycli-peer"), newNetns(t, "applycli-ours")
 	inNS := func(ns string, args ...string) ([]byte, error) {
 		return exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...).CombinedOutput()
 	}

@@ -25,22 +25,8 @@ import (
 // kernel, judged by the peer's listing. It needs root and nft.
 func TestPyApply(t *testing.T) {
 	dir := corpusDir(t)
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: needs root for network namespaces")
-	}
-	nft, err := exec.LookPath("nft")
-	if err != nil {
-		t.Skip("skipping: nft not installed")
-	}
-	newNS := func(tag string) string {
-		ns := fmt.Sprintf("nftflow-test-apply-py-%s-%d", tag, os.Getpid())
-		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-			t.Skipf("skipping: cannot create a network namespace: %v: %s", err, out)
-		}
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-		return ns
-	}
-	peer, ours := newNS("peer"), newNS("ours")
+	nft := requirePeer(t)
+	peer, ours := newNetns(t, "apply-py-peer"), newNetns(t, "apply-py-ours")
 	flush := model.Batch{Ops: []model.Op{{Verb: model.VerbFlush, Obj: &model.Ruleset{}}}}
 	list := func(ns string) (string, error) {
 		out, err := exec.Command("ip", "netns", "exec", ns, nft, "list", "ruleset").CombinedOutput()

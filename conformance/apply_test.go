@@ -22,22 +22,8 @@ import (
 // listing is the judge. It needs root and nft.
 func TestShellDumpsApply(t *testing.T) {
 	dir := corpusDir(t)
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: needs root for network namespaces")
-	}
-	nft, err := exec.LookPath("nft")
-	if err != nil {
-		t.Skip("skipping: nft not installed")
-	}
-	newNS := func(tag string) string {
-		ns := fmt.Sprintf("nftflow-test-apply-conf-%s-%d", tag, os.Getpid())
-		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-			t.Skipf("skipping: cannot create a network namespace: %v: %s", err, out)
-		}
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-		return ns
-	}
-	peer, ours := newNS("peer"), newNS("ours")
+	nft := requirePeer(t)
+	peer, ours := newNetns(t, "apply-conf-peer"), newNetns(t, "apply-conf-ours")
 	list := func(ns string) (string, error) {
 		out, err := exec.Command("ip", "netns", "exec", ns, nft, "list", "ruleset").CombinedOutput()
 		return string(out), err

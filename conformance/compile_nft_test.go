@@ -75,18 +75,8 @@ func mergeRangeCmps(lines []string) []string {
 // namespace. It needs root and /usr/sbin/nft.
 func TestShellDumpsAgainstNft(t *testing.T) {
 	dir := corpusDir(t)
-	if os.Geteuid() != 0 {
-		t.Skip("skipping the differential test against nft: needs root for a network namespace")
-	}
-	nft, err := exec.LookPath("nft")
-	if err != nil {
-		t.Skip("skipping the differential test against nft: nft not installed")
-	}
-	ns := fmt.Sprintf("nftflow-test-compile-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Skipf("skipping: cannot create a network namespace: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	nft := requirePeer(t)
+	ns := newNetns(t, "compile")
 
 	dumps, err := corpus.Dumps(dir)
 	if err != nil {
@@ -264,18 +254,8 @@ func firstLine(s string) string {
 // compile golden inputs with nft the same way; every file nft accepts must
 // match rule for rule.
 func TestExamplesAgainstNft(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("skipping the differential test against nft: needs root for a network namespace")
-	}
-	nft, err := exec.LookPath("nft")
-	if err != nil {
-		t.Skip("skipping the differential test against nft: nft not installed")
-	}
-	ns := fmt.Sprintf("nftflow-test-examples-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Skipf("skipping: cannot create a network namespace: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	nft := requirePeer(t)
+	ns := newNetns(t, "examples")
 	files, _ := filepath.Glob("../examples/*.nft")
 	more, _ := filepath.Glob("../compiler/testdata/compile/*.nft")
 	compared := 0

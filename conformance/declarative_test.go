@@ -24,18 +24,8 @@ import (
 // It needs root and nft.
 func TestShellDumpsDeclarativeNoDiff(t *testing.T) {
 	dir := corpusDir(t)
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: needs root for network namespaces")
-	}
-	nft, err := exec.LookPath("nft")
-	if err != nil {
-		t.Skip("skipping: nft not installed")
-	}
-	ns := fmt.Sprintf("nftflow-test-decl-conf-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Skipf("skipping: cannot create a network namespace: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	nft := requirePeer(t)
+	ns := newNetns(t, "decl-conf")
 	dumps, err := corpus.Dumps(dir)
 	if err != nil {
 		t.Fatal(err)
