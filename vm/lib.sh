@@ -127,18 +127,29 @@ check_offloaded() {
 
 # compare_flows NETNS PORT TUPLES: when `nftflow list flows` exists, asserts
 # its --offloaded -o conntrack output names the same flows to PORT as
-# TUPLES (from offloaded_tuples; may be empty: then nftflow must list none).
+# TUPLES (from offloaded_tuples; may be empty: then nftflow must list none),
+# and that its lines equal conntrack -L's for them, but for the packet and
+# byte counters, which move between the two reads.
 compare_flows() {
-	local n=$1 port=$2 ct=$3 nf
+	local n=$1 port=$2 ct=$3 nf nfl ctl
 	if ! have_nftflow list flows; then
 		skip "nftflow list flows not available; checked with conntrack -L only"
 		return
 	fi
-	nf=$(ns "$n" "$NFTFLOW_BIN" list flows --offloaded -o conntrack 2>&1 | grep -E "dport=$port( |$)" | tuples_of)
+	nfl=$(ns "$n" "$NFTFLOW_BIN" list flows --offloaded -o conntrack 2>/dev/null | grep -E "dport=$port( |$)")
+	nf=$(tuples_of <<<"$nfl")
 	if [ "$nf" = "$ct" ]; then
 		pass "nftflow list flows --offloaded agrees with conntrack -L on port $port (${ct:-no flow})"
 	else
 		fail "nftflow list flows --offloaded gave '$nf', conntrack -L '$ct' (port $port)"
+	fi
+	[ -n "$ct" ] || return 0
+	ctl=$(ns "$n" conntrack -L -f "${CT_FAMILY:-ipv4}" 2>/dev/null | grep -E "dport=$port( |$)" | grep -F 'OFFLOAD]')
+	mask() { sed -E 's/ (packets|bytes)=[0-9]+//g' | sort; }
+	if [ "$(mask <<<"$nfl")" = "$(mask <<<"$ctl")" ]; then
+		pass "nftflow list flows -o conntrack prints conntrack -L's line for port $port: $(head -1 <<<"$nfl")"
+	else
+		fail "nftflow list flows -o conntrack line differs from conntrack -L: '$nfl' vs '$ctl'"
 	fi
 }
 

@@ -128,6 +128,33 @@ expect_slow_path() {
 	fi
 }
 
+# expect_warning LABEL CODE: the apply that loaded the ruleset (its
+# preflight) and `nftflow lint --system` both warn with CODE about the
+# device list, or, with CODE empty, say nothing about the flowtable devices.
+expect_warning() {
+	local label=$1 code=$2 lint
+	if ! have_nftflow apply; then
+		skip "$label: nftflow apply not available"
+		return
+	fi
+	lint=$(ns ip-r "$NFTFLOW_BIN" lint --system /tmp/ipip.nft 2>&1)
+	for what in "apply preflight" "lint --system"; do
+		local out=$lint
+		[ "$what" = "apply preflight" ] && out=$(cat "$LOAD_OUT")
+		if [ -z "$code" ]; then
+			if grep -qE '\[NF22[0-9]\]' <<<"$out"; then
+				fail "$label: $what warns about a right device list: $(tr '\n' '|' <<<"$out")"
+			else
+				pass "$label: $what has nothing to say about the device list"
+			fi
+		elif grep -qF "[$code]" <<<"$out" && grep -qF 'suggestion: devices = {' <<<"$out"; then
+			pass "$label: $what warns [$code]: $(grep -F "[$code]" <<<"$out" | head -1 | sed 's/^[^ ]* //')"
+		else
+			fail "$label: $what does not warn [$code] with a corrected devices line: $(tr '\n' '|' <<<"$out")"
+		fi
+	done
+}
+
 # The flow offloaded: a handful of packets in the forward chain.
 expect_offloaded() {
 	if [ -n "$OFFLOADED" ]; then pass "$1: flow is [OFFLOAD] in conntrack"; else fail "$1: flow not [OFFLOAD] in conntrack"; fi
@@ -139,6 +166,11 @@ expect_offloaded() {
 }
 
 run "eth0, eth1" 5101
+if [ -n "$new" ]; then
+	expect_warning "{ eth0, eth1 } on >= 6.19" ""
+else
+	expect_warning "{ eth0, eth1 } on < 6.19" NF224
+fi
 if [ -n "$new" ]; then
 	expect_offloaded "{ eth0, eth1 } on >= 6.19"
 else
@@ -161,6 +193,11 @@ else
 fi
 
 run "eth0, tun0" 5102
+if [ -n "$new" ]; then
+	expect_warning "{ eth0, tun0 } on >= 6.19" NF223
+else
+	expect_warning "{ eth0, tun0 } on < 6.19" ""
+fi
 if [ -n "$new" ]; then
 	if [ -z "$OFFLOADED" ]; then pass "{ eth0, tun0 } on >= 6.19: no flow offloaded (tun0 is not the flow's device)"; else fail "{ eth0, tun0 } on >= 6.19: flow [OFFLOAD] ($OFFLOADED)"; fi
 	if [ "$BYTES" -ge "$total" ]; then
