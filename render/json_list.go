@@ -256,7 +256,8 @@ func (j *JSONLister) Set(s *model.Set) {
 	if s.Policy != nil && *s.Policy != 0 {
 		o = append(o, jsonKV{"policy", "memory"})
 	}
-	if s.Size > 0 {
+	if s.Size > 0 && s.Flags&lsSetConstant == 0 {
+		// As in the text listing, nft 1.0.6 leaves out a constant set's size.
 		o = append(o, jsonKV{"size", s.Size})
 	}
 	var flags []any
@@ -323,13 +324,20 @@ func jsonElem(text string, isMap bool) any {
 		kw string
 	}
 	var opts []opt
-	for _, kw := range []string{" timeout ", " expires ", " comment ", " counter "} {
+	for _, kw := range []string{" timeout ", " expires ", " comment ", " counter ", " limit "} {
 		if i := strings.Index(key, kw); i >= 0 {
 			opts = append(opts, opt{i, kw})
 		}
 	}
 	sort.Slice(opts, func(a, b int) bool { return opts[a].at < opts[b].at })
+	// nft 1.0.6 gives an element the JSON of its first statement only.
+	stmts := 0
 	for n, o := range opts {
+		if o.kw == " counter " || o.kw == " limit " {
+			if stmts++; stmts > 1 {
+				continue
+			}
+		}
 		end := len(key)
 		if n+1 < len(opts) {
 			end = opts[n+1].at
@@ -341,6 +349,10 @@ func jsonElem(text string, isMap bool) any {
 			var p, b uint64
 			if _, err := fmt.Sscanf(rest, "packets %d bytes %d", &p, &b); err == nil {
 				v = jsonObj{{"packets", p}, {"bytes", b}}
+			}
+		case " limit ":
+			if l, ok := jsonParseLimit(rest); ok {
+				v = jsonObj(jsonLimit(&l))
 			}
 		case " timeout ", " expires ":
 			if sec, ok := jsonSeconds(rest); ok {
@@ -360,6 +372,62 @@ func jsonElem(text string, isMap bool) any {
 		return []any{v, jsonData(data)}
 	}
 	return v
+}
+
+// jsonParseLimit reads back a limit as Lister prints it after "limit ":
+// "rate [over] N/UNIT [burst B packets]" or
+// "rate [over] N BYTEUNIT/UNIT [burst B BYTEUNIT]".
+func jsonParseLimit(text string) (model.Limit, bool) {
+	var l model.Limit
+	f := strings.Fields(text)
+	if len(f) < 2 || f[0] != "rate" {
+		return l, false
+	}
+	f = f[1:]
+	if f[0] == "over" {
+		l.Flags |= 1
+		f = f[1:]
+	}
+	secs := map[string]uint64{"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+	mult := map[string]uint64{"bytes": 1, "kbytes": 1024, "mbytes": 1024 * 1024, "gbytes": 1024 * 1024 * 1024}
+	if len(f) == 0 {
+		return l, false
+	}
+	if n, per, ok := strings.Cut(f[0], "/"); ok {
+		r, err := strconv.ParseUint(n, 10, 64)
+		if err != nil || secs[per] == 0 {
+			return l, false
+		}
+		// The text leaves out the default packet burst of 5.
+		l.Rate, l.Unit, l.Burst = r, secs[per], 5
+		f = f[1:]
+	} else {
+		if len(f) < 2 {
+			return l, false
+		}
+		u, per, ok := strings.Cut(f[1], "/")
+		r, err := strconv.ParseUint(f[0], 10, 64)
+		if !ok || err != nil || mult[u] == 0 || secs[per] == 0 {
+			return l, false
+		}
+		l.Type, l.Rate, l.Unit = 1, r*mult[u], secs[per]
+		f = f[2:]
+	}
+	if len(f) >= 3 && f[0] == "burst" {
+		b, err := strconv.ParseUint(f[1], 10, 32)
+		if err != nil {
+			return l, false
+		}
+		if l.Type == 1 {
+			if mult[f[2]] == 0 {
+				return l, false
+			}
+			b *= mult[f[2]]
+		}
+		l.Burst = uint32(b)
+		f = f[3:]
+	}
+	return l, len(f) == 0
 }
 
 func jsonKey(key string) any {
@@ -423,6 +491,10 @@ func jsonScalar(s string) any {
 		return s[1 : len(s)-1]
 	}
 	if strings.HasPrefix(s, "0x") {
+		if len(s) > 2+16 {
+			// Wider than 64 bits: nft prints the text form as a string.
+			return s
+		}
 		if v, ok := new(big.Int).SetString(s[2:], 16); ok {
 			return v
 		}

@@ -44,7 +44,7 @@ func jsonBinop(left any, e *model.Bitwise, v func([]byte) string) any {
 	case lsAllZero(e.Xor):
 		m := v(e.Mask)
 		if strings.Contains(m, ",") {
-			return jsonObj{{"&", []any{left, jsonFlags(m)}}}
+			return jsonObj{{"&", []any{left, jsonFlagsOr(m)}}}
 		}
 		return jsonObj{{"&", []any{left, jsonAtom(m)}}}
 	case lsAllFF(e.Mask):
@@ -307,6 +307,17 @@ func jsonFlags(v string) any {
 		list = append(list, p)
 	}
 	return list
+}
+
+// jsonFlagsOr is the JSON of a flag combination "a,b,c" used as an
+// operand of a binary operation: nft nests it as ((a | b) | c).
+func jsonFlagsOr(v string) any {
+	parts := strings.Split(v, ",")
+	var o any = parts[0]
+	for _, p := range parts[1:] {
+		o = jsonObj{{"|", []any{o, p}}}
+	}
+	return o
 }
 
 // jsonReject is the JSON of a reject statement in family fam.

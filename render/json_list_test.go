@@ -1,0 +1,89 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/nftflow/nftflow/model"
+)
+
+func jsonString(v any) string {
+	var sb strings.Builder
+	jsonEncode(&sb, v)
+	return sb.String()
+}
+
+// TestJSONElemStatements checks element statements as nft 1.0.6 -j
+// prints them: a limit, and only the first of several statements.
+func TestJSONElemStatements(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`10.1.0.3 . 5201 limit rate 1/second counter packets 0 bytes 0`,
+			`{"elem": {"val": {"concat": ["10.1.0.3", 5201]}, "limit": {"rate": 1, "per": "second", "burst": 5}}}`},
+		{`10.1.0.3 counter packets 1 bytes 2 limit rate 1/second`,
+			`{"elem": {"val": "10.1.0.3", "counter": {"packets": 1, "bytes": 2}}}`},
+		{`80 limit rate over 2 kbytes/minute burst 4 kbytes`,
+			`{"elem": {"val": 80, "limit": {"rate": 2, "per": "minute", "inv": true, "rate_unit": "kbytes", "burst": 4, "burst_unit": "kbytes"}}}`},
+	} {
+		if got := jsonString(jsonElem(tc.text, false)); !jsonEqual(t, got, tc.want) {
+			t.Errorf("jsonElem(%q) = %s, want %s", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestJSONWideValues checks that values wider than 64 bits stay hex strings
+// (nft prints their text) while narrower ones are numbers.
+func TestJSONWideValues(t *testing.T) {
+	if got := jsonScalar("0x870697a7a6173656f03636f6d00"); got != "0x870697a7a6173656f03636f6d00" {
+		t.Errorf("wide value = %#v, want the hex string", got)
+	}
+	if got := jsonString(jsonScalar("0xff")); got != "255" {
+		t.Errorf("narrow value = %s, want 255", got)
+	}
+}
+
+// TestJSONBinopFlags checks that a flag mask in a binary operation nests
+// as nft's ((a | b) | c) and a flag test stays a list.
+func TestJSONBinopFlags(t *testing.T) {
+	if got, want := jsonString(jsonFlagsOr("fin,syn,rst")), `{"|": [{"|": ["fin", "syn"]}, "rst"]}`; !jsonEqual(t, got, want) {
+		t.Errorf("jsonFlagsOr = %s, want %s", got, want)
+	}
+	if got, want := jsonString(jsonFlags("ack,urg")), `["ack", "urg"]`; !jsonEqual(t, got, want) {
+		t.Errorf("jsonFlags = %s, want %s", got, want)
+	}
+}
+
+// TestJSONConstantSetSize checks that a constant set's size is left out,
+// as nft 1.0.6 does, and a plain set's is kept.
+func TestJSONConstantSetSize(t *testing.T) {
+	for _, tc := range []struct {
+		flags uint32
+		want  bool
+	}{{lsSetConstant, false}, {0, true}} {
+		var b bytes.Buffer
+		j := NewJSONLister(&b, ListOptions{})
+		j.BeginTable(&model.Table{Family: model.FamilyIP, Name: "t"})
+		j.Set(&model.Set{Family: model.FamilyIP, Table: "t", Name: "s", KeyType: 7, KeyLen: 4, Flags: tc.flags, Size: 18})
+		j.EndTable()
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), `"size": 18`); got != tc.want {
+			t.Errorf("flags %#x: size listed = %v, want %v:\n%s", tc.flags, got, tc.want, b.String())
+		}
+	}
+}
+
+func jsonEqual(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatalf("bad JSON %s: %v", a, err)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatalf("bad JSON %s: %v", b, err)
+	}
+	return reflect.DeepEqual(x, y)
+}
