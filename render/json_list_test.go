@@ -87,3 +87,48 @@ func jsonEqual(t *testing.T, a, b string) bool {
 	}
 	return reflect.DeepEqual(x, y)
 }
+
+// TestJSONNoCallbackStatements checks the statements nft 1.0.6 has no JSON
+// form for: a map update and a chain binding are listed as their text.
+func TestJSONNoCallbackStatements(t *testing.T) {
+	var b bytes.Buffer
+	j := NewJSONLister(&b, ListOptions{})
+	j.BeginTable(&model.Table{Family: model.FamilyIP, Name: "t"})
+	j.AddSet(&model.Set{Family: model.FamilyIP, Table: "t", Name: "m", Flags: 0x8 | 0x10 | 0x1,
+		KeyType: 7, KeyLen: 4, DataType: 19, DataLen: 4})
+	j.BindingChain("__chain%d", []*model.Rule{{Family: model.FamilyIP, Exprs: []model.Expr{
+		&model.Counter{Packets: 1, Bytes: 2}, &model.Immediate{Verdict: &model.Verdict{Code: 1}}}}})
+	j.BeginChain(&model.Chain{Family: model.FamilyIP, Table: "t", Name: "c"})
+	j.Rule(&model.Rule{Family: model.FamilyIP, Table: "t", Chain: "c", Exprs: []model.Expr{
+		&model.Payload{DReg: 1, Base: model.BaseNetwork, Offset: 12, Len: 4},
+		&model.Meta{Key: 3, DReg: 2},
+		&model.Dynset{Op: 1, SRegKey: 1, SRegData: 2, Set: "m"},
+	}})
+	j.Rule(&model.Rule{Family: model.FamilyIP, Table: "t", Chain: "c", Exprs: []model.Expr{
+		&model.Immediate{Verdict: &model.Verdict{Code: -3, Chain: "__chain%d"}},
+	}})
+	j.EndChain()
+	j.EndTable()
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Nftables []map[string]map[string]any `json:"nftables"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	var got []any
+	for _, o := range doc.Nftables {
+		if r, ok := o["rule"]; ok {
+			got = append(got, r["expr"])
+		}
+	}
+	want := []any{
+		[]any{"update @m { ip saddr : meta mark }"},
+		[]any{"jump {\n\t\t\tcounter packets 1 bytes 2 accept\n\t\t}"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rule exprs = %#v, want %#v", got, want)
+	}
+}

@@ -225,7 +225,10 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 	case *model.Immediate:
 		if e.DReg == 0 && e.Verdict != nil {
 			if rules, ok := c.l.bindings[e.Verdict.Chain]; ok && (e.Verdict.Code == -3 || e.Verdict.Code == -4) {
-				c.emit(c.l.bindingText(e.Verdict.Code, rules))
+				// nft 1.0.6 has no JSON form for a chain binding and
+				// prints its text as a string.
+				text := c.l.bindingText(e.Verdict.Code, rules)
+				c.emit(text).js = text
 				return 0
 			}
 			c.emit(lsVerdictName(e.Verdict.Code, e.Verdict.Chain)).js = jsonVerdict(e.Verdict)
@@ -1177,6 +1180,11 @@ func (c *lsRuleCtx) dynset(e *model.Dynset) {
 	}
 	st := c.emit(text + " }")
 	st.js = c.dynsetJSON(e, set)
+	if e.SRegData != 0 {
+		// A map update: nft 1.0.6 has no JSON form for it and prints
+		// its text as a string.
+		st.js = st.text
+	}
 }
 
 // dynsetJSON is the JSON of an add/update/delete set statement.
