@@ -132,3 +132,39 @@ func TestJSONNoCallbackStatements(t *testing.T) {
 		t.Errorf("rule exprs = %#v, want %#v", got, want)
 	}
 }
+
+// TestRuleJSON checks rule statements against what nft 1.0.6 -j prints.
+func TestRuleJSON(t *testing.T) {
+	set := &model.Set{Family: model.FamilyInet, Table: "t", Name: "s", Flags: 0x10 | 0x20,
+		KeyType: 7<<6 | 13, KeyLen: 8}
+	for _, tc := range []struct {
+		name  string
+		exprs []model.Expr
+		want  string
+	}{
+		{"log flags", []model.Expr{&model.Log{Prefix: "x ", HasPrefix: true, Flags: 0x4 | 0x20}},
+			`[{"log": {"prefix": "x ", "flags": ["ip options", "ether"]}}]`},
+		{"one log flag", []model.Expr{&model.Log{Flags: 0x8}},
+			`[{"log": {"flags": "skuid"}}]`},
+		{"fib oif 0 is a string", []model.Expr{
+			&model.Fib{DReg: 1, Result: 1, Flags: 1 | 8}, &model.Cmp{SReg: 1, Data: u32le(0)}},
+			`[{"match": {"op": "==", "left": {"fib": {"result": "oif", "flags": ["saddr", "iif"]}}, "right": "0"}}]`},
+		{"set add with an immediate in the key", []model.Expr{
+			&model.Payload{DReg: 8, Base: model.BaseNetwork, Offset: 12, Len: 4},
+			&model.Immediate{DReg: 9, Data: []byte{0, 22}},
+			&model.Dynset{Op: 0, SRegKey: 8, Set: "s", Timeout: 60000}},
+			`[{"set": {"op": "add", "elem": {"elem": {"val": {"concat": [{"payload": {"protocol": "ip", "field": "saddr"}}, 22]}, "timeout": 60}}, "set": "@s"}}]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := NewLister(&bytes.Buffer{}, ListOptions{})
+			l.AddSet(set)
+			expr, ok := l.RuleJSON(&model.Rule{Family: model.FamilyIP, Exprs: tc.exprs})
+			if !ok {
+				t.Fatalf("no JSON form (text %q)", l.RuleText(&model.Rule{Family: model.FamilyIP, Exprs: tc.exprs}))
+			}
+			if got := jsonString(expr); !jsonEqual(t, got, tc.want) {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}

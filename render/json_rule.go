@@ -88,6 +88,10 @@ func jsonMatch(s *lsSel, value string) any {
 		v, m, _ := strings.Cut(value, " / ")
 		left = jsonObj{{"&", []any{left, jsonFlags(m)}}}
 		right = jsonFlags(v)
+	case s.dt.id == lsTIfindex && !strings.HasPrefix(value, `"`):
+		// An interface index with no name (fib ... oif 0): nft prints
+		// the text of the ifindex type, a string.
+		right = value
 	case s.dt.id == lsTBoolean:
 		right = value == "exists"
 	case s.dt.id == lsTTime:
@@ -217,7 +221,22 @@ func jsonStmt(e model.Expr) any {
 		if e.Flags&0x2f == 0x2f {
 			o = append(o, jsonKV{"flags", "all"})
 		} else if e.Flags != 0 {
-			return nil
+			var flags []any
+			for _, f := range []struct {
+				bit  uint32
+				name string
+			}{{0x1, "tcp sequence"}, {0x2, "tcp options"}, {0x4, "ip options"}, {0x8, "skuid"}, {0x20, "ether"}} {
+				if e.Flags&f.bit != 0 {
+					flags = append(flags, f.name)
+				}
+			}
+			switch len(flags) {
+			case 0:
+			case 1:
+				o = append(o, jsonKV{"flags", flags[0]})
+			default:
+				o = append(o, jsonKV{"flags", flags})
+			}
 		}
 		if len(o) == 0 {
 			return jsonObj{{"log", nil}}
@@ -258,22 +277,36 @@ func jsonStmt(e model.Expr) any {
 // keyJSON is the JSON of a set key held in sreg (a concatenation when the
 // set's key is longer than the first selector).
 func (c *lsRuleCtx) keyJSON(sreg uint32, set *model.Set) any {
+	kt, _ := lsSetTypes(set)
+	// fieldJS is a selector's JSON; an immediate value (ip saddr . 22)
+	// takes the type of its field in the key, as concatText prints it.
+	fieldJS := func(s *lsSel, i int) any {
+		if s.raw && s.text == "" && s.valueJS() == nil && i < len(kt.fields) {
+			f := kt.fields[i]
+			b := s.mask
+			if f.size > 0 && f.size < len(b) {
+				b = b[:f.size]
+			}
+			return jsonAtom(lsFormatKey(f, b))
+		}
+		return s.valueJS()
+	}
 	key := c.regs[lsReg32(sreg)]
-	if key == nil || key.valueJS() == nil {
+	if key == nil || fieldJS(key, 0) == nil {
 		return nil
 	}
 	if set.KeyLen == 0 || key.size == 0 || int(set.KeyLen) <= lsRoundUp4(key.size) {
-		return key.valueJS()
+		return fieldJS(key, 0)
 	}
-	parts := []any{key.valueJS()}
+	parts := []any{fieldJS(key, 0)}
 	r := lsReg32(sreg) + uint32(lsRoundUp4(key.size)/4)
 	n := lsRoundUp4(key.size)
 	for n < int(set.KeyLen) {
 		s := c.regs[r]
-		if s == nil || s.size == 0 || s.valueJS() == nil {
+		if s == nil || s.size == 0 || fieldJS(s, len(parts)) == nil {
 			return nil
 		}
-		parts = append(parts, s.valueJS())
+		parts = append(parts, fieldJS(s, len(parts)))
 		n += lsRoundUp4(s.size)
 		r += uint32(lsRoundUp4(s.size) / 4)
 	}
