@@ -135,10 +135,14 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams, lf *l
 	if o.decl.merge || o.dumpBatch || !isDeclarative(lf.files) {
 		return false, nil
 	}
+	// The syntax trees are no longer needed: let the collector reclaim
+	// them (about 80 MB for 100,000 rules) before the kernel is read.
+	lf.files = nil
 	desired, err := plan.FromBatch(lf.batch)
 	if err != nil {
 		return true, usageError(err)
 	}
+	lf.batch = model.Batch{}
 	if err := checkFlowtableDevices(desired, o.netns, o.decl.skipMissingDevices, s.err); err != nil {
 		return true, err
 	}

@@ -46,6 +46,55 @@ type compiler struct {
 	tables  map[string]*tableCtx // "family name"
 	// defines are the top-level variables.
 	defines map[string]parser.Expr
+	// exprBufs and posBufs are scratch buffers a rule is linearized into
+	// (one per nesting level: rules of bound chains nest); exprSlab and
+	// posSlab hold the finished rules' expressions, carved to exact size,
+	// so a 100,000-rule file does not leave half-empty slices behind.
+	exprBufs [][]model.Expr
+	posBufs  [][]model.Pos
+	exprSlab []model.Expr
+	posSlab  []model.Pos
+}
+
+// slabChunk is how many expressions (and positions) one slab holds.
+const slabChunk = 4096
+
+// keepExprs copies es into the expression slab and returns the copy, its
+// capacity cut to its length so that appending to it never writes into
+// another rule's expressions.
+func (c *compiler) keepExprs(es []model.Expr) []model.Expr {
+	if cap(c.exprSlab)-len(c.exprSlab) < len(es) {
+		c.exprSlab = make([]model.Expr, 0, max(slabChunk, len(es)))
+	}
+	n := len(c.exprSlab)
+	c.exprSlab = append(c.exprSlab, es...)
+	return c.exprSlab[n : n+len(es) : n+len(es)]
+}
+
+// keepPos is keepExprs for expression positions.
+func (c *compiler) keepPos(ps []model.Pos) []model.Pos {
+	if cap(c.posSlab)-len(c.posSlab) < len(ps) {
+		c.posSlab = make([]model.Pos, 0, max(slabChunk, len(ps)))
+	}
+	n := len(c.posSlab)
+	c.posSlab = append(c.posSlab, ps...)
+	return c.posSlab[n : n+len(ps) : n+len(ps)]
+}
+
+// takeBufs returns empty scratch buffers for linearizing one rule.
+func (c *compiler) takeBufs() ([]model.Expr, []model.Pos) {
+	if n := len(c.exprBufs); n > 0 {
+		es, ps := c.exprBufs[n-1], c.posBufs[n-1]
+		c.exprBufs, c.posBufs = c.exprBufs[:n-1], c.posBufs[:n-1]
+		return es[:0], ps[:0]
+	}
+	return make([]model.Expr, 0, 16), make([]model.Pos, 0, 16)
+}
+
+// giveBufs returns scratch buffers once their contents have been copied.
+func (c *compiler) giveBufs(es []model.Expr, ps []model.Pos) {
+	clear(es)
+	c.exprBufs, c.posBufs = append(c.exprBufs, es[:0]), append(c.posBufs, ps[:0])
 }
 
 // tableCtx is what the compiler knows about one table.
@@ -441,15 +490,20 @@ func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
 // rule linearizes a rule; it returns the rule and the anonymous sets it
 // needs (added to the batch before it).
 func (c *compiler) rule(t *tableCtx, chain string, r *parser.Rule) (*model.Rule, []*model.Set, error) {
-	rc := &ruleCtx{c: c, t: t, family: t.family, chain: chain,
-		exprs: make([]model.Expr, 0, 8), pos: make([]model.Pos, 0, 8)}
+	es, ps := c.takeBufs()
+	rc := &ruleCtx{c: c, t: t, family: t.family, chain: chain, exprs: es, pos: ps}
 	for _, s := range r.Stmts {
 		if err := rc.stmt(s); err != nil {
 			return nil, nil, &posErr{pos: c.pos(s), err: err}
 		}
 	}
 	rc.mergePayloads()
-	rule := &model.Rule{Family: t.family, Table: t.name, Chain: chain, Exprs: rc.exprs, ExprPos: rc.pos, Pos: c.pos(r)}
+	rule := &model.Rule{Family: t.family, Table: t.name, Chain: chain, Exprs: c.keepExprs(rc.exprs), ExprPos: c.keepPos(rc.pos), Pos: c.pos(r)}
+	// The scratch buffers go back only when still the ones handed out
+	// (appends that grew them left the originals behind, which is fine).
+	if cap(rc.exprs) > 0 && cap(rc.pos) > 0 {
+		c.giveBufs(rc.exprs, rc.pos)
+	}
 	if r.Comment != nil {
 		rule.Comment = r.Comment.Name()
 		rule.Userdata = udataString(0, rule.Comment)

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 
@@ -67,7 +68,14 @@ type phases struct {
 }
 
 func (ph *phases) batch() model.Batch {
-	var ops []model.Op
+	n := 0
+	for _, p := range [][]model.Op{ph.addTables, ph.addDefs, ph.delRules, ph.delElems, ph.delDefs, ph.reAddDefs, ph.delChains, ph.reChains, ph.addElems, ph.rules, ph.chainUpd, ph.delChainsLate, ph.delTables} {
+		n += len(p)
+	}
+	if n == 0 {
+		return model.Batch{}
+	}
+	ops := make([]model.Op, 0, n)
 	for _, p := range [][]model.Op{ph.addTables, ph.addDefs, ph.delRules, ph.delElems, ph.delDefs, ph.reAddDefs, ph.delChains, ph.reChains, ph.addElems, ph.rules, ph.chainUpd, ph.delChainsLate, ph.delTables} {
 		ops = append(ops, p...)
 	}
@@ -201,6 +209,13 @@ func (tp *tablePlan) createTable() {
 			tp.ph.addDefs = append(tp.ph.addDefs, op(model.VerbAdd, s, s.Pos))
 		}
 	}
+	n := 0
+	for _, c := range w.Chains {
+		if !isBinding(c) {
+			n += len(w.Rules[c.Name])
+		}
+	}
+	tp.ph.rules = slices.Grow(tp.ph.rules, n)
 	for _, c := range w.Chains {
 		if isBinding(c) {
 			continue // sent with the rule that jumps to it
@@ -219,6 +234,12 @@ func (tp *tablePlan) addRule(r *model.Rule, position uint64, v model.Verb) {
 func (tp *tablePlan) emitRule(r *model.Rule, handle, position uint64, v model.Verb) {
 	tp.emitBindings(r)
 	tp.emitAnonSets(r)
+	if r.Handle == handle && r.Position == position && r.ChainID == 0 {
+		// The file's rule is already what is sent: no copy (a 100,000-rule
+		// table would otherwise hold every rule twice).
+		tp.ph.rules = append(tp.ph.rules, op(v, r, r.Pos))
+		return
+	}
 	nr := *r
 	nr.Handle, nr.Position, nr.ChainID = handle, position, 0
 	tp.ph.rules = append(tp.ph.rules, op(v, &nr, r.Pos))
