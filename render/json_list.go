@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/big"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -239,7 +240,11 @@ func (j *JSONLister) Set(s *model.Set) {
 		kind = "map"
 	}
 	kt, dt := lsSetTypes(s)
-	o := jsonObj{{"family", s.Family.String()}, {"name", s.Name}, {"table", s.Table}, {"type", jsonTypeNames(kt)}, {"handle", s.Handle}}
+	typ := jsonTypeNames(kt)
+	if names, ok := jsonKernelConcatNames(s.KeyType, len(kt.fields)); ok {
+		typ = names
+	}
+	o := jsonObj{{"family", s.Family.String()}, {"name", s.Name}, {"table", s.Table}, {"type", typ}, {"handle", s.Handle}}
 	if s.Flags&lsSetMap != 0 {
 		// nft names concatenated map data as one string.
 		var names []string
@@ -307,6 +312,39 @@ func jsonTypeNames(t lsSetType) any {
 		out = append(out, f.dt.name)
 	}
 	return out
+}
+
+// jsonKernelConcatNames handles a typeof concatenation whose kernel key
+// type has a zero (untyped) field, as "ip saddr . ct original proto-dst"
+// gets: nft 1.0.6 names the key type from the kernel id, reading fields
+// from the most significant one (after leading zeros) and stopping at the
+// first zero, so such a key lists with fewer names. ok is false when the
+// id has no zero field among the n fields.
+func jsonKernelConcatNames(id uint32, n int) (any, bool) {
+	if n < 2 {
+		return nil, false
+	}
+	var ids []uint32 // most significant first
+	for v := id; v != 0; v >>= 6 {
+		ids = append([]uint32{v & 0x3f}, ids...)
+	}
+	if len(ids) == n && !slices.Contains(ids, 0) {
+		return nil, false
+	}
+	var names []any
+	for _, i := range ids {
+		if i == 0 {
+			break
+		}
+		names = append(names, lsDtypeByID(i).name)
+	}
+	switch len(names) {
+	case 0:
+		return nil, false
+	case 1:
+		return names[0], true
+	}
+	return names, true
 }
 
 // jsonElem converts one printed element ("a . b-c : accept") to JSON.

@@ -168,3 +168,25 @@ func TestRuleJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONKernelConcatNames checks the key type nft 1.0.6 -j prints for a
+// typeof concatenation with an untyped field (checked against nft -j).
+func TestJSONKernelConcatNames(t *testing.T) {
+	for _, tc := range []struct {
+		id   uint32
+		n    int
+		want string
+		ok   bool
+	}{
+		{7<<6 | 13, 2, "", false},                   // ip saddr . tcp dport: unchanged
+		{7<<6 | 0, 2, `"ipv4_addr"`, true},          // ip saddr . ct original proto-dst
+		{0<<6 | 7, 2, `"ipv4_addr"`, true},          // ct original proto-dst . ip saddr
+		{7<<12 | 0<<6 | 13, 3, `"ipv4_addr"`, true}, // stops at the first zero
+		{7, 1, "", false},
+	} {
+		got, ok := jsonKernelConcatNames(tc.id, tc.n)
+		if ok != tc.ok || ok && jsonString(got) != tc.want {
+			t.Errorf("jsonKernelConcatNames(%#x, %d) = %s, %v; want %s, %v", tc.id, tc.n, jsonString(got), ok, tc.want, tc.ok)
+		}
+	}
+}
