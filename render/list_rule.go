@@ -82,6 +82,12 @@ type lsRuleCtx struct {
 	icmpTypeStmt *lsStmt
 	vlanDepth    int // vlan headers announced by a vlan type match
 	l4dep        *lsStmt
+	// llVlan is set once "ether type 8021q" (or 8021ad) is matched: the
+	// link layer stays a vlan header even after "vlan type ip" moves the
+	// network protocol on, as in nft's protocol context. llVlanDep is that
+	// ether type match, a dependency a later vlan field removes.
+	llVlan    bool
+	llVlanDep *lsStmt
 }
 
 // lsReg32 normalises a register number to its 4-byte register index.
@@ -150,6 +156,7 @@ func (c *lsRuleCtx) emit(text string) *lsStmt {
 	// A statement that is not a match ends the protocol context nft
 	// removes dependencies in: a later header match keeps them.
 	c.l3dep, c.l4dep, c.lldep, c.nhdep, c.icmpTypeStmt = nil, nil, nil, nil, nil
+	c.llVlanDep = nil
 	return c.emitMatch(text)
 }
 
@@ -527,7 +534,7 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 	switch e.Base {
 	case model.BaseLL:
 		p = compiler.ProtoByName("ether")
-		if e.Offset*8 >= 112 && (c.l3 == 0x8100 || c.l3 == 0x88a8) {
+		if e.Offset*8 >= 112 && (c.l3 == 0x8100 || c.l3 == 0x88a8 || c.llVlan) {
 			p = compiler.ProtoByName("vlan")
 			if c.vlanDepth > 0 && e.Offset*8 >= 112+32*uint32(c.vlanDepth) {
 				// A second vlan header sits 4 bytes after the first.
@@ -956,6 +963,9 @@ func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 			c.l3 = v
 		}
 		c.l3dep = st
+		if s.proto != nil && s.proto.Name == "ether" && (v == 0x8100 || v == 0x88a8) {
+			c.llVlan, c.llVlanDep = true, st
+		}
 	}
 	if eq && s.depKind == lsDepLL && v == 1 {
 		c.lldep = st
@@ -1012,8 +1022,12 @@ func (c *lsRuleCtx) useDeps(s *lsSel) {
 		if s.proto.Name == "vlan" && s.field != nil && s.field.Name != "type" && c.l3dep != nil && c.l3 == 0x8100 && c.l3dep.depProto != "vlan" {
 			c.l3dep.dead = true
 			c.l3dep = nil
+		} else if s.proto.Name == "vlan" && s.field != nil && s.field.Name != "type" && c.llVlanDep != nil && c.l3 != 0x8100 && c.l3 != 0x88a8 {
+			// "vlan type ip" moved the network protocol on; the ether
+			// type 8021q before it is still the vlan field's dependency.
+			c.llVlanDep.dead = true
+			c.llVlanDep = nil
 		}
-
 	}
 }
 

@@ -81,6 +81,27 @@ func TestRuleText(t *testing.T) {
 	}
 }
 
+// TestRuleTextVlanAfterVlanType checks a vlan field loaded after "vlan
+// type ip" moved the network protocol on: it is still a vlan field, and
+// the ether type 8021q before it is its dependency (nft: 0070stacked_l2_headers).
+func TestRuleTextVlanAfterVlanType(t *testing.T) {
+	l := NewLister(&bytes.Buffer{}, ListOptions{})
+	l.AddSet(&model.Set{Family: model.FamilyNetdev, Table: "nt", Name: "ipset", Flags: 0x10 | 0x20,
+		KeyType: 4<<6 | 7, KeyLen: 8})
+	got := l.RuleText(&model.Rule{Family: model.FamilyNetdev, Exprs: []model.Expr{
+		&model.Meta{Key: 8, DReg: 1}, &model.Cmp{SReg: 1, Data: []byte{1, 0}},
+		&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 12, Len: 2}, &model.Cmp{SReg: 1, Data: []byte{0x81, 0}},
+		&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 16, Len: 2}, &model.Cmp{SReg: 1, Data: []byte{8, 0}},
+		&model.Payload{DReg: 1, Base: model.BaseLL, Offset: 14, Len: 2},
+		&model.Bitwise{SReg: 1, DReg: 1, Len: 2, Mask: []byte{0x0f, 0xff}, Xor: []byte{0, 0}},
+		&model.Payload{DReg: 9, Base: model.BaseNetwork, Offset: 12, Len: 4},
+		&model.Dynset{Op: 1, SRegKey: 1, Set: "ipset", Timeout: 5000},
+	}})
+	if want := "update @ipset { vlan id . ip saddr timeout 5s }"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
 // TestRuleTextUnsupported checks that an expression that cannot be printed
 // shows as a marker, the rest of the rule still prints, and Err reports it.
 func TestRuleTextUnsupported(t *testing.T) {
