@@ -1191,6 +1191,10 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 	}
 	var tmpls []model.SetElem
 	var catchall []model.SetElem
+	if isInterval && len(l.parts) == 0 {
+		// one interval per element (but the catch-all): sized once
+		ivs, tmpls = make([]interval, 0, len(x.Elems)), make([]model.SetElem, 0, len(x.Elems))
+	}
 	for _, el := range x.Elems {
 		k, v := el, parser.Expr(nil)
 		if me, ok := el.(*parser.MapElem); ok {
@@ -1384,7 +1388,7 @@ func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder
 		interval
 		i int
 	}
-	var ms []merged
+	ms := make([]merged, 0, len(idx))
 	for _, i := range idx {
 		iv := ivs[i]
 		if len(ms) > 0 {
@@ -1400,14 +1404,30 @@ func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder
 		}
 		ms = append(ms, merged{iv, i})
 	}
+	// The keys are carved from one slab (at most two per interval and
+	// the zero end), each capped at its length.
+	keyLen := 0
+	if len(ms) > 0 {
+		keyLen = len(ms[0].lo)
+	}
+	slab := make([]byte, 0, (2*len(ms)+1)*keyLen)
 	out := func(b []byte) []byte {
-		b = append([]byte(nil), b...)
+		if len(b) != keyLen || cap(slab)-len(slab) < len(b) {
+			b = append([]byte(nil), b...)
+		} else {
+			n := len(slab)
+			slab = append(slab, b...)
+			b = slab[n : n+len(b) : n+len(b)]
+		}
 		if order == HostOrder {
 			reverse(b)
 		}
 		return b
 	}
 	var elems []model.SetElem
+	if len(ms) > 0 {
+		elems = make([]model.SetElem, 0, 2*len(ms)+1)
+	}
 	if len(ms) > 0 && !isZero(ms[0].lo) {
 		elems = append(elems, model.SetElem{Key: make([]byte, len(ms[0].lo)), Flags: 1})
 	}
