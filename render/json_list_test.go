@@ -190,3 +190,25 @@ func TestJSONKernelConcatNames(t *testing.T) {
 		}
 	}
 }
+
+// TestDynsetConstantKey checks a set update whose key is one constant:
+// nft 1.0.6 prints it untyped, "0xa020304 [invalid type]", in text and
+// JSON alike, while a concatenation with a constant keeps its types.
+func TestDynsetConstantKey(t *testing.T) {
+	l := NewLister(&bytes.Buffer{}, ListOptions{})
+	l.AddSet(&model.Set{Family: model.FamilyIP, Table: "t", Name: "s", Flags: 0x10, KeyType: 7, KeyLen: 4})
+	r := &model.Rule{Family: model.FamilyIP, Exprs: []model.Expr{
+		&model.Immediate{DReg: 1, Data: []byte{10, 2, 3, 5}},
+		&model.Dynset{Op: 0, SRegKey: 1, Set: "s"},
+	}}
+	if got, want := l.RuleText(r), "add @s { 0xa020305 [invalid type] }"; got != want {
+		t.Errorf("text: got %q, want %q", got, want)
+	}
+	expr, ok := l.RuleJSON(r)
+	if !ok {
+		t.Fatal("no JSON form")
+	}
+	if got, want := jsonString(expr), `[{"set": {"op": "add", "elem": "0xa020305 [invalid type]", "set": "@s"}}]`; !jsonEqual(t, got, want) {
+		t.Errorf("json: got %s, want %s", got, want)
+	}
+}

@@ -1172,6 +1172,14 @@ func (c *lsRuleCtx) dynset(e *model.Dynset) {
 		c.unsupported("dynset")
 		return
 	}
+	var keyJS any // nil: from the key's selectors
+	if k := c.regs[lsReg32(e.SRegKey)]; k != nil && k.raw && k.text == "" &&
+		(set.KeyLen == 0 || int(set.KeyLen) <= lsRoundUp4(len(k.mask))) {
+		// nft 1.0.6 gives a constant (not concatenated) key of a set
+		// update no type and prints it as "0xa020304 [invalid type]".
+		keyText = "0x" + new(big.Int).SetBytes(k.mask).Text(16) + " [invalid type]"
+		keyJS = keyText
+	}
 	text := op + " @" + set.Name + " { " + keyText
 	if e.Timeout != 0 {
 		text += " timeout " + lsFormatDuration(lsMsDuration(e.Timeout))
@@ -1193,7 +1201,7 @@ func (c *lsRuleCtx) dynset(e *model.Dynset) {
 		text += " : " + d
 	}
 	st := c.emit(text + " }")
-	st.js = c.dynsetJSON(e, set)
+	st.js = c.dynsetJSON(e, set, keyJS)
 	if e.SRegData != 0 {
 		// A map update: nft 1.0.6 has no JSON form for it and prints
 		// its text as a string.
@@ -1201,9 +1209,12 @@ func (c *lsRuleCtx) dynset(e *model.Dynset) {
 	}
 }
 
-// dynsetJSON is the JSON of an add/update/delete set statement.
-func (c *lsRuleCtx) dynsetJSON(e *model.Dynset, set *model.Set) any {
-	key := c.keyJSON(e.SRegKey, set)
+// dynsetJSON is the JSON of an add/update/delete set statement; key, when
+// not nil, is the JSON of its key.
+func (c *lsRuleCtx) dynsetJSON(e *model.Dynset, set *model.Set, key any) any {
+	if key == nil {
+		key = c.keyJSON(e.SRegKey, set)
+	}
 	if key == nil || e.SRegData != 0 {
 		return nil
 	}
@@ -2025,7 +2036,8 @@ func (l *Lister) bindingText(code int32, rules []*model.Rule) string {
 	var sb strings.Builder
 	sb.WriteString(verb + " {\n")
 	for _, r := range rules {
-		sb.WriteString(inner + l.RuleText(r) + l.handle(r.Handle) + "\n")
+		// nft 1.0.6 prints no handles for the binding's rules, even with -a.
+		sb.WriteString(inner + l.RuleText(r) + "\n")
 	}
 	l.depth--
 	sb.WriteString(strings.Repeat("\t", l.depth+2) + "}")
