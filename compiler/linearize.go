@@ -1189,11 +1189,14 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		verdict *model.Verdict
 		objref  string
 	}
-	var tmpls []model.SetElem
+	// The interval elements' templates: their positions, and the whole
+	// element for the few that carry more (data, timeouts, comments).
+	var tmplPos []model.Pos
+	var tmpls map[int]model.SetElem
 	var catchall []model.SetElem
 	if isInterval && len(l.parts) == 0 {
 		// one interval per element (but the catch-all): sized once
-		ivs, tmpls = make([]interval, 0, len(x.Elems)), make([]model.SetElem, 0, len(x.Elems))
+		ivs, tmplPos = make([]interval, 0, len(x.Elems)), make([]model.Pos, 0, len(x.Elems))
 	}
 	for _, el := range x.Elems {
 		k, v := el, parser.Expr(nil)
@@ -1272,14 +1275,25 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		}
 		ivs = append(ivs, iv)
 		extra.Data, extra.Verdict, extra.ObjRef, extra.Pos = md.data, md.verdict, md.objref, t.c.pos(el)
-		tmpls = append(tmpls, extra)
+		tmplPos = append(tmplPos, extra.Pos)
+		if !onlyPos(&extra) {
+			if tmpls == nil {
+				tmpls = map[int]model.SetElem{}
+			}
+			tmpls[len(tmplPos)-1] = extra
+		}
 	}
 	if isInterval && len(l.parts) == 0 {
 		// interval sets hold big-endian keys
 		if l.hostHint() {
 			s.KeyByteorder = 0
 		}
-		s.Elements = intervalElems(ivs, func(i int) model.SetElem { return tmpls[i] }, BigEndian, !r.noMerge)
+		s.Elements = intervalElems(ivs, func(i int) model.SetElem {
+			if e, ok := tmpls[i]; ok {
+				return e
+			}
+			return model.SetElem{Pos: tmplPos[i]}
+		}, BigEndian, !r.noMerge)
 	}
 	s.Elements = append(s.Elements, catchall...)
 	s.Size = uint32(len(s.Elements))
@@ -1372,6 +1386,13 @@ func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
 		return interval{}, err
 	}
 	return interval{toBE(v), toBE(v)}, nil
+}
+
+// onlyPos reports whether an element template carries nothing but its
+// source position.
+func onlyPos(e *model.SetElem) bool {
+	return e.Key == nil && e.KeyEnd == nil && e.Data == nil && e.Verdict == nil && e.ObjRef == "" &&
+		e.Flags == 0 && e.Timeout == 0 && e.Expiration == 0 && e.Userdata == nil && e.Exprs == nil
 }
 
 // intervalElems encodes intervals as nft does: a start element per
