@@ -179,7 +179,7 @@ func TestJSONKernelConcatNames(t *testing.T) {
 		ok   bool
 	}{
 		{7<<6 | 13, 2, "", false},                   // ip saddr . tcp dport: unchanged
-		{7<<6 | 0, 2, `"ipv4_addr"`, true},          // ip saddr . ct original proto-dst
+		{7 << 6, 2, `"ipv4_addr"`, true},            // ip saddr . ct original proto-dst
 		{0<<6 | 7, 2, `"ipv4_addr"`, true},          // ct original proto-dst . ip saddr
 		{7<<12 | 0<<6 | 13, 3, `"ipv4_addr"`, true}, // stops at the first zero
 		{7, 1, "", false},
