@@ -9,11 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/internal/corpus"
 	"github.com/nftflow/nftflow/kernel"
 	"github.com/nftflow/nftflow/model"
-	"github.com/nftflow/nftflow/parser"
 )
 
 // TestPyApply loads, per tests/py .t file and table, one ruleset holding
@@ -111,26 +109,9 @@ func TestPyApply(t *testing.T) {
 					t.Logf("%s (%s): %s", rel, tb.Family, fmt.Sprintf(format, args...))
 				}
 			}
-			if err := kernel.Apply(context.Background(), flush, kernel.Options{NetNS: ours}); err != nil {
-				t.Fatalf("flush ruleset: %v", err)
-			}
-			f, err := parser.ParseFile(file, parser.Options{})
+			got, err := applyFresh(t, nft, ours, file)
 			if err != nil {
-				fail("parse: %v", err)
-				continue
-			}
-			b, err := compiler.Compile(f)
-			if err != nil {
-				fail("compile: %v", err)
-				continue
-			}
-			if err := kernel.Apply(context.Background(), *b, kernel.Options{NetNS: ours}); err != nil {
-				fail("apply: %v", err)
-				continue
-			}
-			got, err := list(ours)
-			if err != nil {
-				fail("list: %v", err)
+				fail("%v", err)
 				continue
 			}
 			if got != want {

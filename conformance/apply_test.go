@@ -8,11 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/nftflow/nftflow/compiler"
 	"github.com/nftflow/nftflow/internal/corpus"
 	"github.com/nftflow/nftflow/kernel"
 	"github.com/nftflow/nftflow/model"
-	"github.com/nftflow/nftflow/parser"
 )
 
 // TestShellDumpsApply loads every tests/shell dump the installed nft
@@ -54,26 +52,9 @@ func TestShellDumpsApply(t *testing.T) {
 			continue
 		}
 		total++
-		if err := kernel.Apply(context.Background(), flush, kernel.Options{NetNS: ours}); err != nil {
-			t.Fatalf("flush ruleset: %v", err)
-		}
-		f, err := parser.ParseFile(path, parser.Options{})
+		got, err := applyFresh(t, nft, ours, path)
 		if err != nil {
-			fail("parse: %v", err)
-			continue
-		}
-		b, err := compiler.Compile(f)
-		if err != nil {
-			fail("compile: %v", err)
-			continue
-		}
-		if err := kernel.Apply(context.Background(), *b, kernel.Options{NetNS: ours}); err != nil {
-			fail("apply: %v", err)
-			continue
-		}
-		got, err := list(ours)
-		if err != nil {
-			fail("list: %v", err)
+			fail("%v", err)
 			continue
 		}
 		if got != want {
