@@ -444,25 +444,14 @@ func (p *parser) defineValue() Expr {
 // tableBody parses '{' items '}' into tb.
 func (p *parser) tableBody(tb *TableBlock) {
 	p.expect(LBrace, "'{'")
-	for {
-		p.skipNewlines()
-		t := p.peek()
-		if t.kind == RBrace {
-			p.i++
-			return
+	p.blockItems(func() {
+		if it := p.tableItem(); it != nil {
+			tb.Items = append(tb.Items, it)
 		}
-		if t.kind == EOF {
-			p.fail("'}'")
+		if !p.endOfStmt() {
+			p.fail("newline or ';'")
 		}
-		p.try(func() {
-			if it := p.tableItem(); it != nil {
-				tb.Items = append(tb.Items, it)
-			}
-			if !p.endOfStmt() {
-				p.fail("newline or ';'")
-			}
-		})
-	}
+	})
 }
 
 func (p *parser) tableItem() TableItem {
@@ -549,23 +538,12 @@ func (p *parser) chainBody(c *ChainBlock) {
 	defer p.leave()
 	p.i++
 	c.HeaderEnd = -1
-	for {
-		p.skipNewlines()
-		t := p.peek()
-		if t.kind == RBrace {
-			p.i++
-			return
+	p.blockItems(func() {
+		p.chainItem(c)
+		if !p.endOfStmt() {
+			p.fail("newline or ';'")
 		}
-		if t.kind == EOF {
-			p.fail("'}'")
-		}
-		p.try(func() {
-			p.chainItem(c)
-			if !p.endOfStmt() {
-				p.fail("newline or ';'")
-			}
-		})
-	}
+	})
 }
 
 func (p *parser) chainItem(c *ChainBlock) {
@@ -668,6 +646,23 @@ func (p *parser) prioOperand() Expr {
 	return nil
 }
 
+// blockItems parses the items of a block up to and including its '}' (the
+// '{' is consumed already). Each item is parsed under p.try, so an error
+// skips to the next item and the rest of the block is still checked.
+func (p *parser) blockItems(item func()) {
+	for {
+		p.skipNewlines()
+		switch p.peek().kind {
+		case RBrace:
+			p.i++
+			return
+		case EOF:
+			p.fail("'}'")
+		}
+		p.try(item)
+	}
+}
+
 // setHead parses NAME [{ body }] after set/map.
 func (p *parser) setHead(start int32, verb string, isMap bool) *SetBlock {
 	s := &SetBlock{Verb: verb, IsMap: isMap}
@@ -677,23 +672,13 @@ func (p *parser) setHead(start int32, verb string, isMap bool) *SetBlock {
 	}
 	s.Block = true
 	p.i++
-	for {
-		p.skipNewlines()
-		t := p.peek()
-		if t.kind == RBrace {
-			p.i++
-			return s
+	p.blockItems(func() {
+		p.setItem(s)
+		if !p.endOfStmt() {
+			p.fail("newline or ';'")
 		}
-		if t.kind == EOF {
-			p.fail("'}'")
-		}
-		p.try(func() {
-			p.setItem(s)
-			if !p.endOfStmt() {
-				p.fail("newline or ';'")
-			}
-		})
-	}
+	})
+	return s
 }
 
 func (p *parser) setItem(s *SetBlock) {
@@ -796,22 +781,12 @@ func (p *parser) flowtableHead(start int32, verb string) *FlowtableBlock {
 	}
 	f.Block = true
 	p.i++
-	for {
-		p.skipNewlines()
-		t := p.peek()
-		if t.kind == RBrace {
-			p.i++
-			return f
+	p.blockItems(func() {
+		for !p.endOfStmt() {
+			p.flowtableItem(f)
 		}
-		if t.kind == EOF {
-			p.fail("'}'")
-		}
-		p.try(func() {
-			for !p.endOfStmt() {
-				p.flowtableItem(f)
-			}
-		})
-	}
+	})
+	return f
 }
 
 func (p *parser) flowtableItem(f *FlowtableBlock) {
@@ -863,25 +838,15 @@ func (p *parser) objectHead(start int32, verb, kind string) *ObjectBlock {
 	}
 	ob.Block = true
 	p.i++
-	for {
-		p.skipNewlines()
-		t := p.peek()
-		if t.kind == RBrace {
+	p.blockItems(func() {
+		if p.is("comment") && (p.peekN(1).kind == String || p.peekN(1).kind == Var) {
 			p.i++
-			return ob
+			ob.Comment = p.ident("comment string")
+			return
 		}
-		if t.kind == EOF {
-			p.fail("'}'")
-		}
-		p.try(func() {
-			if p.is("comment") && (p.peekN(1).kind == String || p.peekN(1).kind == Var) {
-				p.i++
-				ob.Comment = p.ident("comment string")
-				return
-			}
-			ob.Lines = append(ob.Lines, p.objLine())
-		})
-	}
+		ob.Lines = append(ob.Lines, p.objLine())
+	})
+	return ob
 }
 
 // objLine parses one line of an object body; a '{' that does not follow
