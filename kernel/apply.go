@@ -22,6 +22,13 @@ type Options struct {
 	// every message and then aborts the transaction, as `nft --check` does.
 	Check bool
 
+	// Echo, when set, asks the kernel to echo the rules that the
+	// operations for which it returns true create; after the commit
+	// RuleHandle is called with each such operation's index and the
+	// handle the kernel gave the rule.
+	Echo       func(op int) bool
+	RuleHandle func(op int, handle uint64)
+
 	// beforeSend, when set (tests only), runs after the generation id was
 	// read and before the batch is sent; attempt counts from 0.
 	beforeSend func(attempt int) error
@@ -46,6 +53,9 @@ func Apply(ctx context.Context, b model.Batch, opts Options) error {
 	w, err := encodeBatch(&b, seqBegin+1)
 	if err != nil {
 		return err
+	}
+	if opts.Echo != nil {
+		markEcho(w, opts.Echo)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -90,6 +100,13 @@ func Apply(ctx context.Context, b model.Batch, opts Options) error {
 		}
 		if len(errs) > 0 {
 			return errs
+		}
+		if opts.RuleHandle != nil && !opts.Check {
+			for _, a := range acks {
+				if i := w.indexOf(a.seq); a.echo && i >= 0 {
+					opts.RuleHandle(int(w.msgs[i].op), a.handle)
+				}
+			}
 		}
 		return nil
 	}
@@ -164,6 +181,10 @@ type ack struct {
 	errno syscall.Errno // 0 for a positive ACK
 	msg   string        // NLMSGERR_ATTR_MSG
 	off   int           // NLMSGERR_ATTR_OFFS, -1 when absent
+	// echo is set for an echoed NEWRULE notification (errno is 0),
+	// which carries the rule's handle.
+	echo   bool
+	handle uint64
 }
 
 // sendBatch sends the batch in one sendmsg (the kernel handles a batch
@@ -275,6 +296,12 @@ func parseAcks(b []byte, acks []ack) ([]ack, error) {
 		flags := binary.NativeEndian.Uint16(b[6:])
 		m := b[:l]
 		b = b[min(nlmsgAlign(l), len(b)):]
+		if typ == nftType(msgNewRule) {
+			if h, ok := parseEchoedRule(m); ok {
+				acks = append(acks, ack{seq: binary.NativeEndian.Uint32(m[8:]), echo: true, handle: h, off: -1})
+			}
+			continue
+		}
 		if typ != nlmsgError || l < nlmsgHdrLen+nlmsgerrHdLen {
 			continue
 		}
