@@ -84,6 +84,9 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if handled, err := runApplyIncremental(ctx, o, s); handled {
+		return err
+	}
 	lf, ok, err := loadFiles(o.files, o.includeDirs, s)
 	if err != nil {
 		return usageError(err)

@@ -135,6 +135,7 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams, lf *l
 	if o.decl.merge || o.dumpBatch || !isDeclarative(lf.files) {
 		return false, nil
 	}
+	prep := prepareIncremental(o, lf)
 	// The syntax trees are no longer needed: let the collector reclaim
 	// them (about 80 MB for 100,000 rules) before the kernel is read.
 	lf.files = nil
@@ -155,17 +156,25 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams, lf *l
 		// after --offload-fallback dropped `flags offload` plans anew.
 		var p *plan.Plan
 		var snapErr error
+		var snapGen uint32
+		handles := map[int]uint64{}
 		send := func() error {
 			snap, err := kernel.ReadSnapshot(ctx, o.netns, desired.Manages)
 			if err != nil {
 				snapErr = err
 				return nil
 			}
+			snapGen = snap.GenID
 			p = plan.Make(desired, snap.Tables, plan.Options{Applied: applied})
 			if p.Empty() {
 				return nil
 			}
-			return kernel.ApplyAtGeneration(ctx, p.Batch, kernel.Options{NetNS: o.netns, Check: o.check}, snap.GenID)
+			kopts := kernel.Options{NetNS: o.netns, Check: o.check}
+			if prep != nil {
+				kopts.Echo = func(op int) bool { return prep.echo(p.Batch.Ops[op]) }
+				kopts.RuleHandle = func(op int, h uint64) { handles[op] = h }
+			}
+			return kernel.ApplyAtGeneration(ctx, p.Batch, kopts, snap.GenID)
 		}
 		err := sendWithOffloadFallback(o.offloadFallback, s.err, send,
 			func(refused []*model.Flowtable) { stripOffload(desiredFlowtables(desired), refused) })
@@ -191,6 +200,11 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams, lf *l
 		}
 		if !o.check {
 			saveApplied(o.netns, desired, s.err)
+			if prep != nil {
+				prep.finish(p, handles, snapGen, s.err)
+			} else {
+				dropIncremental(o.netns)
+			}
 		}
 		return true, nil
 	}

@@ -98,6 +98,7 @@ func (tp *tablePlan) rules(chain string, have, want []*model.Rule) {
 		var next uint64 // the handle of the next kept rule
 		if i1 < len(have) {
 			next = have[i1].Handle
+			tp.p.Kept = append(tp.p.Kept, KeptRule{Family: tp.id.Family, Table: tp.id.Name, Chain: chain, Pos: want[j1].Pos, Handle: next})
 		}
 		var pairable []int
 		for i := i0; i < i1; i++ {

@@ -50,6 +50,18 @@ type Plan struct {
 	// Current holds the kernel's sets of the managed tables by table, for
 	// printing rules that refer to them.
 	Current []*model.TableState
+	// Kept lists the file's rules the kernel already has, with the
+	// handles they keep.
+	Kept []KeptRule
+}
+
+// KeptRule is a rule of the file that stays in the kernel as it is.
+type KeptRule struct {
+	Family model.Family
+	Table  string
+	Chain  string
+	Pos    model.Pos
+	Handle uint64
 }
 
 // Options control Make.

@@ -1,0 +1,529 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/nftflow/nftflow/compiler"
+	"github.com/nftflow/nftflow/kernel"
+	"github.com/nftflow/nftflow/model"
+	"github.com/nftflow/nftflow/parser"
+	"github.com/nftflow/nftflow/plan"
+)
+
+// The incremental apply: after a declarative apply of one file, nftflow
+// keeps the file's text, what each line holds (rules with their kernel
+// handles, set elements) and the identity of the ruleset state its commit
+// produced (boot, namespace cookie, generation id). The next apply of that
+// file, when the kernel is still in exactly that state, compares the two
+// texts line by line and, when only whole rule or element lines changed,
+// compiles just those lines and sends the differences by handle: it
+// neither reads the kernel nor compiles the rest of the file. Anything
+// else, or any doubt, takes the full path (read, compile, plan).
+
+// incrementalState is what is kept between applies (one per namespace).
+type incrementalState struct {
+	Version int                 `json:"version"`
+	File    string              `json:"file"`
+	State   kernel.RulesetState `json:"state"`
+	Map     *plan.SourceMap     `json:"-"`
+	// Stored in the header; the lines and text follow it in binary.
+	Containers    []plan.Container `json:"containers"`
+	NoElemChanges []int32          `json:"no_elem_changes,omitempty"`
+	Lines         int              `json:"lines"`
+}
+
+const incrementalVersion = 1
+
+func incrementalFile(netns string) string {
+	return filepath.Join(stateDir(netns), "incremental")
+}
+
+// saveIncremental writes st atomically; a failure only warns (the next
+// apply takes the full path).
+func saveIncremental(netns string, st *incrementalState, errOut io.Writer) {
+	st.Version = incrementalVersion
+	st.Containers, st.NoElemChanges, st.Lines = st.Map.Containers, st.Map.NoElemChanges, len(st.Map.Lines)
+	hdr, err := json.Marshal(st)
+	if err == nil {
+		var b bytes.Buffer
+		b.Grow(len(hdr) + 13*len(st.Map.Lines) + len(st.Map.Text) + 1)
+		b.Write(hdr)
+		b.WriteByte('\n')
+		for _, l := range st.Map.Lines {
+			b.WriteByte(byte(l.Kind))
+		}
+		for _, l := range st.Map.Lines {
+			b.Write(binary.LittleEndian.AppendUint32(nil, uint32(l.Ref)))
+		}
+		for _, l := range st.Map.Lines {
+			b.Write(binary.LittleEndian.AppendUint64(nil, l.Handle))
+		}
+		b.WriteString(st.Map.Text)
+		if err = os.MkdirAll(stateDir(netns), 0o755); err == nil {
+			name := incrementalFile(netns)
+			if err = os.WriteFile(name+".tmp", b.Bytes(), 0o644); err == nil {
+				err = os.Rename(name+".tmp", name)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(errOut, "nftflow: warning: cannot record the apply for the next one: %v\n", err)
+	}
+}
+
+// dropIncremental forgets the recorded state (after an apply it does not
+// describe).
+func dropIncremental(netns string) { _ = os.Remove(incrementalFile(netns)) }
+
+func loadIncremental(netns string) (*incrementalState, error) {
+	b, err := os.ReadFile(incrementalFile(netns))
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return nil, errors.New("no header")
+	}
+	st := &incrementalState{}
+	if err := json.Unmarshal(b[:i], st); err != nil {
+		return nil, err
+	}
+	if st.Version != incrementalVersion {
+		return nil, fmt.Errorf("version %d", st.Version)
+	}
+	b = b[i+1:]
+	n := st.Lines
+	if len(b) < 13*n {
+		return nil, errors.New("truncated")
+	}
+	m := &plan.SourceMap{Containers: st.Containers, NoElemChanges: st.NoElemChanges, Lines: make([]plan.LineInfo, n)}
+	for k := range n {
+		m.Lines[k] = plan.LineInfo{
+			Kind:   plan.LineKind(b[k]),
+			Ref:    int32(binary.LittleEndian.Uint32(b[n+4*k:])),
+			Handle: binary.LittleEndian.Uint64(b[5*n+8*k:]),
+		}
+	}
+	m.Text = string(b[13*n:])
+	if len(plan.SplitLines(m.Text)) != n {
+		return nil, errors.New("text and lines disagree")
+	}
+	st.Map = m
+	return st, nil
+}
+
+// incrementalEligible reports whether the options allow the incremental
+// path at all; it returns the file's absolute path.
+func incrementalEligible(o *applyOptions) (string, bool) {
+	if len(o.files) != 1 || o.files[0] == "-" || o.decl.merge || o.dumpBatch || os.Getenv("NFTFLOW_NO_INCREMENTAL") != "" {
+		return "", false
+	}
+	abs, err := filepath.Abs(o.files[0])
+	if err != nil {
+		return "", false
+	}
+	return abs, true
+}
+
+// runApplyIncremental applies the file incrementally when it can
+// (handled=true); otherwise the caller takes the full path.
+func runApplyIncremental(ctx context.Context, o *applyOptions, s *streams) (bool, error) {
+	abs, ok := incrementalEligible(o)
+	if !ok {
+		return false, nil
+	}
+	st, err := loadIncremental(o.netns)
+	if err != nil || st.File != abs {
+		return false, nil
+	}
+	cur, err := kernel.ReadRulesetState(o.netns)
+	if err != nil || cur != st.State {
+		return false, nil
+	}
+	text, err := os.ReadFile(abs)
+	if err != nil {
+		return false, nil // the full path reports it
+	}
+	newLines := plan.SplitLines(string(text))
+	oldLines := plan.SplitLines(st.Map.Text)
+	hunks := plan.DiffLines(oldLines, newLines)
+	if len(hunks) == 0 {
+		if o.decl.verbose {
+			fmt.Fprintln(s.err, "nftflow: nothing to change")
+		}
+		return true, nil
+	}
+	align := plan.AlignNew(hunks, len(newLines))
+	oldKind := func(i int) plan.LineKind { return st.Map.Lines[i].Kind }
+	newKind := func(i int) plan.LineKind {
+		if a := align[i]; a >= 0 {
+			return st.Map.Lines[a].Kind
+		}
+		return plan.LineOther
+	}
+	oldRed := plan.Reduce(oldLines, oldKind, hunks, true)
+	newRed := plan.Reduce(newLines, newKind, hunks, false)
+	oldFile, err := parser.ParseString(abs, oldRed)
+	if err != nil {
+		return false, nil
+	}
+	newFile, err := parser.ParseString(abs, newRed)
+	if err != nil {
+		return false, nil // the full path reports the error
+	}
+	if !isDeclarative([]*parser.File{newFile}) || hasInclude(newFile) {
+		return false, nil
+	}
+	oldBatch, err := compiler.Compile(oldFile)
+	if err != nil {
+		return false, nil
+	}
+	newBatch, err := compiler.Compile(newFile)
+	if err != nil {
+		return false, nil
+	}
+	cidx := map[plan.Container]int32{}
+	for i, c := range st.Map.Containers {
+		cidx[c] = int32(i)
+	}
+	spans, ranges, ok := sourceSpans(newFile, cidx, false)
+	if !ok {
+		return false, nil
+	}
+	p, err := plan.PlanIncremental(plan.IncrementalInput{
+		Old: st.Map, NewLines: newLines, Hunks: hunks,
+		OldBatch: *oldBatch, NewBatch: *newBatch,
+		NewRanges: ranges, NewLineInfo: plan.Classify(newRed, spans),
+	})
+	if err != nil {
+		if o.decl.verbose {
+			fmt.Fprintf(s.err, "nftflow: full apply: %v\n", err)
+		}
+		return false, nil
+	}
+	sources := map[string][]byte{abs: text}
+	if !p.Empty() {
+		opts := kernel.Options{NetNS: o.netns, Check: o.check,
+			Echo: func(op int) bool {
+				_, ok := p.Batch.Ops[op].Obj.(*model.Rule)
+				return ok && p.Batch.Ops[op].Verb != model.VerbDelete
+			},
+			RuleHandle: p.SetHandle,
+		}
+		err := kernel.ApplyAtGeneration(ctx, p.Batch, opts, cur.GenID)
+		if errors.Is(err, kernel.ErrGenerationChanged) {
+			return false, nil // changed meanwhile: the full path re-reads
+		}
+		var oes kernel.OpErrors
+		if errors.As(err, &oes) && slices.ContainsFunc(oes, func(e *kernel.OpError) bool { return e.Errno == 17 }) {
+			return false, nil // EEXIST: an element the file lists twice
+		}
+		if err != nil {
+			return true, printApplyError(s.err, err, sources)
+		}
+	}
+	if o.decl.verbose {
+		if p.Empty() {
+			fmt.Fprintln(s.err, "nftflow: nothing to change")
+		} else {
+			fmt.Fprintf(s.err, "nftflow: %d changes, %d operations sent (incremental)\n", p.Changes, len(p.Batch.Ops))
+		}
+	}
+	if o.check {
+		return true, nil
+	}
+	next, err := p.Next()
+	if err != nil {
+		dropIncremental(o.netns)
+		fmt.Fprintf(s.err, "nftflow: warning: the next apply will read the kernel: %v\n", err)
+		return true, nil
+	}
+	state := cur
+	if !p.Empty() {
+		state = cur.Next()
+	}
+	saveIncremental(o.netns, &incrementalState{File: abs, State: state, Map: next}, s.err)
+	updateApplied(o.netns, *oldBatch, *newBatch, s.err)
+	return true, nil
+}
+
+// updateApplied replaces, in the records of the last apply (drift), what
+// the changed lines held before with what they hold now.
+func updateApplied(netns string, oldBatch, newBatch model.Batch, errOut io.Writer) {
+	od, err1 := plan.FromBatch(oldBatch)
+	nd, err2 := plan.FromBatch(newBatch)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	for _, ts := range nd.Tables {
+		name := stateFile(netns, ts.Table)
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		a := &plan.Applied{}
+		if err := json.Unmarshal(b, a); err != nil {
+			continue
+		}
+		var ots *model.TableState
+		for _, t := range od.Tables {
+			if t.Table.Family == ts.Table.Family && t.Table.Name == ts.Table.Name {
+				ots = t
+			}
+		}
+		if ots != nil {
+			a.Remove(plan.Record(&plan.Desired{Tables: []*model.TableState{ots}}))
+		}
+		a.Add(plan.Record(&plan.Desired{Tables: []*model.TableState{ts}}))
+		out, err := json.Marshal(a)
+		if err == nil {
+			if err = os.WriteFile(name+".tmp", out, 0o644); err == nil {
+				err = os.Rename(name+".tmp", name)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(errOut, "nftflow: warning: cannot record the apply: %v\n", err)
+		}
+	}
+}
+
+func hasInclude(f *parser.File) bool {
+	return slices.ContainsFunc(f.Commands, func(c parser.Command) bool { _, ok := c.(*parser.Include); return ok })
+}
+
+// sourceSpans returns the spans of the rules and set elements of f's
+// table blocks, and the line ranges of its chains' bodies and sets'
+// element lists, by container. With add, containers missing from cidx
+// are added to it; otherwise they make ok false.
+func sourceSpans(f *parser.File, cidx map[plan.Container]int32, add bool) (spans []plan.Span, ranges map[int32][][2]int, ok bool) {
+	ranges = map[int32][][2]int{}
+	ref := func(c plan.Container) (int32, bool) {
+		if r, ok := cidx[c]; ok {
+			return r, true
+		}
+		if !add {
+			return 0, false
+		}
+		r := int32(len(cidx))
+		cidx[c] = r
+		return r, true
+	}
+	name := func(id *parser.Ident) (string, bool) {
+		if id == nil || strings.HasPrefix(id.Text, "$") {
+			return "", false
+		}
+		return id.Name(), true
+	}
+	for _, c := range f.Commands {
+		tb, isTable := c.(*parser.TableBlock)
+		if !isTable {
+			continue
+		}
+		fam, famOK := model.ParseFamily(tb.Family)
+		if tb.Family == "" {
+			fam, famOK = model.FamilyIP, true
+		}
+		tname, nameOK := name(tb.Name)
+		if !famOK || !nameOK {
+			return nil, nil, false
+		}
+		for _, it := range tb.Items {
+			switch x := it.(type) {
+			case *parser.ChainBlock:
+				cn, ok := name(x.Name)
+				if !ok {
+					return nil, nil, false
+				}
+				r, ok := ref(plan.Container{Family: fam, Table: tname, Name: cn})
+				if !ok {
+					return nil, nil, false
+				}
+				ranges[r] = append(ranges[r], [2]int{x.Pos().Line - 1, x.End().Line - 1})
+				for _, rule := range x.Rules {
+					spans = append(spans, plan.Span{Start: rule.Offset(), Stop: rule.EndOffset(), Kind: plan.SpanRule, Ref: r})
+				}
+			case *parser.SetBlock:
+				if x.Elements == nil {
+					continue
+				}
+				sn, ok := name(x.Name)
+				if !ok {
+					return nil, nil, false
+				}
+				r, ok := ref(plan.Container{Family: fam, Table: tname, Name: sn, Set: true})
+				if !ok {
+					return nil, nil, false
+				}
+				es := x.Elements
+				ranges[r] = append(ranges[r], [2]int{es.Pos().Line - 1, es.End().Line - 1})
+				spans = append(spans,
+					plan.Span{Start: elementsKeyword(es), Stop: es.Offset() + 1, Kind: plan.SpanElemsOpen, Ref: r},
+					plan.Span{Start: es.EndOffset() - 1, Stop: es.EndOffset(), Kind: plan.SpanElemsEnd, Ref: r})
+				for _, e := range es.Elems {
+					spans = append(spans, plan.Span{Start: nodeOffset(e), Stop: nodeEnd(e), Kind: plan.SpanElem, Ref: r})
+				}
+			}
+		}
+	}
+	return spans, ranges, true
+}
+
+func nodeOffset(n parser.Node) int { return n.Pos().Offset }
+func nodeEnd(n parser.Node) int    { return n.End().Offset }
+
+// elementsKeyword returns the offset of "elements =" before a set's
+// element list when it is on the same line, else the list's own offset.
+func elementsKeyword(es *parser.SetExpr) int {
+	off := es.Offset()
+	if es.Src == nil || off > len(es.Src.Text) {
+		return off
+	}
+	text := es.Src.Text
+	ls := strings.LastIndexByte(text[:off], '\n') + 1
+	before := strings.TrimRight(text[ls:off], " \t")
+	if !strings.HasSuffix(before, "=") {
+		return off
+	}
+	before = strings.TrimRight(before[:len(before)-1], " \t")
+	if !strings.HasSuffix(before, "elements") {
+		return off
+	}
+	return ls + len(before) - len("elements")
+}
+
+// incrementalPrep is what a full declarative apply needs to record its
+// result for the next, incremental, apply.
+type incrementalPrep struct {
+	netns, file string
+	m           *plan.SourceMap
+	cidx        map[plan.Container]int32
+	ruleLines   []int // 0-based start lines of the file's rules
+}
+
+// prepareIncremental classifies the lines of a single declarative file
+// before a full apply; nil when the result cannot be recorded.
+func prepareIncremental(o *applyOptions, lf *loadedFiles) *incrementalPrep {
+	abs, ok := incrementalEligible(o)
+	if !ok || o.check || o.decl.skipMissingDevices || o.offloadFallback || len(lf.files) != 1 || hasInclude(lf.files[0]) {
+		return nil
+	}
+	f := lf.files[0]
+	text, ok := lf.sources[f.Name]
+	if !ok || f.Src == nil || f.Src.Text != string(text) {
+		return nil
+	}
+	cidx := map[plan.Container]int32{}
+	spans, _, ok := sourceSpans(f, cidx, true)
+	if !ok {
+		return nil
+	}
+	m := &plan.SourceMap{Text: f.Src.Text, Containers: make([]plan.Container, len(cidx))}
+	for c, i := range cidx {
+		m.Containers[i] = c
+	}
+	m.Lines = plan.Classify(m.Text, spans)
+	p := &incrementalPrep{netns: o.netns, file: abs, m: m, cidx: cidx}
+	for _, sp := range spans {
+		if sp.Kind == plan.SpanRule {
+			p.ruleLines = append(p.ruleLines, f.Src.Position(sp.Start).Line-1)
+		}
+	}
+	// Sets whose elements are not changed one by one: flags, or an
+	// element the file lists twice.
+	for i := range lf.batch.Ops {
+		switch x := lf.batch.Ops[i].Obj.(type) {
+		case *model.Set:
+			if r, ok := cidx[plan.Container{Family: x.Family, Table: x.Table, Name: x.Name, Set: true}]; ok && hasDuplicateKeys(x.Elements) {
+				m.NoElemChanges = append(m.NoElemChanges, r)
+			}
+		case *model.SetElems:
+			if r, ok := cidx[plan.Container{Family: x.Family, Table: x.Table, Name: x.Set, Set: true}]; ok && hasDuplicateKeys(x.Elements) {
+				m.NoElemChanges = append(m.NoElemChanges, r)
+			}
+		}
+	}
+	return p
+}
+
+func hasDuplicateKeys(es []model.SetElem) bool {
+	if len(es) < 2 {
+		return false
+	}
+	hs := make([]uint64, len(es))
+	for i := range es {
+		hs[i] = plan.ElemKeyHash(&es[i])
+	}
+	slices.Sort(hs)
+	for i := 1; i < len(hs); i++ {
+		if hs[i] == hs[i-1] {
+			return true
+		}
+	}
+	return false
+}
+
+// echo reports whether the handle of the rule op creates is needed.
+func (p *incrementalPrep) echo(op model.Op) bool {
+	r, ok := op.Obj.(*model.Rule)
+	if !ok || op.Verb == model.VerbDelete || op.Verb == model.VerbDestroy {
+		return false
+	}
+	_, ok = p.cidx[plan.Container{Family: r.Family, Table: r.Table, Name: r.Chain}]
+	return ok
+}
+
+// finish records the applied file with every rule's handle, when the
+// kernel is known to hold exactly its result.
+func (p *incrementalPrep) finish(pl *plan.Plan, handles map[int]uint64, snapGen uint32, errOut io.Writer) {
+	dropIncremental(p.netns)
+	if pl == nil {
+		return
+	}
+	cur, err := kernel.ReadRulesetState(p.netns)
+	if err != nil {
+		return
+	}
+	want := snapGen
+	if !pl.Empty() {
+		want = kernel.RulesetState{GenID: snapGen}.Next().GenID
+	}
+	if cur.GenID != want {
+		return // another commit came in between: the record would lie
+	}
+	set := func(line int, h uint64) bool {
+		if line < 0 || line >= len(p.m.Lines) || p.m.Lines[line].Handle != 0 {
+			return false
+		}
+		p.m.Lines[line].Handle = h
+		return true
+	}
+	for _, k := range pl.Kept {
+		if _, ok := p.cidx[plan.Container{Family: k.Family, Table: k.Table, Name: k.Chain}]; !ok {
+			continue // a rule of a chain binding
+		}
+		if !set(k.Pos.Line-1, k.Handle) {
+			return
+		}
+	}
+	for op, h := range handles {
+		if !p.echo(pl.Batch.Ops[op]) || !set(pl.Batch.Ops[op].Pos.Line-1, h) {
+			return
+		}
+	}
+	for _, l := range p.ruleLines {
+		if p.m.Lines[l].Handle == 0 {
+			return // a rule whose handle is unknown
+		}
+	}
+	saveIncremental(p.netns, &incrementalState{File: p.file, State: cur, Map: p.m}, errOut)
+}
