@@ -166,12 +166,15 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams, lf *l
 			}
 			snapGen = snap.GenID
 			p = plan.Make(desired, snap.Tables, plan.Options{Applied: applied})
+			if prep != nil {
+				prep.plan(p, snap.Tables)
+			}
 			if p.Empty() {
 				return nil
 			}
 			kopts := kernel.Options{NetNS: o.netns, Check: o.check}
 			if prep != nil {
-				kopts.Echo = func(op int) bool { return prep.echo(p.Batch.Ops[op]) }
+				kopts.Echo = prep.echo
 				kopts.RuleHandle = func(op int, h uint64) { handles[op] = h }
 			}
 			return kernel.ApplyAtGeneration(ctx, p.Batch, kopts, snap.GenID)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -55,23 +56,20 @@ func saveIncremental(netns string, st *incrementalState, errOut io.Writer) {
 	st.Containers, st.NoElemChanges, st.Lines = st.Map.Containers, st.Map.NoElemChanges, len(st.Map.Lines)
 	hdr, err := json.Marshal(st)
 	if err == nil {
-		var b bytes.Buffer
-		b.Grow(len(hdr) + 13*len(st.Map.Lines) + len(st.Map.Text) + 1)
-		b.Write(hdr)
-		b.WriteByte('\n')
-		for _, l := range st.Map.Lines {
-			b.WriteByte(byte(l.Kind))
+		n := len(st.Map.Lines)
+		b := make([]byte, len(hdr)+1+13*n, len(hdr)+1+13*n+len(st.Map.Text))
+		copy(b, hdr)
+		b[len(hdr)] = '\n'
+		kinds, refs, handles := b[len(hdr)+1:], b[len(hdr)+1+n:], b[len(hdr)+1+5*n:]
+		for i, l := range st.Map.Lines {
+			kinds[i] = byte(l.Kind)
+			binary.LittleEndian.PutUint32(refs[4*i:], uint32(l.Ref))
+			binary.LittleEndian.PutUint64(handles[8*i:], l.Handle)
 		}
-		for _, l := range st.Map.Lines {
-			b.Write(binary.LittleEndian.AppendUint32(nil, uint32(l.Ref)))
-		}
-		for _, l := range st.Map.Lines {
-			b.Write(binary.LittleEndian.AppendUint64(nil, l.Handle))
-		}
-		b.WriteString(st.Map.Text)
+		b = append(b, st.Map.Text...)
 		if err = os.MkdirAll(stateDir(netns), 0o755); err == nil {
 			name := incrementalFile(netns)
-			if err = os.WriteFile(name+".tmp", b.Bytes(), 0o644); err == nil {
+			if err = os.WriteFile(name+".tmp", b, 0o644); err == nil {
 				err = os.Rename(name+".tmp", name)
 			}
 		}
@@ -146,6 +144,8 @@ func runApplyIncremental(ctx context.Context, o *applyOptions, s *streams) (bool
 	if err != nil || st.File != abs {
 		return false, nil
 	}
+	// A short run over big texts: collect garbage less often.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	cur, err := kernel.ReadRulesetState(o.netns)
 	if err != nil || cur != st.State {
 		return false, nil
@@ -201,7 +201,7 @@ func runApplyIncremental(ctx context.Context, o *applyOptions, s *streams) (bool
 		return false, nil
 	}
 	p, err := plan.PlanIncremental(plan.IncrementalInput{
-		Old: st.Map, NewLines: newLines, Hunks: hunks,
+		Old: st.Map, NewText: string(text), NewLines: newLines, Hunks: hunks,
 		OldBatch: *oldBatch, NewBatch: *newBatch,
 		NewRanges: ranges, NewLineInfo: plan.Classify(newRed, spans),
 	})
@@ -408,6 +408,15 @@ type incrementalPrep struct {
 	m           *plan.SourceMap
 	cidx        map[plan.Container]int32
 	ruleLines   []int // 0-based start lines of the file's rules
+
+	// Set by plan for the batch about to be sent: the batch, and, for
+	// tables the batch creates, the handles the kernel will give their
+	// rules (it numbers a new table's chains, sets, rules, flowtables
+	// and objects 1, 2, ... in the order they are created), checked
+	// against the echo of each such table's last rule.
+	batch   *model.Batch
+	derived map[int]uint64
+	last    map[int]bool
 }
 
 // prepareIncremental classifies the lines of a single declarative file
@@ -472,14 +481,65 @@ func hasDuplicateKeys(es []model.SetElem) bool {
 	return false
 }
 
-// echo reports whether the handle of the rule op creates is needed.
-func (p *incrementalPrep) echo(op model.Op) bool {
+// plan notes the batch about to be sent and derives the handles of the
+// rules of the tables it creates.
+func (p *incrementalPrep) plan(pl *plan.Plan, current []*model.TableState) {
+	type tkey struct {
+		f model.Family
+		n string
+	}
+	exists := map[tkey]bool{}
+	for _, ts := range current {
+		exists[tkey{ts.Table.Family, ts.Table.Name}] = true
+	}
+	p.batch = &pl.Batch
+	p.derived, p.last = map[int]uint64{}, map[int]bool{}
+	next := map[tkey]uint64{}
+	lastRule := map[tkey]int{}
+	for i, op := range pl.Batch.Ops {
+		var k tkey
+		switch x := op.Obj.(type) {
+		case *model.Chain:
+			k = tkey{x.Family, x.Table}
+		case *model.Set:
+			k = tkey{x.Family, x.Table}
+		case *model.Rule:
+			k = tkey{x.Family, x.Table}
+		case *model.Flowtable:
+			k = tkey{x.Family, x.Table}
+		case *model.Object:
+			k = tkey{x.Family, x.Table}
+		default:
+			continue
+		}
+		if exists[k] || op.Verb == model.VerbDelete || op.Verb == model.VerbDestroy || op.Verb == model.VerbFlush || op.Verb == model.VerbReset {
+			continue
+		}
+		next[k]++
+		if _, ok := op.Obj.(*model.Rule); ok {
+			p.derived[i] = next[k]
+			lastRule[k] = i
+		}
+	}
+	for _, i := range lastRule {
+		p.last[i] = true
+	}
+}
+
+// echo reports whether the kernel must echo the handle of the rule that
+// batch operation i creates: the rules of existing tables, and the last
+// rule of each new table.
+func (p *incrementalPrep) echo(i int) bool {
+	op := p.batch.Ops[i]
 	r, ok := op.Obj.(*model.Rule)
 	if !ok || op.Verb == model.VerbDelete || op.Verb == model.VerbDestroy {
 		return false
 	}
+	if _, ok := p.derived[i]; ok && !p.last[i] {
+		return false
+	}
 	_, ok = p.cidx[plan.Container{Family: r.Family, Table: r.Table, Name: r.Chain}]
-	return ok
+	return ok || p.last[i]
 }
 
 // finish records the applied file with every rule's handle, when the
@@ -515,8 +575,25 @@ func (p *incrementalPrep) finish(pl *plan.Plan, handles map[int]uint64, snapGen 
 			return
 		}
 	}
-	for op, h := range handles {
-		if !p.echo(pl.Batch.Ops[op]) || !set(pl.Batch.Ops[op].Pos.Line-1, h) {
+	for i := range p.last {
+		if handles[i] != p.derived[i] {
+			fmt.Fprintf(errOut, "nftflow: warning: the kernel numbered the new rules differently than expected (%d, not %d); the next apply will read the kernel\n", handles[i], p.derived[i])
+			return
+		}
+	}
+	all := make(map[int]uint64, len(handles)+len(p.derived))
+	for i, h := range p.derived {
+		all[i] = h
+	}
+	for i, h := range handles {
+		all[i] = h
+	}
+	for i, h := range all {
+		r := pl.Batch.Ops[i].Obj.(*model.Rule)
+		if _, ok := p.cidx[plan.Container{Family: r.Family, Table: r.Table, Name: r.Chain}]; !ok {
+			continue // a rule of a chain binding
+		}
+		if !set(pl.Batch.Ops[i].Pos.Line-1, h) {
 			return
 		}
 	}

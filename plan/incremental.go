@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"reflect"
 	"slices"
 	"strings"
@@ -90,111 +91,87 @@ func SplitLines(text string) []string {
 }
 
 // Classify returns the kind of every line of text given the spans of its
-// rules and set elements (in any order).
+// rules and set elements (which do not overlap), in any order.
 func Classify(text string, spans []Span) []LineInfo {
-	starts := make([]int, 0, strings.Count(text, "\n")+1)
-	for off := 0; off <= len(text); {
-		starts = append(starts, off)
-		i := strings.IndexByte(text[off:], '\n')
-		if i < 0 {
-			break
+	spans = slices.Clone(spans)
+	slices.SortFunc(spans, func(a, b Span) int { return a.Start - b.Start })
+	out := make([]LineInfo, 0, len(text)/32+1)
+	si := 0
+	var rest []byte
+	for ls := 0; ls < len(text); {
+		le := len(text)
+		if i := strings.IndexByte(text[ls:], '\n'); i >= 0 {
+			le = ls + i
 		}
-		off += i + 1
-	}
-	if len(starts) > 0 && starts[len(starts)-1] == len(text) {
-		starts = starts[:len(starts)-1]
-	}
-	lineOf := func(off int) int {
-		i, found := slices.BinarySearch(starts, off)
-		if !found {
-			i--
+		line := text[ls:le]
+		li := LineInfo{Ref: -1}
+		// The spans on this line: one may begin on an earlier line.
+		k := si
+		if k > 0 && spans[k-1].Stop > ls {
+			k--
 		}
-		return i
-	}
-	out := make([]LineInfo, len(starts))
-	type acc struct {
-		covered []int // spans on the line: pairs of offsets
-		rules   int
-		elems   int
-		edge    bool
-		ref     int32
-		mixed   bool
-	}
-	accs := make(map[int]*acc)
-	get := func(l int) *acc {
-		a := accs[l]
-		if a == nil {
-			a = &acc{ref: -1}
-			accs[l] = a
-		}
-		return a
-	}
-	for _, s := range spans {
-		l0, l1 := lineOf(s.Start), lineOf(max(s.Start, s.Stop-1))
-		for l := l0; l <= l1; l++ {
-			a := get(l)
-			if l0 != l1 {
-				a.mixed = true // spans several lines
+		rules, elems, edge, mixed := 0, 0, false, false
+		var covered []Span
+		for ; k < len(spans) && spans[k].Start < le; k++ {
+			sp := spans[k]
+			if sp.Stop <= ls {
+				continue
 			}
-			if a.ref >= 0 && a.ref != s.Ref {
-				a.mixed = true
+			if sp.Start < ls || sp.Stop > le+1 {
+				mixed = true // over several lines
 			}
-			a.ref = s.Ref
-			a.covered = append(a.covered, s.Start, s.Stop)
-			switch s.Kind {
+			if li.Ref >= 0 && li.Ref != sp.Ref {
+				mixed = true
+			}
+			li.Ref = sp.Ref
+			covered = append(covered, sp)
+			switch sp.Kind {
 			case SpanRule:
-				a.rules++
+				rules++
 			case SpanElem:
-				a.elems++
+				elems++
 			default:
-				a.edge = true
+				edge = true
 			}
 		}
-	}
-	for l := range out {
-		out[l].Ref = -1
-		end := len(text)
-		if l+1 < len(starts) {
-			end = starts[l+1] - 1
-		}
-		line := text[starts[l]:end]
-		a := accs[l]
-		if a == nil {
-			if t := strings.TrimSpace(line); t == "" || t[0] == '#' {
-				out[l].Kind = LineBlank
-			}
-			continue
-		}
-		out[l].Ref = a.ref
-		if a.mixed || a.rules > 1 || a.rules == 1 && (a.elems > 0 || a.edge) {
-			continue
-		}
-		// What the spans leave of the line must be blanks, commas (between
-		// elements) or a trailing comment.
-		rest := []byte(line)
-		for i := 0; i < len(a.covered); i += 2 {
-			for o := max(a.covered[i], starts[l]); o < min(a.covered[i+1], end); o++ {
-				rest[o-starts[l]] = ' '
-			}
-		}
-		r := strings.TrimSpace(string(rest))
-		if i := strings.IndexByte(r, '#'); i >= 0 {
-			r = strings.TrimSpace(r[:i])
-		}
-		if a.elems > 0 || a.edge {
-			r = strings.Trim(strings.ReplaceAll(r, " ", ""), ",")
-		}
-		if r != "" {
-			continue
+		for si < len(spans) && spans[si].Start < le {
+			si++
 		}
 		switch {
-		case a.rules == 1:
-			out[l].Kind = LineRule
-		case a.edge:
-			out[l].Kind = LineElemsEdge
+		case len(covered) == 0:
+			if t := strings.TrimSpace(line); t == "" || t[0] == '#' {
+				li.Kind = LineBlank
+			}
+		case mixed || rules > 1 || rules == 1 && (elems > 0 || edge):
 		default:
-			out[l].Kind = LineElems
+			// What the spans leave of the line must be blanks, commas
+			// (between elements) or a trailing comment.
+			rest = append(rest[:0], line...)
+			for _, sp := range covered {
+				for o := max(sp.Start, ls); o < min(sp.Stop, le); o++ {
+					rest[o-ls] = ' '
+				}
+			}
+			r := strings.TrimSpace(string(rest))
+			if i := strings.IndexByte(r, '#'); i >= 0 {
+				r = strings.TrimSpace(r[:i])
+			}
+			if elems > 0 || edge {
+				r = strings.Trim(strings.ReplaceAll(r, " ", ""), ",")
+			}
+			if r == "" {
+				switch {
+				case rules == 1:
+					li.Kind = LineRule
+				case edge:
+					li.Kind = LineElemsEdge
+				default:
+					li.Kind = LineElems
+				}
+			}
 		}
+		out = append(out, li)
+		ls = le + 1
 	}
 	return out
 }
@@ -252,25 +229,51 @@ func diffRange(a, b []string, a0, a1, b0, b1 int, out *[]Hunk, anchor bool) {
 	*out = append(*out, Hunk{a0, a1, b0, b1})
 }
 
-// anchors returns pairs of lines unique on both sides, in increasing order
-// on both (a longest increasing subsequence of the matches).
+// anchorSampleFrom is the region size from which anchors are sampled.
+const anchorSampleFrom = 1 << 16
+
+// anchors returns pairs of equal lines unique on both sides, in increasing
+// order on both (a longest increasing subsequence of the matches). In big
+// regions only lines whose hash has its low 6 bits clear are candidates
+// (about one in 64, chosen by content so that both sides pick the same):
+// the gaps between anchors stay small enough to compare exactly, and the
+// maps stay small.
 func anchors(a, b []string, a0, a1, b0, b1 int) [][2]int {
-	count := make(map[string]int32, a1-a0)
+	seed := maphash.MakeSeed()
+	var mask uint64
+	if a1-a0 > anchorSampleFrom || b1-b0 > anchorSampleFrom {
+		mask = 63
+	}
+	first := map[uint64]int32{} // old index, -1 when repeated
 	for i := a0; i < a1; i++ {
-		if c, ok := count[a[i]]; !ok {
-			count[a[i]] = int32(i)
-		} else if c >= 0 {
-			count[a[i]] = -1
+		h := maphash.String(seed, a[i])
+		if h&mask != 0 {
+			continue
+		}
+		if _, ok := first[h]; ok {
+			first[h] = -1
+		} else {
+			first[h] = int32(i)
 		}
 	}
-	seen := make(map[string]int32, b1-b0)
+	type cand struct {
+		h uint64
+		j int
+	}
+	var cs []cand
+	seen := map[uint64]int32{}
 	for j := b0; j < b1; j++ {
-		seen[b[j]]++
+		h := maphash.String(seed, b[j])
+		if h&mask != 0 {
+			continue
+		}
+		seen[h]++
+		cs = append(cs, cand{h, j})
 	}
 	var ms [][2]int
-	for j := b0; j < b1; j++ {
-		if i, ok := count[b[j]]; ok && i >= 0 && seen[b[j]] == 1 {
-			ms = append(ms, [2]int{int(i), j})
+	for _, c := range cs {
+		if i, ok := first[c.h]; ok && i >= 0 && seen[c.h] == 1 && a[i] == b[c.j] {
+			ms = append(ms, [2]int{int(i), c.j})
 		}
 	}
 	// Longest increasing subsequence on the old index (patience).
@@ -374,7 +377,8 @@ func needFull(format string, args ...any) error {
 // IncrementalInput is what PlanIncremental compares.
 type IncrementalInput struct {
 	Old      *SourceMap
-	NewLines []string
+	NewText  string   // the new text
+	NewLines []string // its lines (SplitLines)
 	Hunks    []Hunk
 	// OldBatch and NewBatch are compiled from Reduce of the old and the
 	// new text.
@@ -726,7 +730,7 @@ func PlanIncremental(in IncrementalInput) (*Incremental, error) {
 	}
 
 	// The source map after the commit.
-	next := &SourceMap{Text: strings.Join(in.NewLines, "\n") + "\n", Containers: old.Containers, NoElemChanges: old.NoElemChanges,
+	next := &SourceMap{Text: in.NewText, Containers: old.Containers, NoElemChanges: old.NoElemChanges,
 		Lines: make([]LineInfo, len(in.NewLines))}
 	for n := range in.NewLines {
 		if o := alignOld[n]; o >= 0 {
