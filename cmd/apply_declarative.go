@@ -41,6 +41,12 @@ Applying the same files twice changes nothing the second time. "flush
 ruleset" in such a file makes apply delete the other tables (of that
 family) too; without it they are never touched. See "nftflow diff".
 
+When the kernel is still exactly as the last apply of the same single file
+left it (nothing committed since), apply compares the two versions of the
+file line by line and, if only whole rule lines or hash-set element lines
+changed, compiles and sends just those, by handle, without reading the
+kernel ("-v" says "(incremental)"; NFTFLOW_NO_INCREMENTAL=1 disables it).
+
 Files with commands ("add rule ...", "delete ...", "insert ...") run in
 order with nft's semantics; --merge gives nft's semantics to block files
 too (add what is missing, never delete).`
