@@ -353,8 +353,8 @@ func sourceSpans(f *parser.File, cidx map[plan.Container]int32, add bool) (spans
 					spans = append(spans, plan.Span{Start: rule.Offset(), Stop: rule.EndOffset(), Kind: plan.SpanRule, Ref: r})
 				}
 			case *parser.SetBlock:
-				if x.Elements == nil {
-					continue
+				if x.Elements == nil || !elementsChangeable(x) {
+					continue // element lines stay "other": changes take the full path
 				}
 				sn, ok := name(x.Name)
 				if !ok {
@@ -378,8 +378,42 @@ func sourceSpans(f *parser.File, cidx map[plan.Container]int32, add bool) (spans
 	return spans, ranges, true
 }
 
-func nodeOffset(n parser.Node) int { return n.Pos().Offset }
-func nodeEnd(n parser.Node) int    { return n.End().Offset }
+type offsets interface {
+	Offset() int
+	EndOffset() int
+}
+
+func nodeOffset(n parser.Node) int {
+	if o, ok := n.(offsets); ok {
+		return o.Offset()
+	}
+	return n.Pos().Offset
+}
+
+func nodeEnd(n parser.Node) int {
+	if o, ok := n.(offsets); ok {
+		return o.EndOffset()
+	}
+	return n.End().Offset
+}
+
+// elementsChangeable reports whether a set's elements may change one by
+// one: not for interval sets (neighbouring ranges merge), nor for sets
+// with timeouts or the dynamic flag (the packet path changes them).
+func elementsChangeable(s *parser.SetBlock) bool {
+	if s.Timeout != nil {
+		return false
+	}
+	if s.Flags != nil {
+		for _, f := range s.Flags.Flags {
+			switch f.Name() {
+			case "interval", "timeout", "dynamic":
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // elementsKeyword returns the offset of "elements =" before a set's
 // element list when it is on the same line, else the list's own offset.
@@ -449,16 +483,22 @@ func prepareIncremental(o *applyOptions, lf *loadedFiles) *incrementalPrep {
 	}
 	// Sets whose elements are not changed one by one: flags, or an
 	// element the file lists twice.
+	flags := map[plan.Container]uint32{}
+	noIncr := map[int32]bool{}
+	mark := func(c plan.Container, es []model.SetElem) {
+		if r, ok := cidx[c]; ok && !noIncr[r] && (flags[c]&plan.ElemFlagsNoIncr != 0 || hasDuplicateKeys(es)) {
+			noIncr[r] = true
+			m.NoElemChanges = append(m.NoElemChanges, r)
+		}
+	}
 	for i := range lf.batch.Ops {
 		switch x := lf.batch.Ops[i].Obj.(type) {
 		case *model.Set:
-			if r, ok := cidx[plan.Container{Family: x.Family, Table: x.Table, Name: x.Name, Set: true}]; ok && hasDuplicateKeys(x.Elements) {
-				m.NoElemChanges = append(m.NoElemChanges, r)
-			}
+			c := plan.Container{Family: x.Family, Table: x.Table, Name: x.Name, Set: true}
+			flags[c] = x.Flags
+			mark(c, x.Elements)
 		case *model.SetElems:
-			if r, ok := cidx[plan.Container{Family: x.Family, Table: x.Table, Name: x.Set, Set: true}]; ok && hasDuplicateKeys(x.Elements) {
-				m.NoElemChanges = append(m.NoElemChanges, r)
-			}
+			mark(plan.Container{Family: x.Family, Table: x.Table, Name: x.Set, Set: true}, x.Elements)
 		}
 	}
 	return p

@@ -423,10 +423,10 @@ func (p *Incremental) Next() (*SourceMap, error) {
 	return p.next, nil
 }
 
-// elemFlagsNoIncr are the set flags under which elements are not changed
+// ElemFlagsNoIncr are the set flags under which elements are not changed
 // one by one: intervals (neighbours merge), timeouts and dynamic sets (the
 // kernel's elements differ from the file's by themselves).
-const elemFlagsNoIncr = 0x4 | 0x10 | 0x20
+const ElemFlagsNoIncr = 0x4 | 0x10 | 0x20
 
 // PlanIncremental plans the change of in.Old's text into in.NewLines
 // without reading the kernel. It returns an error wrapping ErrNeedFull
@@ -711,7 +711,7 @@ func PlanIncremental(in IncrementalInput) (*Incremental, error) {
 		if len(add) == 0 && len(del) == 0 {
 			continue
 		}
-		if s.Flags&elemFlagsNoIncr != 0 || slices.Contains(old.NoElemChanges, ref) {
+		if s.Flags&ElemFlagsNoIncr != 0 || slices.Contains(old.NoElemChanges, ref) {
 			return nil, needFull("elements of set %s change", s.Name)
 		}
 		if len(del) > 0 {
