@@ -9,8 +9,8 @@ STATICCHECK_VERSION := v0.8.2
 export NFTFLOW_BIN := $(CURDIR)/$(BIN)
 PKGS = $$($(GO) list ./... | grep -v /conformance)
 # Debian packages the tests and benchmarks run against (peers and tools).
-APT_PKGS := nftables conntrack iproute2 time
-APT_CMDS := nft conntrack ip /usr/bin/time
+APT_PKGS := nftables conntrack iproute2 time iputils-ping
+APT_CMDS := nft conntrack ip /usr/bin/time ping
 
 .PHONY: all build install deps demo test unit conformance fuzz check bench vmtest docs clean
 
@@ -39,11 +39,16 @@ demo: deps build
 
 test: deps build unit conformance fuzz vmtest
 
+# Tests keep what declarative applies record out of /var/lib/nftflow.
+TEST_STATE := $(CACHE)/test-state
+
 unit:
-	$(GO) test -count=1 $(PKGS)
+	rm -rf $(TEST_STATE)
+	NFTFLOW_STATE_DIR=$(TEST_STATE) $(GO) test -count=1 $(PKGS)
 
 conformance: build
-	@set -o pipefail; $(GO) test -count=1 -v ./conformance/ | grep -E '^(SUITE|--- FAIL|FAIL|ok|PASS|\s+\S+_test.go)' 
+	rm -rf $(TEST_STATE)
+	@set -o pipefail; NFTFLOW_STATE_DIR=$(TEST_STATE) $(GO) test -count=1 -v ./conformance/ | grep -E '^(SUITE|--- FAIL|FAIL|ok|PASS|\s+\S+_test.go)' 
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./parser/

@@ -353,8 +353,8 @@ func sourceSpans(f *parser.File, cidx map[plan.Container]int32, add bool) (spans
 					spans = append(spans, plan.Span{Start: rule.Offset(), Stop: rule.EndOffset(), Kind: plan.SpanRule, Ref: r})
 				}
 			case *parser.SetBlock:
-				if x.Elements == nil || !elementsChangeable(x) {
-					continue // element lines stay "other": changes take the full path
+				if x.Elements == nil {
+					continue
 				}
 				sn, ok := name(x.Name)
 				if !ok {
@@ -363,6 +363,9 @@ func sourceSpans(f *parser.File, cidx map[plan.Container]int32, add bool) (spans
 				r, ok := ref(plan.Container{Family: fam, Table: tname, Name: sn, Set: true})
 				if !ok {
 					return nil, nil, false
+				}
+				if !elementsChangeable(x) {
+					continue // element lines stay "other": changes take the full path
 				}
 				es := x.Elements
 				ranges[r] = append(ranges[r], [2]int{es.Pos().Line - 1, es.End().Line - 1})
