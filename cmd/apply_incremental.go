@@ -353,9 +353,6 @@ func sourceSpans(f *parser.File, cidx map[plan.Container]int32, add bool) (spans
 					spans = append(spans, plan.Span{Start: rule.Offset(), Stop: rule.EndOffset(), Kind: plan.SpanRule, Ref: r})
 				}
 			case *parser.SetBlock:
-				if x.Elements == nil {
-					continue
-				}
 				sn, ok := name(x.Name)
 				if !ok {
 					return nil, nil, false
@@ -364,7 +361,7 @@ func sourceSpans(f *parser.File, cidx map[plan.Container]int32, add bool) (spans
 				if !ok {
 					return nil, nil, false
 				}
-				if !elementsChangeable(x) {
+				if x.Elements == nil || !elementsChangeable(x) {
 					continue // element lines stay "other": changes take the full path
 				}
 				es := x.Elements
