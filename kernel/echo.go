@@ -2,12 +2,16 @@ package kernel
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"unsafe"
 
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/nftflow/nftflow/model"
 )
 
 // RulesetState identifies one state of a namespace's ruleset: two reads
@@ -112,4 +116,39 @@ func parseEchoedRule(m []byte) (uint64, bool) {
 		b = b[min(nlmsgAlign(l), len(b)):]
 	}
 	return 0, false
+}
+
+// RuleHandleIs reports whether the chain's rule with the given handle
+// exists (a GETRULE for that one rule): a cheap check of handles derived
+// without reading the chain.
+func RuleHandleIs(netns string, fam model.Family, table, chain string, handle uint64) (bool, error) {
+	// A plain socket: the library cannot read capped extended ACKs.
+	c, err := DialNetlink(unix.NETLINK_NETFILTER, netns, nil)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	var e encoder
+	m := e.begin(nftType(msgGetRule), nlmFRequest, 0, uint8(fam), 0)
+	e.str(attrRuleTable, table)
+	e.str(attrRuleChain, chain)
+	e.u64(attrRuleHandle, handle)
+	e.end(m)
+	var req netlink.Message
+	if err := req.UnmarshalBinary(e.b); err != nil {
+		return false, err
+	}
+	msgs, err := c.Execute(req)
+	if errors.Is(err, unix.ENOENT) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read rule %d of chain %s: %w", handle, chain, err)
+	}
+	for _, msg := range msgs {
+		if h, ok := parseEchoedRule(append(make([]byte, nlmsgHdrLen), msg.Data...)); ok {
+			return h == handle, nil
+		}
+	}
+	return false, nil
 }

@@ -57,6 +57,18 @@ func TestApplyEchoesRuleHandles(t *testing.T) {
 			t.Errorf("rule %d: echoed handle %d, nft lists %d", i, got[i], want[i])
 		}
 	}
+	for i, h := range got {
+		chain := "input"
+		if i == 3 {
+			chain = "other"
+		}
+		if ok, err := RuleHandleIs(ns, model.FamilyIP, "t", chain, h); err != nil || !ok {
+			t.Errorf("RuleHandleIs(%s, %d) = %v, %v; want true", chain, h, ok, err)
+		}
+	}
+	if ok, err := RuleHandleIs(ns, model.FamilyIP, "t", "input", got[3]); err != nil || ok {
+		t.Errorf("RuleHandleIs(input, %d) of a rule of chain other = %v, %v; want false", got[3], ok, err)
+	}
 	other, err := ReadRulesetState("")
 	if err == nil && other.NetnsCookie == after.NetnsCookie {
 		t.Errorf("two namespaces share cookie %d", other.NetnsCookie)
