@@ -290,14 +290,13 @@ func (j *JSONLister) Set(s *model.Set) {
 		}
 		o = append(o, jsonKV{"stmt", stmts})
 	}
-	if !j.opts.Terse && len(s.Elements) > 0 {
+	if !j.opts.Terse && hasElements(s) {
 		// Elements are printed through the text lister and converted, so
 		// both outputs agree on order and values.
-		texts := j.text.setElements(s, j.text.withIfNames(kt), dt, false)
 		var elems []any
-		for _, t := range texts {
+		j.text.eachElement(s, j.text.withIfNames(kt), dt, func(t string) {
 			elems = append(elems, jsonElem(t, s.Flags&(lsSetMap|lsSetObject) != 0))
-		}
+		})
 		o = append(o, jsonKV{"elem", elems})
 	}
 	j.object(jsonObj{{kind, o}})

@@ -245,18 +245,19 @@ func (l *Lister) printSet(s *model.Set, tab string) {
 	if c := lsUdString(s.Userdata, 7); c != "" {
 		l.printf("%scomment %s\n", tt, lsQuote(c))
 	}
-	if !l.opts.Terse && len(s.Elements) > 0 {
-		elems := l.setElements(s, l.withIfNames(keyT), dataT, false)
-		if len(elems) > 0 {
-			l.printf("%selements = { ", tt)
-			n := 0
-			for i, e := range elems {
-				if i > 0 {
-					l.printf("%s", lsElemDelim(keyT, &n))
-				}
-				l.printf("%s", e)
-				n++
+	if !l.opts.Terse && hasElements(s) {
+		i, n := 0, 0 // elements printed, and on the current line
+		l.eachElement(s, l.withIfNames(keyT), dataT, func(e string) {
+			if i == 0 {
+				l.printf("%selements = { ", tt)
+			} else {
+				l.printf("%s", lsElemDelim(keyT, &n))
 			}
+			l.printf("%s", e)
+			i++
+			n++
+		})
+		if i > 0 {
 			l.printf(" }\n")
 		}
 	}
