@@ -620,9 +620,8 @@ func (j *JSONLister) ChainsFirst() bool { return true }
 
 // Rule writes a rule object (without statements, see JSONLister).
 func (j *JSONLister) Rule(r *model.Rule) {
-	// Decode the text too, so that undecodable expressions are reported
-	// as they are in text output.
-	j.text.RuleText(r)
+	// RuleJSON decodes the rule as RuleText does, so undecodable
+	// expressions are reported as they are in text output.
 	o := jsonObj{{"family", r.Family.String()}, {"table", r.Table}, {"chain", r.Chain}, {"handle", r.Handle}}
 	if r.Comment != "" {
 		o = append(o, jsonKV{"comment", r.Comment})

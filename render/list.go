@@ -48,6 +48,9 @@ type Lister struct {
 	// bindings holds the rules of anonymous chains ("jump { ... }").
 	bindings map[string][]*model.Rule
 	werr     error
+	// textOnly is set while Rule prints a rule: the statements' JSON
+	// forms are not built then.
+	textOnly bool
 }
 
 // NewLister returns a Lister writing to w.
@@ -543,7 +546,10 @@ func (l *Lister) EndChain() { l.printf("\t}\n") }
 // Rule prints one rule of the current chain.
 func (l *Lister) Rule(r *model.Rule) {
 	l.family = r.Family
-	l.printf("\t\t%s%s\n", l.RuleText(r), l.handle(r.Handle))
+	l.textOnly = true
+	text := l.RuleText(r)
+	l.textOnly = false
+	l.printf("\t\t%s%s\n", text, l.handle(r.Handle))
 }
 
 func lsHookName(fam model.Family, h uint32) string {
