@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,7 +94,7 @@ func (l *Lister) handle(h uint64) string {
 	if !l.opts.Handle {
 		return ""
 	}
-	return fmt.Sprintf(" # handle %d", h)
+	return " # handle " + strconv.FormatUint(h, 10)
 }
 
 // BeginTable prints a table header with its flags and comment.
@@ -252,11 +253,11 @@ func (l *Lister) printSet(s *model.Set, tab string) {
 		i, n := 0, 0 // elements printed, and on the current line
 		l.eachElement(s, l.withIfNames(keyT), dataT, func(e string) {
 			if i == 0 {
-				l.printf("%selements = { ", tt)
+				l.write(tt, "elements = { ")
 			} else {
-				l.printf("%s", lsElemDelim(keyT, &n))
+				l.write(lsElemDelim(keyT, &n))
 			}
-			l.printf("%s", e)
+			l.write(e)
 			i++
 			n++
 		})
@@ -549,7 +550,17 @@ func (l *Lister) Rule(r *model.Rule) {
 	l.textOnly = true
 	text := l.RuleText(r)
 	l.textOnly = false
-	l.printf("\t\t%s%s\n", text, l.handle(r.Handle))
+	l.write("\t\t", text, l.handle(r.Handle), "\n")
+}
+
+// write writes strings without formatting (the per-rule path).
+func (l *Lister) write(ss ...string) {
+	for _, s := range ss {
+		if l.werr != nil {
+			return
+		}
+		_, l.werr = io.WriteString(l.w, s)
+	}
 }
 
 func lsHookName(fam model.Family, h uint32) string {
