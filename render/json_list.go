@@ -96,8 +96,7 @@ func jsonEncode(sb *strings.Builder, v any) {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			b, _ := json.Marshal(kv.k)
-			sb.Write(b)
+			jsonQuote(sb, kv.k)
 			sb.WriteString(": ")
 			jsonEncode(sb, kv.v)
 		}
@@ -112,14 +111,28 @@ func jsonEncode(sb *strings.Builder, v any) {
 		}
 		sb.WriteByte(']')
 	case string:
-		b, _ := json.Marshal(x)
-		sb.Write(b)
+		jsonQuote(sb, x)
 	case *big.Int:
 		sb.WriteString(x.String())
 	default:
 		b, _ := json.Marshal(x)
 		sb.Write(b)
 	}
+}
+
+// jsonQuote writes s as a JSON string exactly as json.Marshal does, without
+// its allocations for the common case of plain printable ASCII.
+func jsonQuote(sb *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			sb.Write(b)
+			return
+		}
+	}
+	sb.WriteByte('"')
+	sb.WriteString(s)
+	sb.WriteByte('"')
 }
 
 // BeginTable writes a table object.
