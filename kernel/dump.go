@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"syscall"
 
 	"github.com/mdlayher/netlink"
@@ -170,26 +171,33 @@ func (d *Dumper) dumpRaw(rc syscall.RawConn, typ uint16, fn func([]byte) error) 
 			d.free <- make([]byte, dumpBufferSize)
 		}
 	}
+	recv := func(b []byte) dumpChunk {
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			// MSG_TRUNC: n is the datagram's size even if larger than b.
+			n, _, rerr = unix.Recvfrom(int(fd), b, unix.MSG_TRUNC)
+			return rerr != unix.EAGAIN
+		})
+		if err == nil {
+			err = rerr
+		}
+		if err == nil && n > len(b) {
+			err = fmt.Errorf("dump message of %d bytes truncated to %d", n, len(b))
+		}
+		c := dumpChunk{buf: b, n: n, err: err}
+		c.last = err != nil || chunkEnds(b[:max(n, 0)])
+		return c
+	}
+	if runtime.GOMAXPROCS(0) == 1 {
+		// One CPU: nothing to overlap, so no hand-offs between threads.
+		return d.dumpSeq(recv, typ, fn)
+	}
 	full := make(chan dumpChunk, dumpBuffers)
 	go func() {
 		defer close(full)
 		for {
-			b := <-d.free
-			var n int
-			var rerr error
-			err := rc.Read(func(fd uintptr) bool {
-				// MSG_TRUNC: n is the datagram's size even if larger than b.
-				n, _, rerr = unix.Recvfrom(int(fd), b, unix.MSG_TRUNC)
-				return rerr != unix.EAGAIN
-			})
-			if err == nil {
-				err = rerr
-			}
-			if err == nil && n > len(b) {
-				err = fmt.Errorf("dump message of %d bytes truncated to %d", n, len(b))
-			}
-			c := dumpChunk{buf: b, n: n, err: err}
-			c.last = err != nil || chunkEnds(b[:max(n, 0)])
+			c := recv(<-d.free)
 			full <- c
 			if c.last {
 				return
@@ -221,6 +229,42 @@ func (d *Dumper) dumpRaw(rc syscall.RawConn, typ uint16, fn func([]byte) error) 
 	switch {
 	case endErr != nil:
 		return endErr
+	case fnErr != nil:
+		return fnErr
+	case interrupted:
+		return ErrDumpInterrupted
+	}
+	return nil
+}
+
+// dumpSeq is dumpRaw receiving and decoding in turn on one goroutine.
+func (d *Dumper) dumpSeq(recv func([]byte) dumpChunk, typ uint16, fn func([]byte) error) error {
+	b := <-d.free
+	defer func() { d.free <- b }()
+	var fnErr error
+	interrupted := false
+	for {
+		c := recv(b)
+		if c.err != nil {
+			return fmt.Errorf("receive dump: %w", c.err)
+		}
+		err := eachMessage(c.buf[:c.n], func(mtyp, flags uint16, data []byte) error {
+			if flags&uint16(netlink.DumpInterrupted) != 0 {
+				interrupted = true
+			}
+			if fnErr == nil && mtyp == typ {
+				fnErr = fn(data)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("receive dump: %w", err)
+		}
+		if c.last {
+			break
+		}
+	}
+	switch {
 	case fnErr != nil:
 		return fnErr
 	case interrupted:
