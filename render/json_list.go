@@ -303,16 +303,34 @@ func (j *JSONLister) Set(s *model.Set) {
 		}
 		o = append(o, jsonKV{"stmt", stmts})
 	}
-	if !j.opts.Terse && hasElements(s) {
-		// Elements are printed through the text lister and converted, so
-		// both outputs agree on order and values.
-		var elems []any
-		j.text.eachElement(s, j.text.withIfNames(kt), dt, func(t string) {
-			elems = append(elems, jsonElem(t, s.Flags&(lsSetMap|lsSetObject) != 0))
-		})
-		o = append(o, jsonKV{"elem", elems})
+	if j.opts.Terse || !hasElements(s) {
+		j.object(jsonObj{{kind, o}})
+		return
 	}
-	j.object(jsonObj{{kind, o}})
+	// The elements come last: the object is written up to them, then
+	// they are streamed one by one (a set may hold millions). They are
+	// printed through the text lister and converted, so both outputs
+	// agree on order and values.
+	var sb strings.Builder
+	jsonEncode(&sb, jsonObj{{kind, o}})
+	head := strings.TrimSuffix(sb.String(), "}}")
+	if !j.first {
+		j.write(", ")
+	}
+	j.first = false
+	j.write(head)
+	j.write(`, "elem": [`)
+	n := 0
+	j.text.eachElement(s, j.text.withIfNames(kt), dt, func(t string) {
+		sb.Reset()
+		if n > 0 {
+			sb.WriteString(", ")
+		}
+		jsonEncode(&sb, jsonElem(t, s.Flags&(lsSetMap|lsSetObject) != 0))
+		j.write(sb.String())
+		n++
+	})
+	j.write("]}}")
 }
 
 func jsonTypeNames(t lsSetType) any {
