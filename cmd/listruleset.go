@@ -122,6 +122,7 @@ func runListRuleset(o *listRulesetOptions, s *streams) error {
 	defer d.Close()
 	d.Discard = o.Discard
 	d.CompactElems = true
+	d.ShareExprs = true
 	bw := bufio.NewWriterSize(s.out, 64<<10)
 	var listErr error
 	if o.Output == "json" {

@@ -277,16 +277,45 @@ func DecodeChain(b []byte) (*model.Chain, error) {
 
 // DecodeRule decodes an NFT_MSG_NEWRULE message body with its expressions.
 func DecodeRule(b []byte) (*model.Rule, error) {
-	return decodeRule(b, nil)
+	return decodeRule(b, nil, nil)
 }
 
 // ruleNames remembers the last table and chain names decoded so that the
 // rules of one dump share their strings.
 type ruleNames struct{ table, chain string }
 
+// exprCache maps the netlink form of an expression (its name, a NUL and
+// its data) to the decoded expression, so that the rules of a dump share
+// the expressions they repeat (loads, verdicts, protocol matches) instead
+// of decoding each again. It stops growing at exprCacheMax entries.
+type exprCache struct {
+	m   map[string]model.Expr
+	key []byte // scratch for lookups
+}
+
+const exprCacheMax = 4096
+
+// decode returns the expression for name and data, from the cache when
+// it has been seen.
+func (c *exprCache) decode(name, data []byte) (model.Expr, error) {
+	c.key = append(append(append(c.key[:0], name...), 0), data...)
+	if e, ok := c.m[string(c.key)]; ok {
+		return e, nil
+	}
+	e, err := decodeExprBytes(name, data)
+	if err == nil && len(c.m) < exprCacheMax {
+		if c.m == nil {
+			c.m = map[string]model.Expr{}
+		}
+		c.m[string(c.key)] = e
+	}
+	return e, err
+}
+
 // decodeRule is DecodeRule sharing the table and chain name strings with
-// the previous rule of the dump (names may be nil).
-func decodeRule(b []byte, names *ruleNames) (*model.Rule, error) {
+// the previous rule of the dump (names may be nil) and, with a cache,
+// expressions with the rules before it.
+func decodeRule(b []byte, names *ruleNames, cache *exprCache) (*model.Rule, error) {
 	const (
 		attrTable    = 1
 		attrChain    = 2
@@ -315,7 +344,7 @@ func decodeRule(b []byte, names *ruleNames) (*model.Rule, error) {
 		case attrPosition:
 			r.Position = ad.u64()
 		case attrExprs:
-			exprs, err := exprList(ad.data)
+			exprs, err := exprList(ad.data, cache)
 			if err != nil {
 				ad.err = err
 			}
@@ -331,8 +360,9 @@ func decodeRule(b []byte, names *ruleNames) (*model.Rule, error) {
 	return r, nil
 }
 
-// exprList decodes a nest of NFTA_LIST_ELEM expressions.
-func exprList(b []byte) ([]model.Expr, error) {
+// exprList decodes a nest of NFTA_LIST_ELEM expressions (through cache
+// when not nil).
+func exprList(b []byte, cache *exprCache) ([]model.Expr, error) {
 	n := 0
 	for it := (attrIter{b: b}); it.next(); {
 		n++
@@ -343,7 +373,7 @@ func exprList(b []byte) ([]model.Expr, error) {
 		if ad.typ != 1 { // NFTA_LIST_ELEM
 			continue
 		}
-		e, err := exprElem(ad.data)
+		e, err := exprElem(ad.data, cache)
 		if err != nil {
 			return out, err
 		}
@@ -356,7 +386,7 @@ func exprList(b []byte) ([]model.Expr, error) {
 
 // exprElem decodes the inside of one expression nest (NFTA_EXPR_NAME and
 // NFTA_EXPR_DATA).
-func exprElem(b []byte) (model.Expr, error) {
+func exprElem(b []byte, cache *exprCache) (model.Expr, error) {
 	var name []byte
 	var data []byte
 	ad := attrIter{b: b}
@@ -371,6 +401,15 @@ func exprElem(b []byte) (model.Expr, error) {
 	if ad.err != nil {
 		return nil, ad.err
 	}
+	if cache != nil {
+		return cache.decode(name, data)
+	}
+	return decodeExprBytes(name, data)
+}
+
+// decodeExprBytes is DecodeExpr for a name and data still in the receive
+// buffer.
+func decodeExprBytes(name, data []byte) (model.Expr, error) {
 	n := exprName(name)
 	if _, ok := exprDecoder(n); !ok {
 		data = clone(data) // kept raw in a model.Unknown

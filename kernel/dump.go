@@ -49,6 +49,10 @@ type Dumper struct {
 	// CompactElems lets SetElems keep the elements of named interval sets
 	// in a model.ElemSlab (listings of large sets; see model.Set.Slab).
 	CompactElems bool
+	// ShareExprs lets the rules of one Rules dump share the expression
+	// objects they repeat byte for byte (decoded once): for listings,
+	// which only read them.
+	ShareExprs bool
 
 	free chan []byte // receive buffers of raw dumps, reused across dumps
 }
@@ -385,11 +389,15 @@ func (d *Dumper) Rules(f Filter, fn func(*model.Rule) error) error {
 		return err
 	}
 	var names ruleNames
+	var cache *exprCache
+	if d.ShareExprs {
+		cache = &exprCache{}
+	}
 	return d.dump(req, msgNewRule, func(b []byte) error {
 		if d.Discard {
 			return nil
 		}
-		r, err := decodeRule(b, &names)
+		r, err := decodeRule(b, &names, cache)
 		if err != nil {
 			return err
 		}

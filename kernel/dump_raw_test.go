@@ -208,3 +208,52 @@ func TestRawDumpMatchesReceiveIter(t *testing.T) {
 		t.Errorf("raw sequential dump differs from ReceiveIter:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestExprCacheDecodesAlike decodes the recorded rules twice over with a
+// shared expression cache and once without: the rules must describe the
+// same, and the second pass must come from the cache.
+func TestExprCacheDecodesAlike(t *testing.T) {
+	msgs, err := readMessages("testdata/dump/basic.nlmsg")
+	if err != nil {
+		t.Skipf("no recorded dump: %v", err)
+	}
+	var plain, cached []any
+	cache := &exprCache{}
+	for pass := range 2 {
+		for _, m := range msgs {
+			if uint16(m.Header.Type) != nfnlSubsysNFTables<<8|msgNewRule {
+				continue
+			}
+			r, err := decodeRule(m.Data, nil, cache)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pass == 1 {
+				cached = append(cached, r)
+				p, err := DecodeRule(m.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain = append(plain, p)
+			}
+		}
+	}
+	if len(plain) == 0 {
+		t.Fatal("no rules in the recording")
+	}
+	n := len(cache.m)
+	a, err := describe(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := describe(cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Errorf("rules decoded through the cache differ:\n%s\nwant\n%s", b, a)
+	}
+	if n == 0 || len(cache.m) != n {
+		t.Errorf("cache holds %d expressions after the first pass, %d after the second", n, len(cache.m))
+	}
+}
