@@ -25,6 +25,9 @@ type listRulesetOptions struct {
 	Handle bool
 	Terse  bool
 	Output string // text or json
+	// Discard (hidden --discard) reads the rule and element dumps and
+	// drops them undecoded: benchmarks time it as the kernel's own share.
+	Discard bool
 }
 
 // newListRulesetCommands returns the ruleset listing subcommands of
@@ -65,6 +68,8 @@ func newListRulesetCommands(s *streams) []*cobra.Command {
 		c.Flags().BoolVarP(&o.Handle, "handle", "a", false, "show object handles")
 		c.Flags().BoolVarP(&o.Terse, "terse", "t", false, "omit set elements")
 		c.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+		c.Flags().BoolVar(&o.Discard, "discard", false, "read the rule and element dumps without decoding them (benchmarks)")
+		_ = c.Flags().MarkHidden("discard")
 		out = append(out, c)
 	}
 	return out
@@ -115,7 +120,10 @@ func runListRuleset(o *listRulesetOptions, s *streams) error {
 		return usageError(err)
 	}
 	defer d.Close()
-	bw := bufio.NewWriter(s.out)
+	d.Discard = o.Discard
+	d.CompactElems = true
+	d.ShareExprs = true
+	bw := bufio.NewWriterSize(s.out, 64<<10)
 	var listErr error
 	if o.Output == "json" {
 		listErr = listJSON(d, o, bw)

@@ -42,6 +42,80 @@ func newDecoder(b []byte) (*netlink.AttributeDecoder, error) {
 	return ad, nil
 }
 
+// attrIter walks the netlink attributes of a buffer without copying or
+// allocating, for the decoders of the bulk dumps (rules, set elements).
+// Slices it returns point into the buffer, which the raw dump reuses:
+// callers copy what they keep (clone, or string conversions).
+type attrIter struct {
+	b    []byte
+	typ  uint16
+	data []byte
+	err  error
+}
+
+// next advances to the next attribute; false at the end or on a malformed
+// one (err then says which).
+func (a *attrIter) next() bool {
+	if a.err != nil || len(a.b) < 4 {
+		if a.err == nil && len(a.b) != 0 {
+			a.err = errors.New("netlink: trailing bytes after the last attribute")
+		}
+		return false
+	}
+	l := int(binary.NativeEndian.Uint16(a.b))
+	if l < 4 || l > len(a.b) {
+		a.err = fmt.Errorf("netlink: invalid attribute length %d in %d bytes", l, len(a.b))
+		return false
+	}
+	a.typ = binary.NativeEndian.Uint16(a.b[2:]) & 0x3fff // without NLA_F_NESTED, NLA_F_NET_BYTEORDER
+	a.data = a.b[4:l]
+	a.b = a.b[min((l+3)&^3, len(a.b)):]
+	return true
+}
+
+func (a *attrIter) fail(want string) {
+	if a.err == nil {
+		a.err = fmt.Errorf("netlink: attribute %d is not a %s; length: %d", a.typ, want, len(a.data))
+	}
+}
+
+// u32 and u64 read big-endian integers, as nf_tables encodes them.
+func (a *attrIter) u32() uint32 {
+	if len(a.data) != 4 {
+		a.fail("uint32")
+		return 0
+	}
+	return binary.BigEndian.Uint32(a.data)
+}
+
+func (a *attrIter) u64() uint64 {
+	if len(a.data) != 8 {
+		a.fail("uint64")
+		return 0
+	}
+	return binary.BigEndian.Uint64(a.data)
+}
+
+// strInterned is str, reusing *last when it holds the same text: the
+// rules and elements of a dump repeat their table, chain and set names.
+func (a *attrIter) strInterned(last *string) string {
+	b := trimNUL(a.data)
+	if string(b) != *last {
+		*last = string(b)
+	}
+	return *last
+}
+
+func trimNUL(b []byte) []byte {
+	for len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// clone copies an attribute value out of the receive buffer.
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
 // userdataComment returns the comment TLV (type typ) of nftnl userdata, or "".
 func userdataComment(ud []byte, typ byte) string {
 	v, ok := UserdataTLV(ud, typ)
@@ -203,6 +277,45 @@ func DecodeChain(b []byte) (*model.Chain, error) {
 
 // DecodeRule decodes an NFT_MSG_NEWRULE message body with its expressions.
 func DecodeRule(b []byte) (*model.Rule, error) {
+	return decodeRule(b, nil, nil)
+}
+
+// ruleNames remembers the last table and chain names decoded so that the
+// rules of one dump share their strings.
+type ruleNames struct{ table, chain string }
+
+// exprCache maps the netlink form of an expression (its name, a NUL and
+// its data) to the decoded expression, so that the rules of a dump share
+// the expressions they repeat (loads, verdicts, protocol matches) instead
+// of decoding each again. It stops growing at exprCacheMax entries.
+type exprCache struct {
+	m   map[string]model.Expr
+	key []byte // scratch for lookups
+}
+
+const exprCacheMax = 4096
+
+// decode returns the expression for name and data, from the cache when
+// it has been seen.
+func (c *exprCache) decode(name, data []byte) (model.Expr, error) {
+	c.key = append(append(append(c.key[:0], name...), 0), data...)
+	if e, ok := c.m[string(c.key)]; ok {
+		return e, nil
+	}
+	e, err := decodeExprBytes(name, data)
+	if err == nil && len(c.m) < exprCacheMax {
+		if c.m == nil {
+			c.m = map[string]model.Expr{}
+		}
+		c.m[string(c.key)] = e
+	}
+	return e, err
+}
+
+// decodeRule is DecodeRule sharing the table and chain name strings with
+// the previous rule of the dump (names may be nil) and, with a cache,
+// expressions with the rules before it.
+func decodeRule(b []byte, names *ruleNames, cache *exprCache) (*model.Rule, error) {
 	const (
 		attrTable    = 1
 		attrChain    = 2
@@ -215,36 +328,119 @@ func DecodeRule(b []byte) (*model.Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	ad, err := newDecoder(attrs)
-	if err != nil {
-		return nil, fmt.Errorf("decode rule: %w", err)
+	if names == nil {
+		names = &ruleNames{}
 	}
+	ad := attrIter{b: attrs}
 	r := &model.Rule{Family: fam}
-	for ad.Next() {
-		switch ad.Type() {
+	for ad.next() {
+		switch ad.typ {
 		case attrTable:
-			r.Table = ad.String()
+			r.Table = ad.strInterned(&names.table)
 		case attrChain:
-			r.Chain = ad.String()
+			r.Chain = ad.strInterned(&names.chain)
 		case attrHandle:
-			r.Handle = ad.Uint64()
+			r.Handle = ad.u64()
 		case attrPosition:
-			r.Position = ad.Uint64()
+			r.Position = ad.u64()
 		case attrExprs:
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				exprs, err := decodeExprList(nad)
-				r.Exprs = exprs
-				return err
-			})
+			exprs, err := exprList(ad.data, cache)
+			if err != nil {
+				ad.err = err
+			}
+			r.Exprs = exprs
 		case attrUserdata:
-			r.Userdata = ad.Bytes()
+			r.Userdata = clone(ad.data)
 			r.Comment = userdataComment(r.Userdata, 0)
 		}
 	}
-	if err := ad.Err(); err != nil {
+	if err := ad.err; err != nil {
 		return nil, fmt.Errorf("decode rule %s %s %s: %w", fam, r.Table, r.Chain, err)
 	}
 	return r, nil
+}
+
+// exprList decodes a nest of NFTA_LIST_ELEM expressions (through cache
+// when not nil).
+func exprList(b []byte, cache *exprCache) ([]model.Expr, error) {
+	n := 0
+	for it := (attrIter{b: b}); it.next(); {
+		n++
+	}
+	out := make([]model.Expr, 0, n)
+	ad := attrIter{b: b}
+	for ad.next() {
+		if ad.typ != 1 { // NFTA_LIST_ELEM
+			continue
+		}
+		e, err := exprElem(ad.data, cache)
+		if err != nil {
+			return out, err
+		}
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out, ad.err
+}
+
+// exprElem decodes the inside of one expression nest (NFTA_EXPR_NAME and
+// NFTA_EXPR_DATA).
+func exprElem(b []byte, cache *exprCache) (model.Expr, error) {
+	var name []byte
+	var data []byte
+	ad := attrIter{b: b}
+	for ad.next() {
+		switch ad.typ {
+		case 1: // NFTA_EXPR_NAME
+			name = trimNUL(ad.data)
+		case 2: // NFTA_EXPR_DATA
+			data = ad.data
+		}
+	}
+	if ad.err != nil {
+		return nil, ad.err
+	}
+	if cache != nil {
+		return cache.decode(name, data)
+	}
+	return decodeExprBytes(name, data)
+}
+
+// decodeExprBytes is DecodeExpr for a name and data still in the receive
+// buffer.
+func decodeExprBytes(name, data []byte) (model.Expr, error) {
+	n := exprName(name)
+	if _, ok := exprDecoder(n); !ok {
+		data = clone(data) // kept raw in a model.Unknown
+	}
+	return DecodeExpr(n, data)
+}
+
+// exprName returns the expression name as a string, without allocating for
+// the names the decoder knows.
+func exprName(b []byte) string {
+	switch string(b) {
+	case "payload":
+		return "payload"
+	case "cmp":
+		return "cmp"
+	case "meta":
+		return "meta"
+	case "counter":
+		return "counter"
+	case "immediate":
+		return "immediate"
+	case "lookup":
+		return "lookup"
+	case "bitwise":
+		return "bitwise"
+	case "ct":
+		return "ct"
+	case "range":
+		return "range"
+	}
+	return string(b)
 }
 
 // decodeExprList decodes a nest of NFTA_LIST_ELEM expressions.

@@ -1,8 +1,11 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
+	"syscall"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -38,6 +41,20 @@ type Dumper struct {
 	// Record, when set, receives a copy of every message the kernel
 	// answers, in order (used to record golden test inputs).
 	Record func(netlink.Message)
+	// Discard makes Rules and SetElems read their dumps and drop the
+	// messages without decoding them: the listing then costs what the
+	// kernel spends building the dump, which is what benchmarks compare
+	// against.
+	Discard bool
+	// CompactElems lets SetElems keep the elements of named interval sets
+	// in a model.ElemSlab (listings of large sets; see model.Set.Slab).
+	CompactElems bool
+	// ShareExprs lets the rules of one Rules dump share the expression
+	// objects they repeat byte for byte (decoded once): for listings,
+	// which only read them.
+	ShareExprs bool
+
+	free chan []byte // receive buffers of raw dumps, reused across dumps
 }
 
 // NewDumper dials nf_tables in the named network namespace ("" = current).
@@ -98,6 +115,12 @@ func (d *Dumper) dump(req netlink.Message, want uint8, fn func([]byte) error) er
 	if _, err := d.conn.Send(req); err != nil {
 		return fmt.Errorf("send dump request: %w", err)
 	}
+	typ := nfnlSubsysNFTables<<8 | uint16(want)
+	if d.Record == nil {
+		if rc, err := d.conn.SyscallConn(); err == nil {
+			return d.dumpRaw(rc, typ, fn)
+		}
+	}
 	var fnErr error
 	interrupted := false
 	for m, err := range d.conn.ReceiveIter() {
@@ -113,7 +136,7 @@ func (d *Dumper) dump(req netlink.Message, want uint8, fn func([]byte) error) er
 			d.Record(cp)
 		}
 		// Keep draining after an error so the socket stays usable.
-		if fnErr != nil || uint16(m.Header.Type) != nfnlSubsysNFTables<<8|uint16(want) {
+		if fnErr != nil || uint16(m.Header.Type) != typ {
 			continue
 		}
 		fnErr = fn(m.Data)
@@ -123,6 +146,190 @@ func (d *Dumper) dump(req netlink.Message, want uint8, fn func([]byte) error) er
 	}
 	if interrupted {
 		return ErrDumpInterrupted
+	}
+	return nil
+}
+
+// dumpBuffers is how many receive buffers a raw dump cycles through: the
+// reader fills the next ones while the caller decodes the first.
+const dumpBuffers = 4
+
+// dumpChunk is one datagram read by dumpRaw's reader.
+type dumpChunk struct {
+	buf  []byte // the whole buffer, returned to the free list
+	n    int    // bytes received
+	err  error
+	last bool // holds NLMSG_DONE or NLMSG_ERROR, or err is set
+}
+
+// dumpRaw reads the answers to a dump request straight from the socket
+// into reused buffers. A reader goroutine receives the datagrams (the
+// kernel builds each next part of a dump inside that receive call) while
+// the caller decodes the previous ones, so the kernel's time and the
+// decoding overlap on two CPUs instead of adding up; no message is copied
+// or allocated on the way.
+func (d *Dumper) dumpRaw(rc syscall.RawConn, typ uint16, fn func([]byte) error) error {
+	if d.free == nil {
+		d.free = make(chan []byte, dumpBuffers)
+		for range dumpBuffers {
+			d.free <- make([]byte, dumpBufferSize)
+		}
+	}
+	recv := func(b []byte) dumpChunk {
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			// MSG_TRUNC: n is the datagram's size even if larger than b.
+			n, _, rerr = unix.Recvfrom(int(fd), b, unix.MSG_TRUNC)
+			return rerr != unix.EAGAIN
+		})
+		if err == nil {
+			err = rerr
+		}
+		if err == nil && n > len(b) {
+			err = fmt.Errorf("dump message of %d bytes truncated to %d", n, len(b))
+		}
+		c := dumpChunk{buf: b, n: n, err: err}
+		c.last = err != nil || chunkEnds(b[:max(n, 0)])
+		return c
+	}
+	if runtime.GOMAXPROCS(0) == 1 {
+		// One CPU: nothing to overlap, so no hand-offs between threads.
+		return d.dumpSeq(recv, typ, fn)
+	}
+	full := make(chan dumpChunk, dumpBuffers)
+	go func() {
+		defer close(full)
+		for {
+			c := recv(<-d.free)
+			full <- c
+			if c.last {
+				return
+			}
+		}
+	}()
+	var fnErr, endErr error
+	interrupted := false
+	for c := range full {
+		if c.err != nil {
+			endErr = fmt.Errorf("receive dump: %w", c.err)
+		} else if endErr == nil {
+			err := eachMessage(c.buf[:c.n], func(mtyp, flags uint16, data []byte) error {
+				if flags&uint16(netlink.DumpInterrupted) != 0 {
+					interrupted = true
+				}
+				// Keep draining after an error so the socket stays usable.
+				if fnErr == nil && mtyp == typ {
+					fnErr = fn(data)
+				}
+				return nil
+			})
+			if err != nil {
+				endErr = fmt.Errorf("receive dump: %w", err)
+			}
+		}
+		d.free <- c.buf
+	}
+	switch {
+	case endErr != nil:
+		return endErr
+	case fnErr != nil:
+		return fnErr
+	case interrupted:
+		return ErrDumpInterrupted
+	}
+	return nil
+}
+
+// dumpSeq is dumpRaw receiving and decoding in turn on one goroutine.
+func (d *Dumper) dumpSeq(recv func([]byte) dumpChunk, typ uint16, fn func([]byte) error) error {
+	b := <-d.free
+	defer func() { d.free <- b }()
+	var fnErr error
+	interrupted := false
+	for {
+		c := recv(b)
+		if c.err != nil {
+			return fmt.Errorf("receive dump: %w", c.err)
+		}
+		err := eachMessage(c.buf[:c.n], func(mtyp, flags uint16, data []byte) error {
+			if flags&uint16(netlink.DumpInterrupted) != 0 {
+				interrupted = true
+			}
+			if fnErr == nil && mtyp == typ {
+				fnErr = fn(data)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("receive dump: %w", err)
+		}
+		if c.last {
+			break
+		}
+	}
+	switch {
+	case fnErr != nil:
+		return fnErr
+	case interrupted:
+		return ErrDumpInterrupted
+	}
+	return nil
+}
+
+// Netlink control message types (linux/netlink.h; nlmsgError is in
+// apply.go).
+const (
+	nlmsgNoop = 1
+	nlmsgDone = 3
+)
+
+// chunkEnds reports whether a datagram holds the end of a dump: an
+// NLMSG_DONE or NLMSG_ERROR message (or cannot be parsed).
+func chunkEnds(b []byte) bool {
+	for len(b) >= nlmsgHdrLen {
+		l := int(binary.NativeEndian.Uint32(b))
+		t := binary.NativeEndian.Uint16(b[4:])
+		if t == nlmsgDone || t == nlmsgError || l < nlmsgHdrLen || l > len(b) {
+			return true
+		}
+		b = b[min(nlmsgAlign(l), len(b)):]
+	}
+	return len(b) != 0
+}
+
+// eachMessage calls fn with the type, flags and body of each message of a
+// datagram. NLMSG_DONE and NLMSG_ERROR end the dump; a non-zero error code
+// in them is returned as a *netlink.OpError wrapping the errno, as
+// netlink.Conn reports it.
+func eachMessage(b []byte, fn func(typ, flags uint16, data []byte) error) error {
+	for len(b) >= nlmsgHdrLen {
+		l := int(binary.NativeEndian.Uint32(b))
+		if l < nlmsgHdrLen || l > len(b) {
+			return fmt.Errorf("malformed netlink message of length %d in %d bytes", l, len(b))
+		}
+		t := binary.NativeEndian.Uint16(b[4:])
+		flags := binary.NativeEndian.Uint16(b[6:])
+		data := b[nlmsgHdrLen:l]
+		switch t {
+		case nlmsgNoop:
+		case nlmsgDone, nlmsgError:
+			if t == nlmsgDone && len(data) == 0 {
+				return nil
+			}
+			if len(data) < 4 {
+				return fmt.Errorf("short netlink error message")
+			}
+			if code := int32(binary.NativeEndian.Uint32(data)); code != 0 {
+				return &netlink.OpError{Op: "receive", Err: unix.Errno(-code)}
+			}
+			return nil
+		default:
+			if err := fn(t, flags, data); err != nil {
+				return err
+			}
+		}
+		b = b[min(nlmsgAlign(l), len(b)):]
 	}
 	return nil
 }
@@ -181,8 +388,16 @@ func (d *Dumper) Rules(f Filter, fn func(*model.Rule) error) error {
 	if err != nil {
 		return err
 	}
+	var names ruleNames
+	var cache *exprCache
+	if d.ShareExprs {
+		cache = &exprCache{}
+	}
 	return d.dump(req, msgNewRule, func(b []byte) error {
-		r, err := DecodeRule(b)
+		if d.Discard {
+			return nil
+		}
+		r, err := decodeRule(b, &names, cache)
 		if err != nil {
 			return err
 		}
@@ -217,6 +432,8 @@ func (d *Dumper) Sets(f Filter, fn func(*model.Set) error) error {
 }
 
 // SetElems fills s.Elements with the set's elements (NFT_MSG_GETSETELEM).
+// With CompactElems, a named interval set whose elements are plain keys
+// gets them in s.Slab instead.
 func (d *Dumper) SetElems(s *model.Set) error {
 	req, err := request(msgGetSetElem, s.Family, []netlink.Attribute{
 		strAttr(1, s.Table), // NFTA_SET_ELEM_LIST_TABLE
@@ -226,7 +443,33 @@ func (d *Dumper) SetElems(s *model.Set) error {
 		return err
 	}
 	s.Elements = s.Elements[:0]
-	return d.dump(req, msgNewSetElem, func(b []byte) error {
+	s.Slab = nil
+	const (
+		setAnonymous = 0x1
+		setInterval  = 0x4
+		setMap       = 0x8
+		setObject    = 0x40
+		setConcat    = 0x80
+	)
+	var slab *model.ElemSlab
+	if d.CompactElems && s.Flags&setInterval != 0 && s.Flags&(setAnonymous|setMap|setObject|setConcat) == 0 &&
+		len(s.FieldLens) <= 1 && s.KeyLen > 0 {
+		slab = &model.ElemSlab{KeyLen: int(s.KeyLen)}
+	}
+	err = d.dump(req, msgNewSetElem, func(b []byte) error {
+		if d.Discard {
+			return nil
+		}
+		if slab != nil {
+			n := slab.Len()
+			if slabElems(slab, b) {
+				return nil
+			}
+			// An element with more than a key: back to SetElems.
+			slab.Truncate(n)
+			s.Elements = slab.Elements()
+			slab = nil
+		}
 		_, elems, err := DecodeSetElems(b)
 		if err != nil {
 			return err
@@ -234,6 +477,67 @@ func (d *Dumper) SetElems(s *model.Set) error {
 		s.Elements = append(s.Elements, elems...)
 		return nil
 	})
+	if slab != nil && err == nil {
+		s.Slab = slab
+	}
+	return err
+}
+
+// slabElems appends the elements of an NFT_MSG_NEWSETELEM message to slab
+// and reports true when every one of them is a plain key of the slab's
+// length with no flag but NFT_SET_ELEM_INTERVAL_END; otherwise it returns
+// false, having appended some of them.
+func slabElems(slab *model.ElemSlab, b []byte) bool {
+	const (
+		attrElements = 3 // NFTA_SET_ELEM_LIST_ELEMENTS
+		elemKey      = 1 // NFTA_SET_ELEM_KEY
+		elemFlags    = 3 // NFTA_SET_ELEM_FLAGS
+	)
+	if len(b) < nfgenHeaderLen {
+		return false
+	}
+	msg := attrIter{b: b[nfgenHeaderLen:]}
+	for msg.next() {
+		if msg.typ != attrElements {
+			continue
+		}
+		list := attrIter{b: msg.data}
+		for list.next() {
+			if list.typ != 1 { // NFTA_LIST_ELEM
+				return false
+			}
+			var key []byte
+			var flags uint32
+			el := attrIter{b: list.data}
+			for el.next() {
+				switch el.typ {
+				case elemKey:
+					val := attrIter{b: el.data}
+					for val.next() {
+						if val.typ != 1 { // NFTA_DATA_VALUE
+							return false
+						}
+						key = val.data
+					}
+					if val.err != nil {
+						return false
+					}
+				case elemFlags:
+					flags = el.u32()
+				default:
+					return false
+				}
+			}
+			if el.err != nil || len(key) != slab.KeyLen || flags > 1 {
+				return false
+			}
+			slab.Add(key, uint8(flags))
+		}
+		if list.err != nil {
+			return false
+		}
+	}
+	return msg.err == nil
 }
 
 // Flowtables calls fn for each flowtable of the tables matching f.

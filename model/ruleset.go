@@ -138,6 +138,10 @@ type Set struct {
 	Exprs         []Expr // per-element expressions (counter, quota, ...)
 	Elements      []SetElem
 	Pos           Pos
+
+	// Slab, when set, holds the elements instead of Elements, compactly
+	// (see ElemSlab); only listings of large sets ask for it.
+	Slab *ElemSlab
 }
 
 // Verdict is a netfilter verdict (NF_ACCEPT, NFT_JUMP, ...).

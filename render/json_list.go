@@ -96,8 +96,7 @@ func jsonEncode(sb *strings.Builder, v any) {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			b, _ := json.Marshal(kv.k)
-			sb.Write(b)
+			jsonQuote(sb, kv.k)
 			sb.WriteString(": ")
 			jsonEncode(sb, kv.v)
 		}
@@ -112,14 +111,28 @@ func jsonEncode(sb *strings.Builder, v any) {
 		}
 		sb.WriteByte(']')
 	case string:
-		b, _ := json.Marshal(x)
-		sb.Write(b)
+		jsonQuote(sb, x)
 	case *big.Int:
 		sb.WriteString(x.String())
 	default:
 		b, _ := json.Marshal(x)
 		sb.Write(b)
 	}
+}
+
+// jsonQuote writes s as a JSON string exactly as json.Marshal does, without
+// its allocations for the common case of plain printable ASCII.
+func jsonQuote(sb *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			sb.Write(b)
+			return
+		}
+	}
+	sb.WriteByte('"')
+	sb.WriteString(s)
+	sb.WriteByte('"')
 }
 
 // BeginTable writes a table object.
@@ -290,17 +303,34 @@ func (j *JSONLister) Set(s *model.Set) {
 		}
 		o = append(o, jsonKV{"stmt", stmts})
 	}
-	if !j.opts.Terse && len(s.Elements) > 0 {
-		// Elements are printed through the text lister and converted, so
-		// both outputs agree on order and values.
-		texts := j.text.setElements(s, j.text.withIfNames(kt), dt, false)
-		var elems []any
-		for _, t := range texts {
-			elems = append(elems, jsonElem(t, s.Flags&(lsSetMap|lsSetObject) != 0))
-		}
-		o = append(o, jsonKV{"elem", elems})
+	if j.opts.Terse || !hasElements(s) {
+		j.object(jsonObj{{kind, o}})
+		return
 	}
-	j.object(jsonObj{{kind, o}})
+	// The elements come last: the object is written up to them, then
+	// they are streamed one by one (a set may hold millions). They are
+	// printed through the text lister and converted, so both outputs
+	// agree on order and values.
+	var sb strings.Builder
+	jsonEncode(&sb, jsonObj{{kind, o}})
+	head := strings.TrimSuffix(sb.String(), "}}")
+	if !j.first {
+		j.write(", ")
+	}
+	j.first = false
+	j.write(head)
+	j.write(`, "elem": [`)
+	n := 0
+	j.text.eachElement(s, j.text.withIfNames(kt), dt, func(t string) {
+		sb.Reset()
+		if n > 0 {
+			sb.WriteString(", ")
+		}
+		jsonEncode(&sb, jsonElem(t, s.Flags&(lsSetMap|lsSetObject) != 0))
+		j.write(sb.String())
+		n++
+	})
+	j.write("]}}")
 }
 
 func jsonTypeNames(t lsSetType) any {
@@ -621,9 +651,8 @@ func (j *JSONLister) ChainsFirst() bool { return true }
 
 // Rule writes a rule object (without statements, see JSONLister).
 func (j *JSONLister) Rule(r *model.Rule) {
-	// Decode the text too, so that undecodable expressions are reported
-	// as they are in text output.
-	j.text.RuleText(r)
+	// RuleJSON decodes the rule as RuleText does, so undecodable
+	// expressions are reported as they are in text output.
 	o := jsonObj{{"family", r.Family.String()}, {"table", r.Table}, {"chain", r.Chain}, {"handle", r.Handle}}
 	if r.Comment != "" {
 		o = append(o, jsonKV{"comment", r.Comment})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,9 @@ type Lister struct {
 	// bindings holds the rules of anonymous chains ("jump { ... }").
 	bindings map[string][]*model.Rule
 	werr     error
+	// textOnly is set while Rule prints a rule: the statements' JSON
+	// forms are not built then.
+	textOnly bool
 }
 
 // NewLister returns a Lister writing to w.
@@ -90,7 +94,7 @@ func (l *Lister) handle(h uint64) string {
 	if !l.opts.Handle {
 		return ""
 	}
-	return fmt.Sprintf(" # handle %d", h)
+	return " # handle " + strconv.FormatUint(h, 10)
 }
 
 // BeginTable prints a table header with its flags and comment.
@@ -245,18 +249,19 @@ func (l *Lister) printSet(s *model.Set, tab string) {
 	if c := lsUdString(s.Userdata, 7); c != "" {
 		l.printf("%scomment %s\n", tt, lsQuote(c))
 	}
-	if !l.opts.Terse && len(s.Elements) > 0 {
-		elems := l.setElements(s, l.withIfNames(keyT), dataT, false)
-		if len(elems) > 0 {
-			l.printf("%selements = { ", tt)
-			n := 0
-			for i, e := range elems {
-				if i > 0 {
-					l.printf("%s", lsElemDelim(keyT, &n))
-				}
-				l.printf("%s", e)
-				n++
+	if !l.opts.Terse && hasElements(s) {
+		i, n := 0, 0 // elements printed, and on the current line
+		l.eachElement(s, l.withIfNames(keyT), dataT, func(e string) {
+			if i == 0 {
+				l.write(tt, "elements = { ")
+			} else {
+				l.write(lsElemDelim(keyT, &n))
 			}
+			l.write(e)
+			i++
+			n++
+		})
+		if i > 0 {
 			l.printf(" }\n")
 		}
 	}
@@ -542,7 +547,20 @@ func (l *Lister) EndChain() { l.printf("\t}\n") }
 // Rule prints one rule of the current chain.
 func (l *Lister) Rule(r *model.Rule) {
 	l.family = r.Family
-	l.printf("\t\t%s%s\n", l.RuleText(r), l.handle(r.Handle))
+	l.textOnly = true
+	text := l.RuleText(r)
+	l.textOnly = false
+	l.write("\t\t", text, l.handle(r.Handle), "\n")
+}
+
+// write writes strings without formatting (the per-rule path).
+func (l *Lister) write(ss ...string) {
+	for _, s := range ss {
+		if l.werr != nil {
+			return
+		}
+		_, l.werr = io.WriteString(l.w, s)
+	}
 }
 
 func lsHookName(fam model.Family, h uint32) string {

@@ -942,7 +942,9 @@ func lsPadTo(b []byte, n int) []byte {
 func (c *lsRuleCtx) match(s *lsSel, value string, v uint64, eq bool) {
 	c.useDeps(s)
 	st := c.emitMatch(s.text + " " + value)
-	st.js = jsonMatch(s, value)
+	if !c.l.textOnly {
+		st.js = jsonMatch(s, value)
+	}
 	if eq && s.depKind == lsDepL3 && s.proto != nil && s.proto.Name == "vlan" && (v == 0x8100 || v == 0x88a8) {
 		c.vlanDepth++
 	}
