@@ -84,6 +84,7 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	defer startProfile()()
 	lf, ok, err := loadFiles(o.files, o.includeDirs, s)
 	if err != nil {
 		return usageError(err)

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nftflow/nftflow/model"
 )
@@ -100,7 +101,10 @@ func FromBatch(b model.Batch) (*Desired, error) {
 				continue
 			}
 			s := *o
-			s.Elements = append([]model.SetElem(nil), o.Elements...)
+			// Later blocks of the same set append to a copy, never into
+			// the batch's slice; the elements themselves are shared (a
+			// copy of a million elements costs 400 MB).
+			s.Elements = slices.Clip(o.Elements)
 			ts.Sets = append(ts.Sets, &s)
 			if o.ID != 0 {
 				setsByID[o.ID] = &s
