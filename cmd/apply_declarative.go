@@ -62,7 +62,9 @@ type loadedFiles struct {
 }
 
 // loadFiles parses (following includes) and compiles every file, printing
-// errors; ok is false when any file has errors, err is for I/O.
+// errors; ok is false when any file has errors, err is for I/O. The files
+// keep their commands but not the rules and set elements in them (see
+// compiler.Options.Release).
 func loadFiles(names, includeDirs []string, s *streams) (*loadedFiles, bool, error) {
 	lf := &loadedFiles{sources: map[string][]byte{}, timer: newPhaseTimer()}
 	ok := true
@@ -84,7 +86,9 @@ func loadFiles(names, includeDirs []string, s *streams) (*loadedFiles, bool, err
 			ok = false
 			continue
 		}
-		b, err := compiler.Compile(f)
+		// The tree's rules and set elements are dropped as they are
+		// compiled: only the kinds of its commands are used afterwards.
+		b, err := compiler.CompileWith(f, compiler.Options{Release: true})
 		if err != nil {
 			var el compiler.ErrorList
 			if !errors.As(err, &el) {

@@ -54,6 +54,9 @@ type compiler struct {
 	posBufs  [][]model.Pos
 	exprSlab []model.Expr
 	posSlab  []model.Pos
+	// release drops the rules and set elements of the syntax tree once
+	// compiled (Options.Release).
+	release bool
 }
 
 // slabChunk is how many expressions (and positions) one slab holds.
@@ -111,7 +114,21 @@ type tableCtx struct {
 // with the source position it came from. On errors it returns the batch
 // compiled so far and an ErrorList.
 func Compile(f *parser.File) (*model.Batch, error) {
-	c := &compiler{tables: map[string]*tableCtx{}, defines: map[string]parser.Expr{}}
+	return CompileWith(f, Options{})
+}
+
+// Options control CompileWith.
+type Options struct {
+	// Release lets the compiler clear the rules of chain blocks and the
+	// elements of set blocks in f as it compiles them, so that a big file
+	// is never held twice (as syntax tree and as batch). f is then good
+	// only for telling its commands apart.
+	Release bool
+}
+
+// CompileWith is Compile with options.
+func CompileWith(f *parser.File, o Options) (*model.Batch, error) {
+	c := &compiler{tables: map[string]*tableCtx{}, defines: map[string]parser.Expr{}, release: o.Release}
 	c.commands(f.Commands)
 	if len(c.errs) > 0 {
 		sort.SliceStable(c.errs, func(i, j int) bool {
@@ -474,7 +491,7 @@ func deviceList(e parser.Expr, defs map[string]parser.Expr) []string {
 }
 
 func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
-	for _, r := range x.Rules {
+	for i, r := range x.Rules {
 		rule, sets, err := c.rule(t, chain, r)
 		if err != nil {
 			c.errorf(r, "%v", err)
@@ -484,6 +501,12 @@ func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
 			c.op(model.VerbAdd, s, r)
 		}
 		c.op(model.VerbAdd, rule, r)
+		if c.release {
+			x.Rules[i] = nil
+		}
+	}
+	if c.release {
+		x.Rules = nil
 	}
 }
 

@@ -119,6 +119,9 @@ type ruleCtx struct {
 	// unmergeable marks compares payload merging must leave alone
 	unmergeable map[*model.Cmp]bool
 	sets        []*model.Set // anonymous sets this rule creates
+	// release clears the elements of the set expression anonSet compiles
+	// as it goes (a set block's elements under Options.Release).
+	release bool
 }
 
 func (r *ruleCtx) add(es ...model.Expr) {
@@ -1198,7 +1201,10 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		// one interval per element (but the catch-all): sized once
 		ivs, tmplPos = make([]interval, 0, len(x.Elems)), make([]model.Pos, 0, len(x.Elems))
 	}
-	for _, el := range x.Elems {
+	for i, el := range x.Elems {
+		if r.release {
+			x.Elems[i] = nil
+		}
 		k, v := el, parser.Expr(nil)
 		if me, ok := el.(*parser.MapElem); ok {
 			k, v = me.Key, me.Value

@@ -253,7 +253,7 @@ func (c *compiler) elements(t *tableCtx, s *model.Set, se *parser.SetExpr) ([]mo
 
 func (c *compiler) elementsFor(t *tableCtx, s *model.Set, key, data *load, se *parser.SetExpr) ([]model.SetElem, error) {
 	merge := udataHasMerge(s.Userdata)
-	rc := &ruleCtx{c: c, t: t, family: t.family, noMerge: !merge}
+	rc := &ruleCtx{c: c, t: t, family: t.family, noMerge: !merge, release: c.release}
 	tmp, err := rc.anonSet(key, se, data)
 	if err != nil {
 		return nil, err
