@@ -85,10 +85,12 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 		ctx = context.Background()
 	}
 	defer startProfile()()
-	lf, ok, err := loadFiles(o.files, o.includeDirs, s)
+	var fresh *freshApply
+	lf, ok, err := loadFilesWith(o.files, o.includeDirs, s, freshStream(ctx, o, &fresh))
 	if err != nil {
 		return usageError(err)
 	}
+	lf.fresh = fresh
 	if !ok {
 		return silentExit(ExitFindings)
 	}

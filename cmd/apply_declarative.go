@@ -59,6 +59,9 @@ type loadedFiles struct {
 	batch   model.Batch
 	sources map[string][]byte
 	timer   *phaseTimer
+	// fresh is set when the files were compiled straight into a batch
+	// for tables the kernel does not have (apply_fresh.go).
+	fresh *freshApply
 }
 
 // loadFiles parses (following includes) and compiles every file, printing
@@ -66,8 +69,18 @@ type loadedFiles struct {
 // keep their commands but not the rules and set elements in them (see
 // compiler.Options.Release).
 func loadFiles(names, includeDirs []string, s *streams) (*loadedFiles, bool, error) {
+	return loadFilesWith(names, includeDirs, s, nil)
+}
+
+// loadFilesWith is loadFiles; when stream is set, it is called with the
+// parsed files before they are compiled, and the operations go to the
+// emit function it returns instead of lf.batch (when it returns one),
+// then done is called.
+func loadFilesWith(names, includeDirs []string, s *streams, stream func([]*parser.File) (emit func(model.Op) error, done func())) (*loadedFiles, bool, error) {
 	lf := &loadedFiles{sources: map[string][]byte{}, timer: newPhaseTimer()}
 	ok := true
+	var parsed []*parser.File
+	var parsedNames []string
 	for _, name := range names {
 		f, perr, err := parseInput(name, includeDirs, s.in)
 		if err != nil {
@@ -86,13 +99,24 @@ func loadFiles(names, includeDirs []string, s *streams) (*loadedFiles, bool, err
 			ok = false
 			continue
 		}
+		parsed = append(parsed, f)
+		parsedNames = append(parsedNames, name)
+	}
+	var emit func(model.Op) error
+	if ok && stream != nil {
+		var done func()
+		if emit, done = stream(parsed); done != nil {
+			defer done()
+		}
+	}
+	for i, f := range parsed {
 		// The tree's rules and set elements are dropped as they are
 		// compiled: only the kinds of its commands are used afterwards.
-		b, err := compiler.CompileWith(f, compiler.Options{Release: true})
+		b, err := compiler.CompileWith(f, compiler.Options{Release: true, Emit: emit})
 		if err != nil {
 			var el compiler.ErrorList
 			if !errors.As(err, &el) {
-				fmt.Fprintf(s.err, "%s: error: %v\n", name, err)
+				fmt.Fprintf(s.err, "%s: error: %v\n", parsedNames[i], err)
 			}
 			for _, e := range el {
 				writePosError(s.err, e.Pos, e.Msg, lf.sources)
@@ -142,6 +166,21 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams, lf *l
 	if o.decl.merge || o.dumpBatch || !isDeclarative(lf.files) {
 		return false, nil
 	}
+	if lf.fresh != nil {
+		if done, err := applyFresh(ctx, o, s, lf, lf.fresh); done {
+			return true, err
+		}
+		// The ruleset changed since it was read: compare with it.
+		again, ok, err := loadFiles(o.files, o.includeDirs, s)
+		if err != nil {
+			return true, usageError(err)
+		}
+		if !ok {
+			return true, silentExit(ExitFindings)
+		}
+		again.sources = lf.sources
+		lf = again
+	}
 	// The syntax trees are no longer needed: let the collector reclaim
 	// them (about 80 MB for 100,000 rules) before the kernel is read.
 	lf.files = nil
@@ -162,7 +201,7 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams, lf *l
 	// the batch (a canonical key per rule: about 0.5 s for 100,000 rules).
 	var records func() [][]byte
 	if !o.check {
-		records = recordAsync(desired)
+		records = recordAsync(desired, nil)
 	}
 	for attempt := 0; ; attempt++ {
 		// Each send reads the tables, plans and applies; a send again
@@ -187,7 +226,7 @@ func runApplyDeclarative(ctx context.Context, o *applyOptions, s *streams, lf *l
 		err := sendWithOffloadFallback(o.offloadFallback, s.err, send,
 			func(refused []*model.Flowtable) {
 				stripOffload(desiredFlowtables(desired), refused)
-				records = recordAsync(desired) // the flowtables changed
+				records = recordAsync(desired, nil) // the flowtables changed
 			})
 		if snapErr != nil {
 			return true, &exitError{code: ExitFindings, err: fmt.Errorf("read the current ruleset: %w", snapErr)}
@@ -315,13 +354,19 @@ func loadApplied(netns string, d *plan.Desired, errOut io.Writer) *plan.Applied 
 
 // recordAsync starts computing the records of the desired tables (one
 // JSON document per table, in the order of d.Tables, nil where it failed)
-// on another goroutine; the returned function waits for them.
-func recordAsync(d *plan.Desired) func() [][]byte {
+// with record (nil: plan.Record) on another goroutine; the returned
+// function waits for them.
+func recordAsync(d *plan.Desired, record func(*model.TableState) *plan.Applied) func() [][]byte {
+	if record == nil {
+		record = func(ts *model.TableState) *plan.Applied {
+			return plan.Record(&plan.Desired{Tables: []*model.TableState{ts}})
+		}
+	}
 	done := make(chan [][]byte, 1)
 	go func() {
 		out := make([][]byte, len(d.Tables))
 		for i, ts := range d.Tables {
-			out[i], _ = json.Marshal(plan.Record(&plan.Desired{Tables: []*model.TableState{ts}}))
+			out[i], _ = json.Marshal(record(ts))
 		}
 		done <- out
 	}()

@@ -57,6 +57,10 @@ type compiler struct {
 	// release drops the rules and set elements of the syntax tree once
 	// compiled (Options.Release).
 	release bool
+	// emit receives the finished operations (Options.Emit); emitErr is
+	// the first error it returned.
+	emit    func(model.Op) error
+	emitErr error
 }
 
 // slabChunk is how many expressions (and positions) one slab holds.
@@ -124,12 +128,19 @@ type Options struct {
 	// is never held twice (as syntax tree and as batch). f is then good
 	// only for telling its commands apart.
 	Release bool
+	// Emit, when set, receives each operation as soon as it is final,
+	// in batch order, instead of the returned batch (which is then
+	// empty): the caller can encode it and let it go. The first error
+	// Emit returns stops the emitting and is returned by CompileWith,
+	// unless the file has errors.
+	Emit func(model.Op) error
 }
 
 // CompileWith is Compile with options.
 func CompileWith(f *parser.File, o Options) (*model.Batch, error) {
-	c := &compiler{tables: map[string]*tableCtx{}, defines: map[string]parser.Expr{}, release: o.Release}
+	c := &compiler{tables: map[string]*tableCtx{}, defines: map[string]parser.Expr{}, release: o.Release, emit: o.Emit}
 	c.commands(f.Commands)
+	c.flush()
 	if len(c.errs) > 0 {
 		sort.SliceStable(c.errs, func(i, j int) bool {
 			a, b := c.errs[i].Pos, c.errs[j].Pos
@@ -140,7 +151,26 @@ func CompileWith(f *parser.File, o Options) (*model.Batch, error) {
 		})
 		return &c.batch, c.errs
 	}
+	if c.emitErr != nil {
+		return &c.batch, c.emitErr
+	}
 	return &c.batch, nil
+}
+
+// flush hands the operations compiled so far to Options.Emit. It is called
+// only where no earlier operation changes any more: after each rule of a
+// chain, and at the end.
+func (c *compiler) flush() {
+	if c.emit == nil {
+		return
+	}
+	for _, op := range c.batch.Ops {
+		if c.emitErr == nil {
+			c.emitErr = c.emit(op)
+		}
+	}
+	clear(c.batch.Ops)
+	c.batch.Ops = c.batch.Ops[:0]
 }
 
 func (c *compiler) pos(n parser.Node) model.Pos {
@@ -501,6 +531,7 @@ func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
 			c.op(model.VerbAdd, s, r)
 		}
 		c.op(model.VerbAdd, rule, r)
+		c.flush()
 		if c.release {
 			x.Rules[i] = nil
 		}

@@ -176,3 +176,74 @@ func (a *Applied) Merge(b *Applied) *Applied {
 	}
 	return out
 }
+
+// Recorder builds the desired tables of a declarative file from its
+// operations one at a time, as FromBatch does, but keeps of the ordinary
+// rules (in a declared chain, jumping to no chain binding) only their
+// hashes for the record: a big file's rules can then be encoded for the
+// kernel and let go as they are compiled. Its Desired tables lack those
+// rules, so they serve for naming the tables and recording the apply, not
+// for planning.
+type Recorder struct {
+	bd     *builder
+	cc     canonCache
+	chains map[TableID]map[string]bool // the declared (non-binding) chains
+	rules  map[TableID][]uint64        // hashes of the rules let go
+}
+
+// NewRecorder returns an empty Recorder.
+func NewRecorder() *Recorder {
+	r := &Recorder{bd: newBuilder(), cc: canonCache{}, chains: map[TableID]map[string]bool{}, rules: map[TableID][]uint64{}}
+	r.bd.shed = r.shed
+	return r
+}
+
+// Add takes the next operation of the file; like FromBatch it refuses
+// anything but a declaration.
+func (r *Recorder) Add(op model.Op) error {
+	if c, ok := op.Obj.(*model.Chain); ok && !isBinding(c) {
+		id := TableID{c.Family, c.Table}
+		if r.chains[id] == nil {
+			r.chains[id] = map[string]bool{}
+		}
+		r.chains[id][c.Name] = true
+	}
+	return r.bd.add(op)
+}
+
+// Desired returns the tables added so far, without the ordinary rules.
+func (r *Recorder) Desired() *Desired { return r.bd.d }
+
+// Record returns the record of one of the tables of Desired: the same as
+// Record of the table with all its rules.
+func (r *Recorder) Record(ts *model.TableState) *Applied {
+	a := Record(&Desired{Tables: []*model.TableState{ts}})
+	for _, h := range r.rules[TableID{ts.Table.Family, ts.Table.Name}] {
+		a.hashes[h] = struct{}{}
+	}
+	return a
+}
+
+// shed hashes an ordinary rule as Record would and reports true; it
+// reports false for a rule Record must see with its table.
+func (r *Recorder) shed(ts *model.TableState, rule *model.Rule) bool {
+	id := TableID{ts.Table.Family, ts.Table.Name}
+	if !r.chains[id][rule.Chain] {
+		return false
+	}
+	for _, e := range rule.Exprs {
+		if im, ok := e.(*model.Immediate); ok && im.Verdict != nil && im.Verdict.ChainID != 0 {
+			return false // jumps to a chain binding
+		}
+	}
+	anon := func(_ string, setID uint32) (string, bool) {
+		s := r.bd.setsByID[setID]
+		if s == nil || !isAnon(s.Name) || s.Family != id.Family || s.Table != id.Name {
+			return "", false
+		}
+		return anonSetKey(s), true
+	}
+	bi := &bindingIndex{ts: ts, byID: map[uint32]*model.Chain{}, name: map[string]bool{}, anon: anon, cc: r.cc}
+	r.rules[id] = append(r.rules[id], hashRule(id, rule.Chain, bi.ruleKey(rule)))
+	return true
+}

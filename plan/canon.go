@@ -15,7 +15,43 @@ import (
 // canon writes a canonical text form of v: nil and empty slices are the
 // same, map keys are sorted, and fields named HostOrder (printing hints
 // never sent to the kernel) are skipped.
-func canon(b *strings.Builder, v reflect.Value) {
+func canon(b *strings.Builder, v reflect.Value) { canonWith(b, v, canonCache{}) }
+
+// canonCache holds what canon needs of each type it meets, so that keying
+// many rules does not ask reflect for the same fields again.
+type canonCache map[reflect.Type]*canonType
+
+// canonType is a type's name and, for structs, the fields canon writes.
+type canonType struct {
+	str    string       // Type.String
+	name   string       // Type.Name
+	fields []canonField // of structs
+}
+
+type canonField struct {
+	index int
+	name  string
+}
+
+func (cc canonCache) of(t reflect.Type) *canonType {
+	if ct := cc[t]; ct != nil {
+		return ct
+	}
+	ct := &canonType{str: t.String(), name: t.Name()}
+	if t.Kind() == reflect.Struct {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if f.Name == "HostOrder" || !f.IsExported() {
+				continue
+			}
+			ct.fields = append(ct.fields, canonField{i, f.Name})
+		}
+	}
+	cc[t] = ct
+	return ct
+}
+
+func canonWith(b *strings.Builder, v reflect.Value, cc canonCache) {
 	switch v.Kind() {
 	case reflect.Invalid:
 		b.WriteString("nil")
@@ -25,21 +61,17 @@ func canon(b *strings.Builder, v reflect.Value) {
 			return
 		}
 		if v.Kind() == reflect.Interface {
-			b.WriteString(v.Elem().Type().String())
+			b.WriteString(cc.of(v.Elem().Type()).str)
 		}
-		canon(b, v.Elem())
+		canonWith(b, v.Elem(), cc)
 	case reflect.Struct:
-		b.WriteString(v.Type().Name())
+		ct := cc.of(v.Type())
+		b.WriteString(ct.name)
 		b.WriteByte('{')
-		t := v.Type()
-		for i := 0; i < v.NumField(); i++ {
-			f := t.Field(i)
-			if f.Name == "HostOrder" || !f.IsExported() {
-				continue
-			}
-			b.WriteString(f.Name)
+		for _, f := range ct.fields {
+			b.WriteString(f.name)
 			b.WriteByte(':')
-			canon(b, v.Field(i))
+			canonWith(b, v.Field(f.index), cc)
 			b.WriteByte(' ')
 		}
 		b.WriteByte('}')
@@ -57,7 +89,7 @@ func canon(b *strings.Builder, v reflect.Value) {
 		}
 		b.WriteByte('[')
 		for i := 0; i < v.Len(); i++ {
-			canon(b, v.Index(i))
+			canonWith(b, v.Index(i), cc)
 			b.WriteByte(',')
 		}
 		b.WriteByte(']')
@@ -66,9 +98,9 @@ func canon(b *strings.Builder, v reflect.Value) {
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
 		b.WriteByte('{')
 		for _, k := range keys {
-			canon(b, k)
+			canonWith(b, k, cc)
 			b.WriteByte(':')
-			canon(b, v.MapIndex(k))
+			canonWith(b, v.MapIndex(k), cc)
 			b.WriteByte(',')
 		}
 		b.WriteByte('}')
@@ -233,8 +265,13 @@ const (
 
 // exprsKey is the canonical text of an expression list.
 func exprsKey(es []model.Expr, anon setResolver) string {
+	return exprsKeyWith(es, anon, canonCache{})
+}
+
+// exprsKeyWith is exprsKey with a cache shared by many calls.
+func exprsKeyWith(es []model.Expr, anon setResolver, cc canonCache) string {
 	var b strings.Builder
-	canon(&b, reflect.ValueOf(normExprs(es, anon)))
+	canonWith(&b, reflect.ValueOf(normExprs(es, anon)), cc)
 	return b.String()
 }
 
