@@ -263,12 +263,8 @@ const (
 	quotaDepleted   uint32 = 2 // NFT_QUOTA_F_DEPLETED
 )
 
-// exprsKey is the canonical text of an expression list.
-func exprsKey(es []model.Expr, anon setResolver) string {
-	return exprsKeyWith(es, anon, canonCache{})
-}
-
-// exprsKeyWith is exprsKey with a cache shared by many calls.
+// exprsKeyWith is the canonical text of an expression list, with a type
+// cache that many calls share.
 func exprsKeyWith(es []model.Expr, anon setResolver, cc canonCache) string {
 	var b strings.Builder
 	canonWith(&b, reflect.ValueOf(normExprs(es, anon)), cc)
