@@ -174,18 +174,22 @@ func applyFresh(ctx context.Context, o *applyOptions, s *streams, lf *loadedFile
 		}
 	}
 	// Refusals are mapped back to the operations by compiling the files
-	// again: compiling is deterministic, so the operations come in the
-	// order they were encoded in.
+	// again, emitting as before: compiling is deterministic, so the
+	// operations come as they were encoded.
 	rebuild := func() (*model.Batch, error) {
 		quiet := &streams{in: s.in, out: io.Discard, err: io.Discard}
-		again, ok, err := loadFiles(o.files, o.includeDirs, quiet)
+		var b model.Batch
+		collect := func([]*parser.File) (func(model.Op) error, func()) {
+			return func(op model.Op) error { b.Ops = append(b.Ops, op); return nil }, nil
+		}
+		_, ok, err := loadFilesWith(o.files, o.includeDirs, quiet, collect)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			return nil, errors.New("the files changed while applying")
 		}
-		return &again.batch, nil
+		return &b, nil
 	}
 	lf.timer.mark("fresh")
 	err = kernel.ApplyEncodedAtGeneration(ctx, fa.enc, rebuild, kernel.Options{NetNS: o.netns, Check: o.check}, fa.genid)

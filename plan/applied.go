@@ -187,13 +187,14 @@ func (a *Applied) Merge(b *Applied) *Applied {
 type Recorder struct {
 	bd     *builder
 	cc     canonCache
+	big    map[*model.Set]bool         // sets kept without their elements
 	chains map[TableID]map[string]bool // the declared (non-binding) chains
 	rules  map[TableID][]uint64        // hashes of the rules let go
 }
 
 // NewRecorder returns an empty Recorder.
 func NewRecorder() *Recorder {
-	r := &Recorder{bd: newBuilder(), cc: canonCache{}, chains: map[TableID]map[string]bool{}, rules: map[TableID][]uint64{}}
+	r := &Recorder{bd: newBuilder(), cc: canonCache{}, big: map[*model.Set]bool{}, chains: map[TableID]map[string]bool{}, rules: map[TableID][]uint64{}}
 	r.bd.shed = r.shed
 	return r
 }
@@ -201,6 +202,36 @@ func NewRecorder() *Recorder {
 // Add takes the next operation of the file; like FromBatch it refuses
 // anything but a declaration.
 func (r *Recorder) Add(op model.Op) error {
+	// Record hashes no element of a set of more than maxElemHashes: such
+	// a set is kept without them, and elements added to it are dropped.
+	switch o := op.Obj.(type) {
+	case *model.Set:
+		if !isAnon(o.Name) && len(o.Elements) > maxElemHashes {
+			c := *o
+			c.Elements = nil
+			op.Obj = &c
+			if err := r.bd.add(op); err != nil {
+				return err
+			}
+			r.big[r.bd.setsByName[o.Family.String()+" "+o.Table+" "+o.Name]] = true
+			return nil
+		}
+	case *model.SetElems:
+		s := r.bd.setsByID[o.SetID]
+		if s == nil || o.SetID == 0 {
+			s = r.bd.setsByName[o.Family.String()+" "+o.Table+" "+o.Set]
+		}
+		if s != nil && !isAnon(s.Name) && (op.Verb == model.VerbAdd || op.Verb == model.VerbCreate) {
+			if r.big[s] {
+				return nil
+			}
+			if len(s.Elements)+len(o.Elements) > maxElemHashes {
+				s.Elements = nil
+				r.big[s] = true
+				return nil
+			}
+		}
+	}
 	if c, ok := op.Obj.(*model.Chain); ok && !isBinding(c) {
 		id := TableID{c.Family, c.Table}
 		if r.chains[id] == nil {

@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/nftflow/nftflow/compiler"
@@ -32,6 +34,20 @@ table ip u { chain c { ip saddr 2.2.2.2 accept } }
 table ip t { chain e { ip daddr 3.3.3.3 drop } }
 `,
 	}
+	var big strings.Builder
+	big.WriteString("table ip big {\n\tset s {\n\t\ttype ipv4_addr\n\t\telements = { ")
+	for i := 0; i < maxElemHashes+1; i++ {
+		fmt.Fprintf(&big, "10.0.%d.%d, ", i/256, i%256)
+	}
+	big.WriteString("}\n\t}\n\tchain c { ip saddr @s accept }\n}\n")
+	inputs["big set"] = big.String()
+	big.Reset()
+	big.WriteString("table ip bigiv {\n\tset s {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { ")
+	for i := 0; i < 6000; i++ {
+		fmt.Fprintf(&big, "10.%d.%d.0/31, ", i/256, i%256)
+	}
+	big.WriteString("}\n\t}\n\tchain c { ip saddr @s accept }\n}\n")
+	inputs["big interval set"] = big.String()
 	for name, src := range inputs {
 		f, err := parser.ParseString(name+".nft", src)
 		if err != nil {
@@ -45,11 +61,12 @@ table ip t { chain e { ip daddr 3.3.3.3 drop } }
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		// The recorder takes the operations as the compiler emits them
+		// (big interval sets: the set, then its elements in pieces).
 		r := NewRecorder()
-		for _, op := range b.Ops {
-			if err := r.Add(op); err != nil {
-				t.Fatalf("%s: recorder: %v", name, err)
-			}
+		f, _ = parser.ParseString(name+".nft", src)
+		if _, err := compiler.CompileWith(f, compiler.Options{Release: true, Emit: r.Add}); err != nil {
+			t.Fatalf("%s: compile emitting: %v", name, err)
 		}
 		rd := r.Desired()
 		if len(rd.Tables) != len(d.Tables) {
