@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
 
 	"github.com/nftflow/nftflow/kernel"
 	"github.com/nftflow/nftflow/model"
@@ -43,7 +47,7 @@ func freshStream(ctx context.Context, o *applyOptions, fa **freshApply) func([]*
 				return nil, nil // refusals are explained by compiling again
 			}
 		}
-		ids, ok := freshTables(files)
+		ids, elems, ok := freshTables(files)
 		if !ok {
 			return nil, nil
 		}
@@ -54,6 +58,7 @@ func freshStream(ctx context.Context, o *applyOptions, fa **freshApply) func([]*
 		f := &freshApply{genid: snap.GenID, enc: kernel.NewBatchEncoder(), rec: plan.NewRecorder(),
 			ops: make(chan model.Op, 1024), done: make(chan struct{})}
 		*fa = f
+		limitMemory(o.files, elems)
 		go func() {
 			defer close(f.done)
 			for op := range f.ops {
@@ -80,11 +85,13 @@ func freshStream(ctx context.Context, o *applyOptions, fa **freshApply) func([]*
 // its own, each chain, set and object once, no flowtable (their devices are
 // checked and may be changed before sending), and there is no `flush
 // ruleset` (it deletes other tables).
-func freshTables(files []*parser.File) (map[plan.TableID]bool, bool) {
+// It also counts the elements of their set blocks.
+func freshTables(files []*parser.File) (map[plan.TableID]bool, int, bool) {
 	if !isDeclarative(files) {
-		return nil, false
+		return nil, 0, false
 	}
 	ids := map[plan.TableID]bool{}
+	elems := 0
 	var walk func(files []*parser.File) bool
 	walk = func(files []*parser.File) bool {
 		for _, f := range files {
@@ -112,15 +119,20 @@ func freshTables(files []*parser.File) (map[plan.TableID]bool, bool) {
 						return false
 					}
 					ids[id] = true
+					for _, it := range x.Items {
+						if sb, ok := it.(*parser.SetBlock); ok && sb.Elements != nil {
+							elems += len(sb.Elements.Elems)
+						}
+					}
 				}
 			}
 		}
 		return true
 	}
 	if !walk(files) || len(ids) == 0 {
-		return nil, false
+		return nil, 0, false
 	}
-	return ids, true
+	return ids, elems, true
 }
 
 // uniqueItems reports whether a table block declares each chain, set and
@@ -177,6 +189,7 @@ func applyFresh(ctx context.Context, o *applyOptions, s *streams, lf *loadedFile
 	// again, emitting as before: compiling is deterministic, so the
 	// operations come as they were encoded.
 	rebuild := func() (*model.Batch, error) {
+		unlimitMemory() // the batch is made whole again
 		quiet := &streams{in: s.in, out: io.Discard, err: io.Discard}
 		var b model.Batch
 		collect := func([]*parser.File) (func(model.Op) error, func()) {
@@ -195,6 +208,7 @@ func applyFresh(ctx context.Context, o *applyOptions, s *streams, lf *loadedFile
 	err = kernel.ApplyEncodedAtGeneration(ctx, fa.enc, rebuild, kernel.Options{NetNS: o.netns, Check: o.check}, fa.genid)
 	lf.timer.mark("apply")
 	if errors.Is(err, kernel.ErrGenerationChanged) {
+		unlimitMemory() // planning holds the whole batch
 		return false, nil
 	}
 	if err != nil {
@@ -209,4 +223,42 @@ func applyFresh(ctx context.Context, o *applyOptions, s *streams, lf *loadedFile
 		saveApplied(o.netns, desired, records(), s.err)
 	}
 	return true, nil
+}
+
+// bigInput is the input size from which limitMemory limits.
+const bigInput = 4 << 20
+
+// limitMemory sets a soft memory limit for the fresh apply of big inputs
+// (unless GOMEMLIMIT is set): 1.5 times what is live once the files are
+// parsed, and 128 bytes per set element (the sorted intervals of an
+// interval set). The syntax tree is then let go piece by piece while the
+// batch, which is smaller, grows; the limit keeps the collector from
+// letting the heap grow to twice what is live first, as GOGC=100 would
+// (100,000 rules: peak RSS about 130 MB instead of 185; 1,000,000 ranges:
+// about 420 MB instead of 490). Where the live heap does pass the limit,
+// the collector is capped at half the CPU: slower, never failing.
+func limitMemory(names []string, elems int) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	var size int64
+	for _, name := range names {
+		if fi, err := os.Stat(name); err == nil {
+			size += fi.Size()
+		}
+	}
+	if size < bigInput {
+		return
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	debug.SetMemoryLimit(int64(ms.HeapAlloc)*3/2 + 16<<20 + 128*int64(elems))
+}
+
+// unlimitMemory lifts limitMemory's limit (unless GOMEMLIMIT set one).
+func unlimitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(math.MaxInt64)
+	}
 }

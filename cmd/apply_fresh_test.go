@@ -86,7 +86,7 @@ func TestFreshTables(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", tc.src, err)
 		}
-		if _, got := freshTables([]*parser.File{f}); got != tc.want {
+		if _, _, got := freshTables([]*parser.File{f}); got != tc.want {
 			t.Errorf("freshTables(%q) = %v, want %v", tc.src, got, tc.want)
 		}
 	}
