@@ -76,7 +76,9 @@ func freshStream(ctx context.Context, o *applyOptions, fa **freshApply) func([]*
 			}
 			return nil
 		}
-		return emit, func() { close(f.ops) }
+		// Once compiled, what is live is about the batch: the limit has
+		// done its work.
+		return emit, func() { close(f.ops); unlimitMemory() }
 	}
 }
 
@@ -189,7 +191,6 @@ func applyFresh(ctx context.Context, o *applyOptions, s *streams, lf *loadedFile
 	// again, emitting as before: compiling is deterministic, so the
 	// operations come as they were encoded.
 	rebuild := func() (*model.Batch, error) {
-		unlimitMemory() // the batch is made whole again
 		quiet := &streams{in: s.in, out: io.Discard, err: io.Discard}
 		var b model.Batch
 		collect := func([]*parser.File) (func(model.Op) error, func()) {
@@ -208,7 +209,6 @@ func applyFresh(ctx context.Context, o *applyOptions, s *streams, lf *loadedFile
 	err = kernel.ApplyEncodedAtGeneration(ctx, fa.enc, rebuild, kernel.Options{NetNS: o.netns, Check: o.check}, fa.genid)
 	lf.timer.mark("apply")
 	if errors.Is(err, kernel.ErrGenerationChanged) {
-		unlimitMemory() // planning holds the whole batch
 		return false, nil
 	}
 	if err != nil {
@@ -256,7 +256,8 @@ func limitMemory(names []string, elems int) {
 	debug.SetMemoryLimit(int64(ms.HeapAlloc)*3/2 + 16<<20 + 128*int64(elems))
 }
 
-// unlimitMemory lifts limitMemory's limit (unless GOMEMLIMIT set one).
+// unlimitMemory lifts limitMemory's limit once the files are compiled
+// (unless GOMEMLIMIT set one).
 func unlimitMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(math.MaxInt64)
