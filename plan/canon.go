@@ -79,7 +79,13 @@ func canonWith(b *strings.Builder, v reflect.Value, cc canonCache) {
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			b.WriteString("0x")
 			if v.Kind() == reflect.Slice {
-				b.WriteString(hex.EncodeToString(v.Bytes()))
+				if src := v.Bytes(); len(src) <= 32 {
+					var buf [64]byte // no allocation for the usual short data
+					hex.Encode(buf[:], src)
+					b.Write(buf[:2*len(src)])
+				} else {
+					b.WriteString(hex.EncodeToString(src))
+				}
 			} else {
 				for i := 0; i < v.Len(); i++ {
 					fmt.Fprintf(b, "%02x", v.Index(i).Uint())
@@ -105,13 +111,16 @@ func canonWith(b *strings.Builder, v reflect.Value, cc canonCache) {
 		}
 		b.WriteByte('}')
 	case reflect.String:
-		b.WriteString(strconv.Quote(v.String()))
+		var buf [64]byte
+		b.Write(strconv.AppendQuote(buf[:0], v.String()))
 	case reflect.Bool:
 		b.WriteString(strconv.FormatBool(v.Bool()))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		b.WriteString(strconv.FormatInt(v.Int(), 10))
+		var buf [24]byte
+		b.Write(strconv.AppendInt(buf[:0], v.Int(), 10))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		b.WriteString(strconv.FormatUint(v.Uint(), 10))
+		var buf [24]byte
+		b.Write(strconv.AppendUint(buf[:0], v.Uint(), 10))
 	default:
 		fmt.Fprintf(b, "%v", v.Interface())
 	}
@@ -267,6 +276,7 @@ const (
 // cache that many calls share.
 func exprsKeyWith(es []model.Expr, anon setResolver, cc canonCache) string {
 	var b strings.Builder
+	b.Grow(128 * len(es))
 	canonWith(&b, reflect.ValueOf(normExprs(es, anon)), cc)
 	return b.String()
 }
