@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"reflect"
 	"slices"
 	"strconv"
 
@@ -274,7 +275,18 @@ func (r *Recorder) shed(ts *model.TableState, rule *model.Rule) bool {
 		}
 		return anonSetKey(s), true
 	}
-	bi := &bindingIndex{ts: ts, byID: map[uint32]*model.Chain{}, name: map[string]bool{}, anon: anon, cc: r.cc}
-	r.rules[id] = append(r.rules[id], hashRule(id, rule.Chain, bi.ruleKey(rule)))
+	// hashRule(id, chain, ruleKey(rule)), the key hashed as it is
+	// written rather than built.
+	w := newHashWriter()
+	for _, part := range []string{"rule", id.String(), rule.Chain} {
+		w.WriteString(part)
+		w.WriteByte(0)
+	}
+	canonWith(w, reflect.ValueOf(normExprs(rule.Exprs, anon)), r.cc)
+	w.WriteByte('#')
+	var q [64]byte
+	w.Write(strconv.AppendQuote(q[:0], rule.Comment))
+	w.WriteByte(0)
+	r.rules[id] = append(r.rules[id], w.h)
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"reflect"
 	"sort"
 	"strconv"
@@ -51,7 +52,40 @@ func (cc canonCache) of(t reflect.Type) *canonType {
 	return ct
 }
 
-func canonWith(b *strings.Builder, v reflect.Value, cc canonCache) {
+// canonSink is where canonWith writes: a strings.Builder, or a hash
+// (hashWriter) when only the hash of the text is wanted.
+type canonSink interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
+}
+
+// hashWriter is the 64-bit FNV-1a hash of what is written to it (the
+// hash hashOf computes), without allocating.
+type hashWriter struct{ h uint64 }
+
+func newHashWriter() *hashWriter { return &hashWriter{h: 14695981039346656037} }
+
+func (w *hashWriter) Write(p []byte) (int, error) {
+	for _, c := range p {
+		w.h = (w.h ^ uint64(c)) * 1099511628211
+	}
+	return len(p), nil
+}
+
+func (w *hashWriter) WriteString(s string) (int, error) {
+	for i := 0; i < len(s); i++ {
+		w.h = (w.h ^ uint64(s[i])) * 1099511628211
+	}
+	return len(s), nil
+}
+
+func (w *hashWriter) WriteByte(c byte) error {
+	w.h = (w.h ^ uint64(c)) * 1099511628211
+	return nil
+}
+
+func canonWith(b canonSink, v reflect.Value, cc canonCache) {
 	switch v.Kind() {
 	case reflect.Invalid:
 		b.WriteString("nil")
