@@ -282,7 +282,7 @@ func (r *Recorder) shed(ts *model.TableState, rule *model.Rule) bool {
 		w.WriteString(part)
 		w.WriteByte(0)
 	}
-	canonWith(w, reflect.ValueOf(normExprs(rule.Exprs, anon)), r.cc)
+	canonWith(canonOut{h: w}, reflect.ValueOf(normExprs(rule.Exprs, anon)), r.cc)
 	w.WriteByte('#')
 	var q [64]byte
 	w.Write(strconv.AppendQuote(q[:0], rule.Comment))

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"reflect"
 	"sort"
 	"strconv"
@@ -16,7 +15,7 @@ import (
 // canon writes a canonical text form of v: nil and empty slices are the
 // same, map keys are sorted, and fields named HostOrder (printing hints
 // never sent to the kernel) are skipped.
-func canon(b *strings.Builder, v reflect.Value) { canonWith(b, v, canonCache{}) }
+func canon(b *strings.Builder, v reflect.Value) { canonWith(canonOut{sb: b}, v, canonCache{}) }
 
 // canonCache holds what canon needs of each type it meets, so that keying
 // many rules does not ask reflect for the same fields again.
@@ -52,12 +51,36 @@ func (cc canonCache) of(t reflect.Type) *canonType {
 	return ct
 }
 
-// canonSink is where canonWith writes: a strings.Builder, or a hash
-// (hashWriter) when only the hash of the text is wanted.
-type canonSink interface {
-	io.Writer
-	io.StringWriter
-	io.ByteWriter
+// canonOut is where canonWith writes: a strings.Builder, or only the
+// hash of the text (hashWriter). A concrete type, so that the short
+// buffers canonWith formats into stay on the stack.
+type canonOut struct {
+	sb *strings.Builder
+	h  *hashWriter
+}
+
+func (o canonOut) put(p []byte) {
+	if o.h != nil {
+		o.h.Write(p)
+	} else {
+		o.sb.Write(p)
+	}
+}
+
+func (o canonOut) puts(s string) {
+	if o.h != nil {
+		o.h.WriteString(s)
+	} else {
+		o.sb.WriteString(s)
+	}
+}
+
+func (o canonOut) putc(c byte) {
+	if o.h != nil {
+		o.h.WriteByte(c)
+	} else {
+		o.sb.WriteByte(c)
+	}
 }
 
 // hashWriter is the 64-bit FNV-1a hash of what is written to it (the
@@ -85,78 +108,81 @@ func (w *hashWriter) WriteByte(c byte) error {
 	return nil
 }
 
-func canonWith(b canonSink, v reflect.Value, cc canonCache) {
+func canonWith(b canonOut, v reflect.Value, cc canonCache) {
 	switch v.Kind() {
 	case reflect.Invalid:
-		b.WriteString("nil")
+		b.puts("nil")
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			b.WriteString("nil")
+			b.puts("nil")
 			return
 		}
 		if v.Kind() == reflect.Interface {
-			b.WriteString(cc.of(v.Elem().Type()).str)
+			b.puts(cc.of(v.Elem().Type()).str)
 		}
 		canonWith(b, v.Elem(), cc)
 	case reflect.Struct:
 		ct := cc.of(v.Type())
-		b.WriteString(ct.name)
-		b.WriteByte('{')
+		b.puts(ct.name)
+		b.putc('{')
 		for _, f := range ct.fields {
-			b.WriteString(f.name)
-			b.WriteByte(':')
+			b.puts(f.name)
+			b.putc(':')
 			canonWith(b, v.Field(f.index), cc)
-			b.WriteByte(' ')
+			b.putc(' ')
 		}
-		b.WriteByte('}')
+		b.putc('}')
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			b.WriteString("0x")
+			b.puts("0x")
 			if v.Kind() == reflect.Slice {
 				if src := v.Bytes(); len(src) <= 32 {
 					var buf [64]byte // no allocation for the usual short data
 					hex.Encode(buf[:], src)
-					b.Write(buf[:2*len(src)])
+					b.put(buf[:2*len(src)])
 				} else {
-					b.WriteString(hex.EncodeToString(src))
+					b.puts(hex.EncodeToString(src))
 				}
 			} else {
+				const digits = "0123456789abcdef"
 				for i := 0; i < v.Len(); i++ {
-					fmt.Fprintf(b, "%02x", v.Index(i).Uint())
+					x := v.Index(i).Uint()
+					b.putc(digits[x>>4&0xf])
+					b.putc(digits[x&0xf])
 				}
 			}
 			return
 		}
-		b.WriteByte('[')
+		b.putc('[')
 		for i := 0; i < v.Len(); i++ {
 			canonWith(b, v.Index(i), cc)
-			b.WriteByte(',')
+			b.putc(',')
 		}
-		b.WriteByte(']')
+		b.putc(']')
 	case reflect.Map:
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
-		b.WriteByte('{')
+		b.putc('{')
 		for _, k := range keys {
 			canonWith(b, k, cc)
-			b.WriteByte(':')
+			b.putc(':')
 			canonWith(b, v.MapIndex(k), cc)
-			b.WriteByte(',')
+			b.putc(',')
 		}
-		b.WriteByte('}')
+		b.putc('}')
 	case reflect.String:
 		var buf [64]byte
-		b.Write(strconv.AppendQuote(buf[:0], v.String()))
+		b.put(strconv.AppendQuote(buf[:0], v.String()))
 	case reflect.Bool:
-		b.WriteString(strconv.FormatBool(v.Bool()))
+		b.puts(strconv.FormatBool(v.Bool()))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		var buf [24]byte
-		b.Write(strconv.AppendInt(buf[:0], v.Int(), 10))
+		b.put(strconv.AppendInt(buf[:0], v.Int(), 10))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		var buf [24]byte
-		b.Write(strconv.AppendUint(buf[:0], v.Uint(), 10))
+		b.put(strconv.AppendUint(buf[:0], v.Uint(), 10))
 	default:
-		fmt.Fprintf(b, "%v", v.Interface())
+		b.puts(fmt.Sprintf("%v", v.Interface()))
 	}
 }
 
@@ -311,7 +337,7 @@ const (
 func exprsKeyWith(es []model.Expr, anon setResolver, cc canonCache) string {
 	var b strings.Builder
 	b.Grow(128 * len(es))
-	canonWith(&b, reflect.ValueOf(normExprs(es, anon)), cc)
+	canonWith(canonOut{sb: &b}, reflect.ValueOf(normExprs(es, anon)), cc)
 	return b.String()
 }
 
