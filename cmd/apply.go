@@ -84,13 +84,17 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	defer startProfile()()
 	if handled, err := runApplyIncremental(ctx, o, s); handled {
 		return err
 	}
-	lf, ok, err := loadFiles(o.files, o.includeDirs, s)
+	var fresh *freshApply
+	var incr *incrementalPrep
+	lf, ok, err := loadFilesWith(o.files, o.includeDirs, s, withIncremental(o, &incr, freshStream(ctx, o, &fresh)))
 	if err != nil {
 		return usageError(err)
 	}
+	lf.fresh, lf.incr = fresh, incr
 	if !ok {
 		return silentExit(ExitFindings)
 	}

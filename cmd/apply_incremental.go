@@ -442,6 +442,9 @@ type incrementalPrep struct {
 	m           *plan.SourceMap
 	cidx        map[plan.Container]int32
 	ruleLines   []int // 0-based start lines of the file's rules
+	// Sets whose elements cannot change one by one (NoElemChanges).
+	flags  map[plan.Container]uint32
+	noIncr map[int32]bool
 
 	// Set by plan for the batch about to be sent: the batch, and, for
 	// tables the batch creates, the handles the kernel will give their
@@ -451,18 +454,51 @@ type incrementalPrep struct {
 	batch   *model.Batch
 	derived map[int]uint64
 	last    map[int]bool
+
+	// The fresh apply (apply_fresh.go) sends operations as they are
+	// compiled: observe numbers them as the kernel will, and lastRules
+	// are checked once it committed. broken is set when a line has two
+	// rules, so that nothing is recorded.
+	counter   map[plan.TableID]uint64
+	lastRules map[plan.TableID]freshRule
+	broken    bool
+}
+
+// freshRule is a rule of a new table with its expected handle.
+type freshRule struct {
+	chain  string
+	handle uint64
+}
+
+// withIncremental wraps the loadFilesWith hook of apply: it classifies the
+// lines of a single declarative file before it is compiled (*p, nil when
+// the apply cannot be recorded) and, when the fresh apply streams the
+// operations, watches them go by.
+func withIncremental(o *applyOptions, p **incrementalPrep, inner func([]*parser.File) (func(model.Op) error, func())) func([]*parser.File) (func(model.Op) error, func()) {
+	return func(files []*parser.File) (func(model.Op) error, func()) {
+		*p = prepareIncremental(o, files)
+		emit, done := inner(files)
+		if *p == nil || emit == nil {
+			return emit, done
+		}
+		prep := *p
+		prep.counter, prep.lastRules = map[plan.TableID]uint64{}, map[plan.TableID]freshRule{}
+		return func(op model.Op) error {
+			prep.observe(op)
+			return emit(op)
+		}, done
+	}
 }
 
 // prepareIncremental classifies the lines of a single declarative file
 // before a full apply; nil when the result cannot be recorded.
-func prepareIncremental(o *applyOptions, lf *loadedFiles) *incrementalPrep {
+func prepareIncremental(o *applyOptions, files []*parser.File) *incrementalPrep {
 	abs, ok := incrementalEligible(o)
-	if !ok || o.check || o.decl.skipMissingDevices || o.offloadFallback || len(lf.files) != 1 || hasInclude(lf.files[0]) {
+	if !ok || o.check || o.decl.skipMissingDevices || o.offloadFallback || len(files) != 1 || hasInclude(files[0]) || !isDeclarative(files) {
 		return nil
 	}
-	f := lf.files[0]
-	text, ok := lf.sources[f.Name]
-	if !ok || f.Src == nil || f.Src.Text != string(text) {
+	f := files[0]
+	if f.Src == nil {
 		return nil
 	}
 	cidx := map[plan.Container]int32{}
@@ -475,50 +511,100 @@ func prepareIncremental(o *applyOptions, lf *loadedFiles) *incrementalPrep {
 		m.Containers[i] = c
 	}
 	m.Lines = plan.Classify(m.Text, spans)
-	p := &incrementalPrep{netns: o.netns, file: abs, m: m, cidx: cidx}
+	p := &incrementalPrep{netns: o.netns, file: abs, m: m, cidx: cidx, flags: map[plan.Container]uint32{}, noIncr: map[int32]bool{}}
 	for _, sp := range spans {
 		if sp.Kind == plan.SpanRule {
 			p.ruleLines = append(p.ruleLines, f.Src.Position(sp.Start).Line-1)
 		}
 	}
-	// Sets whose elements are not changed one by one: flags, or an
-	// element the file lists twice.
-	flags := map[plan.Container]uint32{}
-	noIncr := map[int32]bool{}
-	mark := func(c plan.Container, es []model.SetElem) {
-		if r, ok := cidx[c]; ok && !noIncr[r] && (flags[c]&plan.ElemFlagsNoIncr != 0 || hasDuplicateKeys(es)) {
-			noIncr[r] = true
-			m.NoElemChanges = append(m.NoElemChanges, r)
-		}
-	}
-	for i := range lf.batch.Ops {
-		switch x := lf.batch.Ops[i].Obj.(type) {
-		case *model.Set:
-			c := plan.Container{Family: x.Family, Table: x.Table, Name: x.Name, Set: true}
-			flags[c] = x.Flags
-			mark(c, x.Elements)
-		case *model.SetElems:
-			mark(plan.Container{Family: x.Family, Table: x.Table, Name: x.Set, Set: true}, x.Elements)
-		}
-	}
 	return p
 }
 
-func hasDuplicateKeys(es []model.SetElem) bool {
-	if len(es) < 2 {
-		return false
-	}
-	hs := make([]uint64, len(es))
-	for i := range es {
-		hs[i] = plan.ElemKeyHash(&es[i])
-	}
-	slices.Sort(hs)
-	for i := 1; i < len(hs); i++ {
-		if hs[i] == hs[i-1] {
-			return true
+// noteSets marks the sets whose elements cannot change one by one: by
+// their flags, or because the file lists an element twice.
+func (p *incrementalPrep) noteSets(op model.Op) {
+	mark := func(c plan.Container, es []model.SetElem) {
+		if r, ok := p.cidx[c]; ok && !p.noIncr[r] && (p.flags[c]&plan.ElemFlagsNoIncr != 0 || hasDuplicateKeys(es)) {
+			p.noIncr[r] = true
+			p.m.NoElemChanges = append(p.m.NoElemChanges, r)
 		}
 	}
-	return false
+	switch x := op.Obj.(type) {
+	case *model.Set:
+		c := plan.Container{Family: x.Family, Table: x.Table, Name: x.Name, Set: true}
+		p.flags[c] = x.Flags
+		mark(c, x.Elements)
+	case *model.SetElems:
+		mark(plan.Container{Family: x.Family, Table: x.Table, Name: x.Set, Set: true}, x.Elements)
+	}
+}
+
+// observe follows an operation of the fresh apply, in the order it is
+// sent: every chain, set, rule and object it creates takes the next
+// handle of its (new) table.
+func (p *incrementalPrep) observe(op model.Op) {
+	p.noteSets(op)
+	var id plan.TableID
+	switch x := op.Obj.(type) {
+	case *model.Chain:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	case *model.Set:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	case *model.Flowtable:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	case *model.Object:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	case *model.Rule:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	default:
+		return
+	}
+	if op.Verb == model.VerbDelete || op.Verb == model.VerbDestroy || op.Verb == model.VerbFlush || op.Verb == model.VerbReset {
+		p.broken = true // not a fresh table's creation
+		return
+	}
+	p.counter[id]++
+	r, ok := op.Obj.(*model.Rule)
+	if !ok {
+		return
+	}
+	h := p.counter[id]
+	p.lastRules[id] = freshRule{chain: r.Chain, handle: h}
+	if _, ok := p.cidx[plan.Container{Family: r.Family, Table: r.Table, Name: r.Chain}]; !ok {
+		return // a rule of a chain binding
+	}
+	line := op.Pos.Line - 1
+	if line < 0 || line >= len(p.m.Lines) || p.m.Lines[line].Handle != 0 {
+		p.broken = true
+		return
+	}
+	p.m.Lines[line].Handle = h
+}
+
+// finishFresh records a committed fresh apply once the handles it
+// expected are confirmed: the generation moved by exactly its commit and
+// the last rule of each table has the handle expected.
+func (p *incrementalPrep) finishFresh(genid uint32, errOut io.Writer) {
+	dropIncremental(p.netns)
+	if p.broken || p.counter == nil {
+		return
+	}
+	cur, err := kernel.ReadRulesetState(p.netns)
+	if err != nil || cur.GenID != (kernel.RulesetState{GenID: genid}).Next().GenID {
+		return
+	}
+	for id, r := range p.lastRules {
+		if ok, err := kernel.RuleHandleIs(p.netns, id.Family, id.Name, r.chain, r.handle); err != nil || !ok {
+			fmt.Fprintf(errOut, "nftflow: warning: the kernel numbered the new rules differently than expected; the next apply will read the kernel\n")
+			return
+		}
+	}
+	for _, l := range p.ruleLines {
+		if p.m.Lines[l].Handle == 0 {
+			return
+		}
+	}
+	saveIncremental(p.netns, &incrementalState{File: p.file, State: cur, Map: p.m}, errOut)
 }
 
 // plan notes the batch about to be sent and derives the handles of the
@@ -643,4 +729,21 @@ func (p *incrementalPrep) finish(pl *plan.Plan, handles map[int]uint64, snapGen 
 		}
 	}
 	saveIncremental(p.netns, &incrementalState{File: p.file, State: cur, Map: p.m}, errOut)
+}
+
+func hasDuplicateKeys(es []model.SetElem) bool {
+	if len(es) < 2 {
+		return false
+	}
+	hs := make([]uint64, len(es))
+	for i := range es {
+		hs[i] = plan.ElemKeyHash(&es[i])
+	}
+	slices.Sort(hs)
+	for i := 1; i < len(hs); i++ {
+		if hs[i] == hs[i-1] {
+			return true
+		}
+	}
+	return false
 }

@@ -54,6 +54,13 @@ type compiler struct {
 	posBufs  [][]model.Pos
 	exprSlab []model.Expr
 	posSlab  []model.Pos
+	// release drops the rules and set elements of the syntax tree once
+	// compiled (Options.Release).
+	release bool
+	// emit receives the finished operations (Options.Emit); emitErr is
+	// the first error it returned.
+	emit    func(model.Op) error
+	emitErr error
 }
 
 // slabChunk is how many expressions (and positions) one slab holds.
@@ -111,8 +118,29 @@ type tableCtx struct {
 // with the source position it came from. On errors it returns the batch
 // compiled so far and an ErrorList.
 func Compile(f *parser.File) (*model.Batch, error) {
-	c := &compiler{tables: map[string]*tableCtx{}, defines: map[string]parser.Expr{}}
+	return CompileWith(f, Options{})
+}
+
+// Options control CompileWith.
+type Options struct {
+	// Release lets the compiler clear the rules of chain blocks and the
+	// elements of set blocks in f as it compiles them, so that a big file
+	// is never held twice (as syntax tree and as batch). f is then good
+	// only for telling its commands apart.
+	Release bool
+	// Emit, when set, receives each operation as soon as it is final,
+	// in batch order, instead of the returned batch (which is then
+	// empty): the caller can encode it and let it go. The first error
+	// Emit returns stops the emitting and is returned by CompileWith,
+	// unless the file has errors.
+	Emit func(model.Op) error
+}
+
+// CompileWith is Compile with options.
+func CompileWith(f *parser.File, o Options) (*model.Batch, error) {
+	c := &compiler{tables: map[string]*tableCtx{}, defines: map[string]parser.Expr{}, release: o.Release, emit: o.Emit}
 	c.commands(f.Commands)
+	c.flush()
 	if len(c.errs) > 0 {
 		sort.SliceStable(c.errs, func(i, j int) bool {
 			a, b := c.errs[i].Pos, c.errs[j].Pos
@@ -123,7 +151,26 @@ func Compile(f *parser.File) (*model.Batch, error) {
 		})
 		return &c.batch, c.errs
 	}
+	if c.emitErr != nil {
+		return &c.batch, c.emitErr
+	}
 	return &c.batch, nil
+}
+
+// flush hands the operations compiled so far to Options.Emit. It is called
+// only where no earlier operation changes any more: after each rule of a
+// chain, and at the end.
+func (c *compiler) flush() {
+	if c.emit == nil {
+		return
+	}
+	for _, op := range c.batch.Ops {
+		if c.emitErr == nil {
+			c.emitErr = c.emit(op)
+		}
+	}
+	clear(c.batch.Ops)
+	c.batch.Ops = c.batch.Ops[:0]
 }
 
 func (c *compiler) pos(n parser.Node) model.Pos {
@@ -474,7 +521,7 @@ func deviceList(e parser.Expr, defs map[string]parser.Expr) []string {
 }
 
 func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
-	for _, r := range x.Rules {
+	for i, r := range x.Rules {
 		rule, sets, err := c.rule(t, chain, r)
 		if err != nil {
 			c.errorf(r, "%v", err)
@@ -484,6 +531,13 @@ func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
 			c.op(model.VerbAdd, s, r)
 		}
 		c.op(model.VerbAdd, rule, r)
+		c.flush()
+		if c.release {
+			x.Rules[i] = nil
+		}
+	}
+	if c.release {
+		x.Rules = nil
 	}
 }
 

@@ -103,7 +103,16 @@ type Datatype struct {
 // Lookup returns the value of symbol name, matching case-insensitively
 // as nft does for most tables.
 func (d *Datatype) Lookup(name string) (uint64, bool) {
+	// ASCII folds byte for byte: names of another length cannot match
+	// (a cheap test first: inet_service has hundreds of symbols).
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		ascii = ascii && name[i] < 0x80
+	}
 	for _, s := range d.Symbols {
+		if ascii && len(s.Name) != len(name) {
+			continue
+		}
 		if strings.EqualFold(s.Name, name) {
 			return s.Value, true
 		}

@@ -119,6 +119,14 @@ type ruleCtx struct {
 	// unmergeable marks compares payload merging must leave alone
 	unmergeable map[*model.Cmp]bool
 	sets        []*model.Set // anonymous sets this rule creates
+	// release clears the elements of the set expression anonSet compiles
+	// as it goes (a set block's elements under Options.Release).
+	release bool
+	// lazyChunk > 0 lets anonSet leave the elements of a plain interval
+	// set out and set lazy instead, which yields them lazyChunk intervals
+	// at a time (a set block's elements under Options.Emit).
+	lazyChunk int
+	lazy      func(yield func([]model.SetElem))
 }
 
 func (r *ruleCtx) add(es ...model.Expr) {
@@ -1137,6 +1145,7 @@ func prefixMask(size uint32, n int) []byte {
 
 type interval struct {
 	lo, hi []byte // inclusive, big-endian comparable
+	i      int    // the element it came from (mergeIntervals)
 }
 
 // anonSet builds an anonymous set (or map when data is non-nil) for the
@@ -1198,7 +1207,10 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		// one interval per element (but the catch-all): sized once
 		ivs, tmplPos = make([]interval, 0, len(x.Elems)), make([]model.Pos, 0, len(x.Elems))
 	}
-	for _, el := range x.Elems {
+	for i, el := range x.Elems {
+		if r.release {
+			x.Elems[i] = nil
+		}
 		k, v := el, parser.Expr(nil)
 		if me, ok := el.(*parser.MapElem); ok {
 			k, v = me.Key, me.Value
@@ -1288,12 +1300,20 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		if l.hostHint() {
 			s.KeyByteorder = 0
 		}
-		s.Elements = intervalElems(ivs, func(i int) model.SetElem {
+		tmpl := func(i int) model.SetElem {
 			if e, ok := tmpls[i]; ok {
 				return e
 			}
 			return model.SetElem{Pos: tmplPos[i]}
-		}, BigEndian, !r.noMerge)
+		}
+		merge := !r.noMerge
+		ms := mergeIntervals(ivs, tmpl, merge)
+		if r.lazyChunk > 0 && tmpls == nil && len(catchall) == 0 {
+			chunk := r.lazyChunk
+			r.lazy = func(yield func([]model.SetElem)) { expandIntervals(ms, tmpl, BigEndian, merge, chunk, yield) }
+		} else {
+			expandIntervals(ms, tmpl, BigEndian, merge, 0, func(es []model.SetElem) { s.Elements = es })
+		}
 	}
 	s.Elements = append(s.Elements, catchall...)
 	s.Size = uint32(len(s.Elements))
@@ -1344,7 +1364,7 @@ func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
 		for i := len(prefix); i < len(hi); i++ {
 			hi[i] = 0xff
 		}
-		return interval{lo, hi}, nil
+		return interval{lo: lo, hi: hi}, nil
 	}
 	toBE := func(b []byte) []byte {
 		if l.hostHint() {
@@ -1363,7 +1383,7 @@ func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
 		if err != nil {
 			return interval{}, err
 		}
-		return interval{toBE(lo), toBE(hi)}, nil
+		return interval{lo: toBE(lo), hi: toBE(hi)}, nil
 	case *parser.Prefix:
 		v, err := r.value(l, x.X)
 		if err != nil {
@@ -1379,13 +1399,13 @@ func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
 		for i := range lo {
 			hi[i] = lo[i] | ^m[i]
 		}
-		return interval{lo, hi}, nil
+		return interval{lo: lo, hi: hi}, nil
 	}
 	v, err := r.value(l, k)
 	if err != nil {
 		return interval{}, err
 	}
-	return interval{toBE(v), toBE(v)}, nil
+	return interval{lo: toBE(v), hi: toBE(v)}, nil
 }
 
 // onlyPos reports whether an element template carries nothing but its
@@ -1399,22 +1419,24 @@ func onlyPos(e *model.SetElem) bool {
 // interval, an end element (flag INTERVAL_END) at hi+1, and an end
 // element at zero when the first interval does not start there.
 func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder, merge bool) []model.SetElem {
-	idx := make([]int, len(ivs))
-	for i := range idx {
-		idx[i] = i
+	var elems []model.SetElem
+	expandIntervals(mergeIntervals(ivs, tmpl, merge), tmpl, order, merge, 0, func(es []model.SetElem) { elems = es })
+	return elems
+}
+
+// mergeIntervals sorts the intervals and merges overlapping and adjacent
+// ones (sets only: merge), in place: it returns ivs cut to the merged
+// intervals, each with the index of the element it came from.
+func mergeIntervals(ivs []interval, tmpl func(int) model.SetElem, merge bool) []interval {
+	for k := range ivs {
+		ivs[k].i = k
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return cmpBytes(ivs[idx[a]].lo, ivs[idx[b]].lo) < 0 })
-	// merge overlapping and adjacent intervals (sets only)
-	type merged struct {
-		interval
-		i int
-	}
-	ms := make([]merged, 0, len(idx))
-	for _, i := range idx {
-		iv := ivs[i]
-		if len(ms) > 0 {
-			last := &ms[len(ms)-1]
-			a, b := tmpl(i), tmpl(last.i)
+	sort.SliceStable(ivs, func(a, b int) bool { return cmpBytes(ivs[a].lo, ivs[b].lo) < 0 })
+	n := 0
+	for _, iv := range ivs {
+		if n > 0 {
+			last := &ivs[n-1]
+			a, b := tmpl(iv.i), tmpl(last.i)
 			sameData := a.Data == nil && a.Verdict == nil && a.ObjRef == "" && b.Data == nil && b.Verdict == nil && b.ObjRef == ""
 			if merge && sameData && cmpBytes(iv.lo, inc(last.hi)) <= 0 && !isMax(last.hi) {
 				if cmpBytes(iv.hi, last.hi) > 0 {
@@ -1423,15 +1445,34 @@ func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder
 				continue
 			}
 		}
-		ms = append(ms, merged{iv, i})
+		ivs[n] = iv
+		n++
 	}
-	// The keys are carved from one slab (at most two per interval and
-	// the zero end), each capped at its length.
-	keyLen := 0
-	if len(ms) > 0 {
-		keyLen = len(ms[0].lo)
+	clear(ivs[n:])
+	return ivs[:n]
+}
+
+// expandIntervals turns merged intervals into the elements the kernel
+// takes: a start element per interval and an end element (flag
+// NFT_SET_ELEM_INTERVAL_END) after it, unless the next interval starts
+// there. With chunk > 0 it hands them to yield in fresh slices of the
+// elements of at most chunk intervals each; else in one slice.
+func expandIntervals(ms []interval, tmpl func(int) model.SetElem, order ByteOrder, merge bool, chunk int, yield func([]model.SetElem)) {
+	if len(ms) == 0 {
+		return
 	}
-	slab := make([]byte, 0, (2*len(ms)+1)*keyLen)
+	if chunk <= 0 {
+		chunk = len(ms)
+	}
+	keyLen := len(ms[0].lo)
+	var slab []byte
+	var elems []model.SetElem
+	// The keys are carved from one slab per chunk (at most two per
+	// interval and the zero end), each capped at its length.
+	start := func(n int) {
+		slab = make([]byte, 0, (2*n+1)*keyLen)
+		elems = make([]model.SetElem, 0, 2*n+1)
+	}
 	out := func(b []byte) []byte {
 		if len(b) != keyLen || cap(slab)-len(slab) < len(b) {
 			b = append([]byte(nil), b...)
@@ -1445,14 +1486,15 @@ func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder
 		}
 		return b
 	}
-	var elems []model.SetElem
-	if len(ms) > 0 {
-		elems = make([]model.SetElem, 0, 2*len(ms)+1)
-	}
-	if len(ms) > 0 && !isZero(ms[0].lo) {
+	start(min(chunk, len(ms)))
+	if !isZero(ms[0].lo) {
 		elems = append(elems, model.SetElem{Key: make([]byte, len(ms[0].lo)), Flags: 1})
 	}
 	for k, m := range ms {
+		if k > 0 && k%chunk == 0 {
+			yield(elems)
+			start(min(chunk, len(ms)-k))
+		}
 		e := tmpl(m.i)
 		e.Key = out(m.lo)
 		if isMax(m.hi) {
@@ -1470,7 +1512,7 @@ func intervalElems(ivs []interval, tmpl func(int) model.SetElem, order ByteOrder
 		}
 		elems = append(elems, model.SetElem{Key: out(end), Flags: 1})
 	}
-	return elems
+	yield(elems)
 }
 
 func cmpBytes(a, b []byte) int {

@@ -213,6 +213,7 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 	if s.Flags&setObject != 0 {
 		data = &load{dt: &Datatype{Name: "object"}}
 	}
+	var lazy func(func([]model.SetElem))
 	if x.Elements != nil && x.Interval && data != nil {
 		els, err := c.intervalDataElements(t, s, key, data, x.Elements)
 		if err != nil {
@@ -221,7 +222,12 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 			s.Elements = els
 		}
 	} else if x.Elements != nil {
-		els, err := c.elementsFor(t, s, key, data, x.Elements)
+		chunk := 0
+		if c.emit != nil {
+			chunk = lazyChunk
+		}
+		els, gen, err := c.elementsLazy(t, s, key, data, x.Elements, chunk)
+		lazy = gen
 		if err != nil {
 			c.errorf(x.Elements, "%v", err)
 		} else {
@@ -229,7 +235,23 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 		}
 	}
 	c.op(verb, s, x)
+	if lazy != nil {
+		// The set goes first, then its elements in operations of their
+		// own, each handed on before the next is made: a big interval
+		// set is never held whole as elements.
+		c.flush()
+		pos := c.pos(x.Elements)
+		lazy(func(es []model.SetElem) {
+			c.batch.Ops = append(c.batch.Ops, model.Op{Verb: model.VerbAdd,
+				Obj: &model.SetElems{Family: s.Family, Table: s.Table, Set: s.Name, SetID: s.ID, Elements: es, Pos: pos}, Pos: pos})
+			c.flush()
+		})
+	}
 }
+
+// lazyChunk is how many intervals of a big interval set go into one
+// operation when the compiler emits its operations (Options.Emit).
+const lazyChunk = 4096
 
 // elements encodes the elements of an "add element" command for set s.
 func (c *compiler) elements(t *tableCtx, s *model.Set, se *parser.SetExpr) ([]model.SetElem, error) {
@@ -252,12 +274,32 @@ func (c *compiler) elements(t *tableCtx, s *model.Set, se *parser.SetExpr) ([]mo
 }
 
 func (c *compiler) elementsFor(t *tableCtx, s *model.Set, key, data *load, se *parser.SetExpr) ([]model.SetElem, error) {
+	els, _, err := c.elementsLazy(t, s, key, data, se, 0)
+	return els, err
+}
+
+// elementsLazy is elementsFor; with chunk > 0, the elements of a plain
+// interval set may come from lazy instead, chunk intervals at a time.
+func (c *compiler) elementsLazy(t *tableCtx, s *model.Set, key, data *load, se *parser.SetExpr, chunk int) ([]model.SetElem, func(func([]model.SetElem)), error) {
 	merge := udataHasMerge(s.Userdata)
-	rc := &ruleCtx{c: c, t: t, family: t.family, noMerge: !merge}
+	rc := &ruleCtx{c: c, t: t, family: t.family, noMerge: !merge, release: c.release, lazyChunk: chunk}
 	tmp, err := rc.anonSet(key, se, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	if rc.lazy != nil {
+		if s.Flags&setInterval == 0 {
+			return nil, nil, fmt.Errorf("set %s needs flags interval for ranges and prefixes", s.Name)
+		}
+		return nil, rc.lazy, nil
+	}
+	els, err := c.finishElements(s, key, tmp, merge)
+	return els, nil, err
+}
+
+// finishElements adapts the elements of the anonymous set tmp to the
+// named set s.
+func (c *compiler) finishElements(s *model.Set, key *load, tmp *model.Set, merge bool) ([]model.SetElem, error) {
 	if s.Flags&setInterval != 0 && len(key.parts) > 0 && tmp.Flags&setInterval == 0 {
 		// concatenated interval sets carry a key end for every element,
 		// and hold host byte order fields in big endian
@@ -294,7 +336,7 @@ func (c *compiler) elementsFor(t *tableCtx, s *model.Set, key, data *load, se *p
 			if key.hostHint() {
 				reverse(k)
 			}
-			ivs = append(ivs, interval{k, k})
+			ivs = append(ivs, interval{lo: k, hi: k})
 		}
 		// interval sets hold big-endian keys
 		out := intervalElems(ivs, func(i int) model.SetElem { e := els[i]; e.Key = nil; return e }, BigEndian, merge)

@@ -54,6 +54,12 @@ func Apply(ctx context.Context, b model.Batch, opts Options) error {
 	if err != nil {
 		return err
 	}
+	return applyWire(ctx, w, func() (*model.Batch, error) { return &b, nil }, opts)
+}
+
+// applyWire sends an encoded batch (see Apply); ops returns the batch w
+// was encoded from, for explaining refusals (called only then).
+func applyWire(ctx context.Context, w *wire, ops func() (*model.Batch, error), opts Options) error {
 	if opts.Echo != nil {
 		markEcho(w, opts.Echo)
 	}
@@ -91,7 +97,7 @@ func Apply(ctx context.Context, b model.Batch, opts Options) error {
 		if err != nil {
 			return err
 		}
-		errs, restart := mapAcks(&b, w, acks, netnsDeviceProbe(opts.NetNS))
+		errs, restart := mapAcks(ops, w, acks, netnsDeviceProbe(opts.NetNS))
 		if restart && attempt == 0 {
 			continue
 		}
@@ -339,7 +345,8 @@ func nlmsgAlign(n int) int { return (n + 3) &^ 3 }
 // mapAcks turns the kernel's answers into errors keyed to operations.
 // restart reports that the kernel refused the batch because the
 // generation changed (ERESTART on BATCH_BEGIN).
-func mapAcks(b *model.Batch, w *wire, acks []ack, probe *deviceProbe) (errs OpErrors, restart bool) {
+func mapAcks(ops func() (*model.Batch, error), w *wire, acks []ack, probe *deviceProbe) (errs OpErrors, restart bool) {
+	var b *model.Batch
 	for _, a := range acks {
 		if a.errno == 0 {
 			continue
@@ -357,6 +364,20 @@ func mapAcks(b *model.Batch, w *wire, acks []ack, probe *deviceProbe) (errs OpEr
 		if len(errs) > 0 && errs[len(errs)-1].Index == int(ref.op) {
 			// A later message of an operation already refused (the
 			// elements of a set the kernel did not create) only repeats it.
+			continue
+		}
+		if b == nil {
+			var err error
+			if b, err = ops(); err != nil || b == nil {
+				b = &model.Batch{}
+			}
+		}
+		if int(ref.op) >= len(b.Ops) {
+			// The operations could not be rebuilt: report the refusal
+			// without its source.
+			oe := batchError(a)
+			oe.Index = int(ref.op)
+			errs = append(errs, oe)
 			continue
 		}
 		op := b.Ops[ref.op]

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nftflow/nftflow/model"
@@ -105,4 +107,65 @@ func reencode(op model.Op, k int) ([]byte, error) {
 		return nil, fmt.Errorf("message %d of the operation not found", k)
 	}
 	return c.msgs[k], nil
+}
+
+// BatchEncoder serializes a batch one operation at a time, so that the
+// caller need not keep an operation once it is encoded (a 100,000-rule
+// table is then never held as objects and as messages at once). Send it
+// with ApplyEncoded.
+type BatchEncoder struct {
+	w  *wire
+	ww wireWriter
+	e  encoder
+	n  int
+}
+
+// NewBatchEncoder returns an empty encoder.
+func NewBatchEncoder() *BatchEncoder {
+	w := &wire{firstSeq: seqBegin + 1}
+	return &BatchEncoder{w: w, ww: wireWriter{w: w}}
+}
+
+// Add encodes the next operation of the batch. An operation that cannot
+// be encoded yields an *OpError carrying its index in the batch.
+func (be *BatchEncoder) Add(op model.Op) error {
+	be.ww.op = int32(be.n)
+	if err := encodeOp(&be.e, &be.ww, op); err != nil {
+		return &OpError{Op: op, Index: be.n, Elem: -1, Expr: -1, Err: err}
+	}
+	be.n++
+	return nil
+}
+
+// Len returns how many operations were added.
+func (be *BatchEncoder) Len() int { return be.n }
+
+// Size returns the size in bytes of the messages encoded so far.
+func (be *BatchEncoder) Size() int { return be.w.size }
+
+// ApplyEncodedAtGeneration is ApplyAtGeneration for a batch encoded with
+// a BatchEncoder. ops must return the operations added to it, in the same
+// order; it is called only when the kernel refuses the batch, to map each
+// refusal back to its operation and source position.
+func ApplyEncodedAtGeneration(ctx context.Context, be *BatchEncoder, ops func() (*model.Batch, error), opts Options, genid uint32) error {
+	if be.n == 0 {
+		return nil
+	}
+	if genid == 0 {
+		return errors.New("apply: no generation id to guard the batch with")
+	}
+	opts.beforeSend = func(attempt int) error {
+		if attempt > 0 {
+			return ErrGenerationChanged // the kernel refused: the batch is stale
+		}
+		now, err := GenerationID(opts.NetNS)
+		if err != nil {
+			return err
+		}
+		if now != genid {
+			return ErrGenerationChanged
+		}
+		return nil
+	}
+	return applyWire(ctx, be.w, ops, opts)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"reflect"
 	"slices"
 	"strconv"
 
@@ -175,4 +176,117 @@ func (a *Applied) Merge(b *Applied) *Applied {
 		out.hashes[h] = struct{}{}
 	}
 	return out
+}
+
+// Recorder builds the desired tables of a declarative file from its
+// operations one at a time, as FromBatch does, but keeps of the ordinary
+// rules (in a declared chain, jumping to no chain binding) only their
+// hashes for the record: a big file's rules can then be encoded for the
+// kernel and let go as they are compiled. Its Desired tables lack those
+// rules, so they serve for naming the tables and recording the apply, not
+// for planning.
+type Recorder struct {
+	bd     *builder
+	cc     canonCache
+	big    map[*model.Set]bool         // sets kept without their elements
+	chains map[TableID]map[string]bool // the declared (non-binding) chains
+	rules  map[TableID][]uint64        // hashes of the rules let go
+}
+
+// NewRecorder returns an empty Recorder.
+func NewRecorder() *Recorder {
+	r := &Recorder{bd: newBuilder(), cc: canonCache{}, big: map[*model.Set]bool{}, chains: map[TableID]map[string]bool{}, rules: map[TableID][]uint64{}}
+	r.bd.shed = r.shed
+	return r
+}
+
+// Add takes the next operation of the file; like FromBatch it refuses
+// anything but a declaration.
+func (r *Recorder) Add(op model.Op) error {
+	// Record hashes no element of a set of more than maxElemHashes: such
+	// a set is kept without them, and elements added to it are dropped.
+	switch o := op.Obj.(type) {
+	case *model.Set:
+		if !isAnon(o.Name) && len(o.Elements) > maxElemHashes {
+			c := *o
+			c.Elements = nil
+			op.Obj = &c
+			if err := r.bd.add(op); err != nil {
+				return err
+			}
+			r.big[r.bd.setsByName[o.Family.String()+" "+o.Table+" "+o.Name]] = true
+			return nil
+		}
+	case *model.SetElems:
+		s := r.bd.setsByID[o.SetID]
+		if s == nil || o.SetID == 0 {
+			s = r.bd.setsByName[o.Family.String()+" "+o.Table+" "+o.Set]
+		}
+		if s != nil && !isAnon(s.Name) && (op.Verb == model.VerbAdd || op.Verb == model.VerbCreate) {
+			if r.big[s] {
+				return nil
+			}
+			if len(s.Elements)+len(o.Elements) > maxElemHashes {
+				s.Elements = nil
+				r.big[s] = true
+				return nil
+			}
+		}
+	}
+	if c, ok := op.Obj.(*model.Chain); ok && !isBinding(c) {
+		id := TableID{c.Family, c.Table}
+		if r.chains[id] == nil {
+			r.chains[id] = map[string]bool{}
+		}
+		r.chains[id][c.Name] = true
+	}
+	return r.bd.add(op)
+}
+
+// Desired returns the tables added so far, without the ordinary rules.
+func (r *Recorder) Desired() *Desired { return r.bd.d }
+
+// Record returns the record of one of the tables of Desired: the same as
+// Record of the table with all its rules.
+func (r *Recorder) Record(ts *model.TableState) *Applied {
+	a := Record(&Desired{Tables: []*model.TableState{ts}})
+	for _, h := range r.rules[TableID{ts.Table.Family, ts.Table.Name}] {
+		a.hashes[h] = struct{}{}
+	}
+	return a
+}
+
+// shed hashes an ordinary rule as Record would and reports true; it
+// reports false for a rule Record must see with its table.
+func (r *Recorder) shed(ts *model.TableState, rule *model.Rule) bool {
+	id := TableID{ts.Table.Family, ts.Table.Name}
+	if !r.chains[id][rule.Chain] {
+		return false
+	}
+	for _, e := range rule.Exprs {
+		if im, ok := e.(*model.Immediate); ok && im.Verdict != nil && im.Verdict.ChainID != 0 {
+			return false // jumps to a chain binding
+		}
+	}
+	anon := func(_ string, setID uint32) (string, bool) {
+		s := r.bd.setsByID[setID]
+		if s == nil || !isAnon(s.Name) || s.Family != id.Family || s.Table != id.Name {
+			return "", false
+		}
+		return anonSetKey(s), true
+	}
+	// hashRule(id, chain, ruleKey(rule)), the key hashed as it is
+	// written rather than built.
+	w := newHashWriter()
+	for _, part := range []string{"rule", id.String(), rule.Chain} {
+		w.WriteString(part)
+		w.WriteByte(0)
+	}
+	canonWith(canonOut{h: w}, reflect.ValueOf(normExprs(rule.Exprs, anon)), r.cc)
+	w.WriteByte('#')
+	var q [64]byte
+	w.Write(strconv.AppendQuote(q[:0], rule.Comment))
+	w.WriteByte(0)
+	r.rules[id] = append(r.rules[id], w.h)
+	return true
 }

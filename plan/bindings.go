@@ -30,10 +30,11 @@ type bindingIndex struct {
 	byID map[uint32]*model.Chain // the file's, by batch id
 	name map[string]bool         // the kernel's, by name
 	anon setResolver
+	cc   canonCache // nil: none kept between rules
 }
 
 func newBindingIndex(ts *model.TableState, anon setResolver) *bindingIndex {
-	bi := &bindingIndex{ts: ts, byID: map[uint32]*model.Chain{}, name: map[string]bool{}, anon: anon}
+	bi := &bindingIndex{ts: ts, byID: map[uint32]*model.Chain{}, name: map[string]bool{}, anon: anon, cc: canonCache{}}
 	if ts == nil {
 		return bi
 	}
@@ -94,7 +95,11 @@ func (bi *bindingIndex) ruleKey(r *model.Rule) string {
 		c.Verdict = &model.Verdict{Code: im.Verdict.Code, Chain: "binding {" + strings.Join(keys, ";") + "}"}
 		es[i] = &c
 	}
-	return exprsKey(es, bi.anon) + "#" + strconv.Quote(r.Comment)
+	cc := bi.cc
+	if cc == nil {
+		cc = canonCache{}
+	}
+	return exprsKeyWith(es, bi.anon, cc) + "#" + strconv.Quote(r.Comment)
 }
 
 // usesDirty reports whether the bindings a kernel rule jumps to have

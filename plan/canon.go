@@ -15,73 +15,174 @@ import (
 // canon writes a canonical text form of v: nil and empty slices are the
 // same, map keys are sorted, and fields named HostOrder (printing hints
 // never sent to the kernel) are skipped.
-func canon(b *strings.Builder, v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Invalid:
-		b.WriteString("nil")
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			b.WriteString("nil")
-			return
-		}
-		if v.Kind() == reflect.Interface {
-			b.WriteString(v.Elem().Type().String())
-		}
-		canon(b, v.Elem())
-	case reflect.Struct:
-		b.WriteString(v.Type().Name())
-		b.WriteByte('{')
-		t := v.Type()
-		for i := 0; i < v.NumField(); i++ {
+func canon(b *strings.Builder, v reflect.Value) { canonWith(canonOut{sb: b}, v, canonCache{}) }
+
+// canonCache holds what canon needs of each type it meets, so that keying
+// many rules does not ask reflect for the same fields again.
+type canonCache map[reflect.Type]*canonType
+
+// canonType is a type's name and, for structs, the fields canon writes.
+type canonType struct {
+	str    string       // Type.String
+	name   string       // Type.Name
+	fields []canonField // of structs
+}
+
+type canonField struct {
+	index int
+	name  string
+}
+
+func (cc canonCache) of(t reflect.Type) *canonType {
+	if ct := cc[t]; ct != nil {
+		return ct
+	}
+	ct := &canonType{str: t.String(), name: t.Name()}
+	if t.Kind() == reflect.Struct {
+		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
 			if f.Name == "HostOrder" || !f.IsExported() {
 				continue
 			}
-			b.WriteString(f.Name)
-			b.WriteByte(':')
-			canon(b, v.Field(i))
-			b.WriteByte(' ')
+			ct.fields = append(ct.fields, canonField{i, f.Name})
 		}
-		b.WriteByte('}')
+	}
+	cc[t] = ct
+	return ct
+}
+
+// canonOut is where canonWith writes: a strings.Builder, or only the
+// hash of the text (hashWriter). A concrete type, so that the short
+// buffers canonWith formats into stay on the stack.
+type canonOut struct {
+	sb *strings.Builder
+	h  *hashWriter
+}
+
+func (o canonOut) put(p []byte) {
+	if o.h != nil {
+		o.h.Write(p)
+	} else {
+		o.sb.Write(p)
+	}
+}
+
+func (o canonOut) puts(s string) {
+	if o.h != nil {
+		o.h.WriteString(s)
+	} else {
+		o.sb.WriteString(s)
+	}
+}
+
+func (o canonOut) putc(c byte) {
+	if o.h != nil {
+		o.h.WriteByte(c)
+	} else {
+		o.sb.WriteByte(c)
+	}
+}
+
+// hashWriter is the 64-bit FNV-1a hash of what is written to it (the
+// hash hashOf computes), without allocating.
+type hashWriter struct{ h uint64 }
+
+func newHashWriter() *hashWriter { return &hashWriter{h: 14695981039346656037} }
+
+func (w *hashWriter) Write(p []byte) (int, error) {
+	for _, c := range p {
+		w.h = (w.h ^ uint64(c)) * 1099511628211
+	}
+	return len(p), nil
+}
+
+func (w *hashWriter) WriteString(s string) (int, error) {
+	for i := 0; i < len(s); i++ {
+		w.h = (w.h ^ uint64(s[i])) * 1099511628211
+	}
+	return len(s), nil
+}
+
+func (w *hashWriter) WriteByte(c byte) error {
+	w.h = (w.h ^ uint64(c)) * 1099511628211
+	return nil
+}
+
+func canonWith(b canonOut, v reflect.Value, cc canonCache) {
+	switch v.Kind() {
+	case reflect.Invalid:
+		b.puts("nil")
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			b.puts("nil")
+			return
+		}
+		if v.Kind() == reflect.Interface {
+			b.puts(cc.of(v.Elem().Type()).str)
+		}
+		canonWith(b, v.Elem(), cc)
+	case reflect.Struct:
+		ct := cc.of(v.Type())
+		b.puts(ct.name)
+		b.putc('{')
+		for _, f := range ct.fields {
+			b.puts(f.name)
+			b.putc(':')
+			canonWith(b, v.Field(f.index), cc)
+			b.putc(' ')
+		}
+		b.putc('}')
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			b.WriteString("0x")
+			b.puts("0x")
 			if v.Kind() == reflect.Slice {
-				b.WriteString(hex.EncodeToString(v.Bytes()))
+				if src := v.Bytes(); len(src) <= 32 {
+					var buf [64]byte // no allocation for the usual short data
+					hex.Encode(buf[:], src)
+					b.put(buf[:2*len(src)])
+				} else {
+					b.puts(hex.EncodeToString(src))
+				}
 			} else {
+				const digits = "0123456789abcdef"
 				for i := 0; i < v.Len(); i++ {
-					fmt.Fprintf(b, "%02x", v.Index(i).Uint())
+					x := v.Index(i).Uint()
+					b.putc(digits[x>>4&0xf])
+					b.putc(digits[x&0xf])
 				}
 			}
 			return
 		}
-		b.WriteByte('[')
+		b.putc('[')
 		for i := 0; i < v.Len(); i++ {
-			canon(b, v.Index(i))
-			b.WriteByte(',')
+			canonWith(b, v.Index(i), cc)
+			b.putc(',')
 		}
-		b.WriteByte(']')
+		b.putc(']')
 	case reflect.Map:
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
-		b.WriteByte('{')
+		b.putc('{')
 		for _, k := range keys {
-			canon(b, k)
-			b.WriteByte(':')
-			canon(b, v.MapIndex(k))
-			b.WriteByte(',')
+			canonWith(b, k, cc)
+			b.putc(':')
+			canonWith(b, v.MapIndex(k), cc)
+			b.putc(',')
 		}
-		b.WriteByte('}')
+		b.putc('}')
 	case reflect.String:
-		b.WriteString(strconv.Quote(v.String()))
+		var buf [64]byte
+		b.put(strconv.AppendQuote(buf[:0], v.String()))
 	case reflect.Bool:
-		b.WriteString(strconv.FormatBool(v.Bool()))
+		b.puts(strconv.FormatBool(v.Bool()))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		b.WriteString(strconv.FormatInt(v.Int(), 10))
+		var buf [24]byte
+		b.put(strconv.AppendInt(buf[:0], v.Int(), 10))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		b.WriteString(strconv.FormatUint(v.Uint(), 10))
+		var buf [24]byte
+		b.put(strconv.AppendUint(buf[:0], v.Uint(), 10))
 	default:
-		fmt.Fprintf(b, "%v", v.Interface())
+		b.puts(fmt.Sprintf("%v", v.Interface()))
 	}
 }
 
@@ -231,10 +332,12 @@ const (
 	quotaDepleted   uint32 = 2 // NFT_QUOTA_F_DEPLETED
 )
 
-// exprsKey is the canonical text of an expression list.
-func exprsKey(es []model.Expr, anon setResolver) string {
+// exprsKeyWith is the canonical text of an expression list, with a type
+// cache that many calls share.
+func exprsKeyWith(es []model.Expr, anon setResolver, cc canonCache) string {
 	var b strings.Builder
-	canon(&b, reflect.ValueOf(normExprs(es, anon)))
+	b.Grow(128 * len(es))
+	canonWith(canonOut{sb: &b}, reflect.ValueOf(normExprs(es, anon)), cc)
 	return b.String()
 }
 
