@@ -40,6 +40,7 @@ type lsSel struct {
 	concatData bool // ... or concatenations
 	setsL4     bool // ip protocol, ip6 nexthdr: name the transport header
 	isExthdr   bool // an IPv6 extension header field
+	isTCPOpt   bool // a TCP option field
 	// bwMask and bwXor are the operands of the bitwise operation that
 	// produced the register ((reg & mask) ^ xor).
 	bwMask, bwXor []byte
@@ -312,6 +313,10 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		}
 		c.load(e.DReg, sel)
 	case *model.Exthdr:
+		if e.Op == model.ExthdrTCPOpt && e.DReg == 0 && e.SReg == 0 {
+			c.tcpOptReset(e)
+			return 0
+		}
 		sel, ok := lsExthdrSel(e)
 		if !ok {
 			c.unsupported("exthdr")
@@ -716,6 +721,9 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 				cp.js = jsonPayload(s.proto.Name, f.Name)
 				if s.isExthdr {
 					cp.js = jsonObj{{"exthdr", jsonObj{{"name", s.proto.Name}, {"field", f.Name}}}}
+				}
+				if s.isTCPOpt {
+					cp.js = jsonObj{{"tcp option", jsonObj{{"name", strings.TrimPrefix(s.proto.Name, "tcp option ")}, {"field", f.Name}}}}
 				}
 				break
 			}
@@ -2206,11 +2214,32 @@ func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
 	case e.Offset == 1 && e.Len == 1:
 		return &lsSel{text: "tcp option " + o.name + " length", dt: lsDtypeByID(lsTInteger), size: 1, proto: tcp}, true
 	}
+	if e.Type == 30 && e.Offset == 2 && e.Len == 1 {
+		// The mptcp subtype is the upper nibble of the third byte: the
+		// load is masked with 0xf0 and compared shifted.
+		sub := &compiler.Proto{Name: "tcp option mptcp", Layer: compiler.LayerTransport,
+			Fields: []compiler.Field{{Name: "subtype", Offset: 16, Len: 4, Type: "integer"}}}
+		return &lsSel{text: "tcp option mptcp @2,1", dt: lsDtypeByID(lsTInteger), size: 1, proto: sub,
+			field: &sub.Fields[0], loadOff: 16, loadLen: 8, shift: 4, isTCPOpt: true}, true
+	}
 	f, ok := o.fields[[2]uint32{e.Offset, e.Len}]
 	if !ok {
 		return nil, false
 	}
 	return &lsSel{text: "tcp option " + o.name + " " + f, dt: lsDtypeByID(lsTInteger), size: int(e.Len), proto: tcp}, true
+}
+
+// tcpOptReset prints "reset tcp option NAME", an exthdr expression that
+// neither loads nor stores: the kernel strips the option.
+func (c *lsRuleCtx) tcpOptReset(e *model.Exthdr) {
+	o, ok := lsTCPOptions[e.Type]
+	if !ok {
+		st := c.emit(fmt.Sprintf("reset tcp option %d", e.Type))
+		st.js = jsonObj{{"reset", jsonObj{{"tcp option", jsonObj{{"base", e.Type}, {"offset", 0}, {"len", 0}}}}}}
+		return
+	}
+	st := c.emit("reset tcp option " + o.name)
+	st.js = jsonObj{{"reset", jsonObj{{"tcp option", jsonObj{{"name", o.name}}}}}}
 }
 
 func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
