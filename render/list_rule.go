@@ -44,6 +44,7 @@ type lsSel struct {
 	// bwMask and bwXor are the operands of the bitwise operation that
 	// produced the register ((reg & mask) ^ xor).
 	bwMask, bwXor []byte
+	bwSrc         string // the plain selector the bitwise operation read
 	js            any // libnftables JSON of the selector; nil when not known
 	binJS         any // ... with the operators of exprText applied
 	// multi lists the adjacent header fields of a merged load.
@@ -203,7 +204,7 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		if e.SReg != 0 {
 			s := c.payloadSel(e)
 			c.useDeps(s)
-			if c.fieldWrite(e, s) {
+			if c.fieldWrite(e, s) || c.rawWrite(e, s) {
 				return 0
 			}
 			c.setStmtOrder(s.text, e.SReg, s.dt, false)
@@ -654,6 +655,12 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 		c.regs[lsReg32(e.DReg)] = nil
 		return 0
 	}
+	if e.Op == model.BitwiseBool && lsAllZero(e.Xor) && lsAllFF(e.Mask) && s.exprText == "" && (s.size == 0 || len(e.Mask) >= s.size) {
+		// A mask of all ones changes nothing; nft drops it.
+		cp := *s
+		c.regs[lsReg32(e.DReg)] = &cp
+		return 0
+	}
 	cp := *s
 	v := func(b []byte) string {
 		if s.hex {
@@ -702,6 +709,9 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 	}
 	if e.Op == model.BitwiseBool {
 		cp.bwMask, cp.bwXor = e.Mask, e.Xor
+		if s.exprText == "" {
+			cp.bwSrc = s.text
+		}
 	}
 	cp.binJS = jsonBinop(s.valueJS(), e, v)
 	if cp.mask == nil {
@@ -914,9 +924,28 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		c.match(&lsSel{text: s.value(), proto: s.proto, js: s.valueJS()}, rel+lsFormatValue(s.dt, data, s.host), 0, false)
 		return
 	}
-	if s.dt.dt != nil && s.dt.dt.Bitmask && e.Op == 0 && s.mask == nil && s.exprText == "" && len(s.dt.dt.Symbols) > 0 {
-		// A whole-value compare on flags is spelled out.
-		c.match(s, "== "+strings.ReplaceAll(lsFormatValue(s.dt, data, s.host), ",", "|"), 0, false)
+	if s.dt.dt != nil && s.dt.dt.Bitmask && (e.Op == 0 || e.Op == 1) && s.mask == nil && s.exprText == "" && len(s.dt.dt.Symbols) > 0 {
+		// A whole-value compare on flags: a single flag prints by name
+		// after the relation; several flags of a header field print as a
+		// number, those of meta and ct keys as an OR of the flags, which
+		// nft 1.0.6 prints without "==".
+		rel := "== "
+		if e.Op == 1 {
+			rel = "!= "
+		}
+		v := lsToInt(data, s.host)
+		if name, ok := s.dt.dt.SymbolName(v.Uint64()); ok && v.IsUint64() {
+			c.match(s, rel+name, 0, false)
+			return
+		}
+		if s.proto != nil {
+			c.match(s, rel+fmt.Sprintf("0x%x", v), 0, false)
+			return
+		}
+		if e.Op == 0 {
+			rel = ""
+		}
+		c.match(s, rel+strings.ReplaceAll(lsFormatValue(s.dt, data, s.host), ",", " | "), 0, false)
 		return
 	}
 	v := lsToInt(data, s.host)
@@ -2520,6 +2549,44 @@ func (c *lsRuleCtx) fieldWrite(e *model.Payload, dst *lsSel) bool {
 		return true
 	}
 	return false
+}
+
+// rawWrite prints a raw payload write of the same bytes masked (and
+// or-ed) as nft 1.0.6 does: "P set P & ~MASK" when only a mask clears
+// bits, and "P set P & (MASK | XOR) | XOR" when bits are set too.
+func (c *lsRuleCtx) rawWrite(e *model.Payload, dst *lsSel) bool {
+	src := c.regs[lsReg32(e.SReg)]
+	if src == nil || src.bwMask == nil || !dst.hex || src.bwSrc != dst.text || len(src.bwMask) != int(e.Len) {
+		return false
+	}
+	mask := lsToInt(src.bwMask, false)
+	xor := lsToInt(src.bwXor, false)
+	var text string
+	var value any
+	if xor.Sign() == 0 {
+		all := new(big.Int).Lsh(big.NewInt(1), uint(e.Len*8))
+		all.Sub(all, big.NewInt(1))
+		inv := new(big.Int).Xor(mask, all)
+		text = fmt.Sprintf("%s & 0x%x", dst.text, inv)
+		value = jsonObj{{"&", []any{dst.js, jsonBigInt(inv)}}}
+	} else {
+		or := new(big.Int).Or(mask, xor)
+		text = fmt.Sprintf("%s & 0x%x | 0x%x", dst.text, or, xor)
+		value = jsonObj{{"|", []any{jsonObj{{"&", []any{dst.js, jsonBigInt(or)}}}, jsonBigInt(xor)}}}
+	}
+	st := c.emit(dst.text + " set " + text)
+	if dst.js != nil {
+		st.js = jsonObj{{"mangle", jsonObj{{"key", dst.js}, {"value", value}}}}
+	}
+	return true
+}
+
+// jsonBigInt is a JSON number, or nft's hex string when it does not fit.
+func jsonBigInt(v *big.Int) any {
+	if v.IsUint64() {
+		return v.Uint64()
+	}
+	return fmt.Sprintf("0x%x", v)
 }
 
 // icmpField picks the ICMP field that shares its bytes with others by the
