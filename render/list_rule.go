@@ -45,8 +45,8 @@ type lsSel struct {
 	// produced the register ((reg & mask) ^ xor).
 	bwMask, bwXor []byte
 	bwSrc         string // the plain selector the bitwise operation read
-	js            any // libnftables JSON of the selector; nil when not known
-	binJS         any // ... with the operators of exprText applied
+	js            any    // libnftables JSON of the selector; nil when not known
+	binJS         any    // ... with the operators of exprText applied
 	// multi lists the adjacent header fields of a merged load.
 	multi []*compiler.Field
 }
@@ -1189,6 +1189,7 @@ func (c *lsRuleCtx) setRef(set *model.Set, key *lsSel) string {
 		kt.fields[0].hex = key.hex
 	}
 	kt = c.l.withIfNames(kt)
+	dt = c.l.withIfNames(dt)
 	return "{ " + strings.Join(c.l.setElements(set, kt, dt, true), ", ") + " }"
 }
 
@@ -2451,6 +2452,20 @@ func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 			return
 		}
 		addr = a
+	}
+	if regDev != 0 && c.regs[lsReg32(regDev)] != nil && c.regs[lsReg32(regDev)].isMap && addr == "" {
+		// The device comes from a map lookup ("dup to meta mark map {...}").
+		s := c.regs[lsReg32(regDev)]
+		c.useDeps(s)
+		key := "dev"
+		if kind == "dup" {
+			key = "addr" // as for a lone device, nft 1.0.6 names it "addr"
+		}
+		st := c.emit(kind + " to " + s.value())
+		if js := s.valueJS(); js != nil {
+			st.js = jsonObj{{kind, jsonObj{{key, js}}}}
+		}
+		return
 	}
 	if regDev != 0 {
 		s := c.regs[lsReg32(regDev)]
