@@ -45,6 +45,11 @@ type lsSel struct {
 	// produced the register ((reg & mask) ^ xor).
 	bwMask, bwXor []byte
 	bwSrc         string // the plain selector the bitwise operation read
+	// rawText is the raw "@base,offset,length" of a payload load. A field
+	// shifted into place prints as mapText when it is the key of a map,
+	// as setText when it is the key of a set lookup.
+	rawText, mapText, setText string
+	rawJS, mapJS, setJS       any
 	js            any    // libnftables JSON of the selector; nil when not known
 	binJS         any    // ... with the operators of exprText applied
 	// multi lists the adjacent header fields of a merged load.
@@ -613,7 +618,7 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 			if best != nil {
 				dt := lsDtypeByName(best.Type)
 				s := &lsSel{text: p.Name + " " + best.Name, dt: dt, size: int(e.Len), proto: p, field: best, loadOff: off, loadLen: n,
-					js: jsonPayload(p.Name, best.Name)}
+					js: jsonPayload(p.Name, best.Name), rawText: lsRawPayload(e), rawJS: jsonRawPayload(e)}
 				if best.Len > n {
 					s.netPfx = true
 				}
@@ -671,11 +676,23 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 	// A right shift by the field's own offset in its loaded bytes only
 	// normalises a masked header field ("ip dscp" into a set key).
 	if e.Op == model.BitwiseRShift && s.field != nil && s.mask != nil && s.exprText == "" &&
-		s.shift != 0 && uint(lsHostU32(e.Data)) == s.shift && s.loadLen == 8 {
-		cp.shift = 0
-		cp.mask = nil
-		c.regs[lsReg32(e.DReg)] = &cp
-		return 0
+		s.shift != 0 && uint(lsHostU32(e.Data)) == s.shift && s.rawText != "" {
+		// nft 1.0.6 prints such a key of a map or verdict map as the raw
+		// load: "(@nh,0,16 & 0xfc0) >> 6 map @m".
+		m := lsToInt(s.mask, false)
+		mapText := fmt.Sprintf("(%s & 0x%x) >> %d", s.rawText, m, s.shift)
+		var mapJS any
+		if s.rawJS != nil {
+			mapJS = jsonObj{{">>", []any{jsonObj{{"&", []any{s.rawJS, jsonBigInt(m)}}}, s.shift}}}
+		}
+		// The shift stays in print ("add @s { ip dscp >> 2 }"), except
+		// as the key of a set lookup.
+		defer func() {
+			if r := c.regs[lsReg32(e.DReg)]; r != nil {
+				r.mapText, r.mapJS = mapText, mapJS
+				r.setText, r.setJS = s.text, s.js
+			}
+		}()
 	}
 	switch {
 	case e.Op == model.BitwiseLShift || e.Op == model.BitwiseRShift:
@@ -1075,6 +1092,11 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 		c.unsupported("lookup")
 		return
 	}
+	wasDead := make([]bool, len(c.out))
+	for i, st := range c.out {
+		wasDead[i] = st.dead
+	}
+	l3dep := c.l3dep
 	keyText, key, ok := c.keyText(e.SReg, set)
 	if !ok {
 		c.unsupported("lookup")
@@ -1087,6 +1109,19 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	}
 	keyJS := c.keyJSON(e.SReg, set)
 	refJS := c.setRefJSON(set, ref)
+	if keyText == key.value() {
+		switch {
+		case !e.HasDReg && key.setText != "":
+			keyText, keyJS = key.setText, key.setJS
+		case e.HasDReg && key.mapText != "":
+			keyText, keyJS = key.mapText, key.mapJS
+			// A raw load needs its network protocol match kept.
+			for i, st := range c.out[:len(wasDead)] {
+				st.dead = wasDead[i]
+			}
+			c.l3dep = l3dep
+		}
+	}
 	if !e.HasDReg {
 		if k := c.regs[lsReg32(e.SReg)]; inv == "" && k != nil && k.exprText != "" && k.dt.dt != nil && k.dt.dt.Bitmask {
 			inv = "== " // nft spells out the relation after a flag mask
