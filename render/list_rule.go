@@ -50,8 +50,8 @@ type lsSel struct {
 	// as setText when it is the key of a set lookup.
 	rawText, mapText, setText string
 	rawJS, mapJS, setJS       any
-	js            any    // libnftables JSON of the selector; nil when not known
-	binJS         any    // ... with the operators of exprText applied
+	js                        any // libnftables JSON of the selector; nil when not known
+	binJS                     any // ... with the operators of exprText applied
 	// multi lists the adjacent header fields of a merged load.
 	multi []*compiler.Field
 }
@@ -592,6 +592,11 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 					break
 				}
 			}
+			if best != nil && p.Name == "icmp" && best.Name == "gateway" && c.icmpType != 5 {
+				// Without a redirect type in force nft reads these bytes
+				// as the echo id and sequence.
+				best = nil
+			}
 			if best == nil {
 				// nft merges matches on adjacent fields into one load.
 				if fields := lsAdjacentFields(p, off, n); fields != nil {
@@ -1120,6 +1125,20 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 				st.dead = wasDead[i]
 			}
 			c.l3dep = l3dep
+		}
+	}
+	if !e.HasDReg && e.Flags&1 == 0 && set.Flags&lsSetAnonymous != 0 && key.proto != nil && key.field != nil &&
+		key.field.Name == "type" && key.proto.Name == "icmp" && set.KeyLen == 1 {
+		// nft takes the smallest type of the set as the ICMP type in
+		// force, which picks the field later loads of shared bytes print as.
+		minType := -1
+		for _, el := range set.Elements {
+			if len(el.Key) == 1 && (minType < 0 || int(el.Key[0]) < minType) {
+				minType = int(el.Key[0])
+			}
+		}
+		if minType >= 0 {
+			c.icmpType, c.icmpTypeStmt = uint64(minType), nil
 		}
 	}
 	if !e.HasDReg {
@@ -1677,7 +1696,14 @@ func (l *Lister) elemText(key string, e model.SetElem, dt lsSetType) string {
 					break
 				}
 				f.host = false
-				parts = append(parts, lsRangeText(f, e.Data[off:off+f.size], e.Data[half+off:half+off+f.size]))
+				lo, hi := e.Data[off:off+f.size], e.Data[half+off:half+off+f.size]
+				if len(dt.fields) == 1 && bytes.Equal(lo, hi) && (f.dt.id == lsTIPAddr || f.dt.id == lsTIP6Addr) {
+					// A lone address range of one address prints as a
+					// full-length prefix.
+					parts = append(parts, fmt.Sprintf("%s/%d", lsFormatKey(f, lo), 8*len(lo)))
+					break
+				}
+				parts = append(parts, lsRangeText(f, lo, hi))
 				off += n
 			}
 			sb.WriteString(" : " + strings.Join(parts, " . "))
@@ -2334,15 +2360,25 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 		}
 		to = a
 	}
+	var portJS any
 	if e.RegPort != 0 {
 		p, ok := c.regValue(e.RegPort, lsDtypeByID(lsTInetService))
 		if !ok {
 			c.unsupported("tproxy")
 			return
 		}
-		to += ":" + p
+		if ps := c.regs[lsReg32(e.RegPort)]; !ps.raw || ps.text != "" {
+			// nft 1.0.6 prints the port only when it is a constant; its
+			// JSON keeps the expression ("port": {"map": ...}).
+			portJS = ps.valueJS()
+			if portJS == nil {
+				portJS = p
+			}
+		} else {
+			to += ":" + p
+		}
 	}
-	st := c.emit(text + " to " + to)
+	st := c.emit(strings.TrimSuffix(text+" to "+to, " "))
 	o := jsonObj{}
 	if f := strings.Fields(text); len(f) > 1 {
 		o = append(o, jsonKV{"family", f[1]})
@@ -2359,6 +2395,9 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 	}
 	if hasPort {
 		o = append(o, jsonKV{"port", jsonScalar(p)})
+	}
+	if portJS != nil {
+		o = append(o, jsonKV{"port", portJS})
 	}
 	st.js = jsonObj{{"tproxy", o}}
 }
