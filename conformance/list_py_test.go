@@ -64,6 +64,22 @@ func nftIn(ns string, args ...string) ([]byte, error) {
 // listPyTable loads one table of a .t file and compares the listings; it
 // returns the rule lines that matched and the rule lines nft listed.
 func listPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyTable, rel string) (int, int) {
+	if !loadPyTable(t, ns, tmp, pf, tbl, rel) {
+		return 0, 0
+	}
+	want, err := nftIn(ns, "list", "table", tbl.Family, tbl.Name)
+	if err != nil {
+		return 0, 0
+	}
+	var out, errOut bytes.Buffer
+	cmd.Main([]string{"list", "table", tbl.Family, tbl.Name, "--netns", ns}, nil, &out, &errOut)
+	return compareRuleLines(t, rel, tbl.Family, string(want), out.String())
+}
+
+// loadPyTable empties ns and loads one table of a .t file with nft: its
+// chains, then every ;ok line one command at a time; it is false when nft
+// refuses the table itself.
+func loadPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyTable, rel string) bool {
 	nftIn(ns, "flush", "ruleset")
 	var head strings.Builder
 	fmt.Fprintf(&head, "table %s %s {\n", tbl.Family, tbl.Name)
@@ -77,7 +93,7 @@ func listPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyT
 	head.WriteString("}\n")
 	if out, err := nftLoad(ns, tmp, head.String()); err != nil {
 		t.Logf("%s %s: base table refused: %s", rel, tbl.Family, out)
-		return 0, 0
+		return false
 	}
 	// Declarations first, then every rule into every chain, one command
 	// at a time so that a refused line only loses itself.
@@ -107,14 +123,15 @@ func listPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyT
 			nftLoad(ns, tmp, c+"\n")
 		}
 	}
-	want, err := nftIn(ns, "list", "table", tbl.Family, tbl.Name)
-	if err != nil {
-		return 0, 0
-	}
-	var out, errOut bytes.Buffer
-	cmd.Main([]string{"list", "table", tbl.Family, tbl.Name, "--netns", ns}, nil, &out, &errOut)
-	wl := strings.Split(string(want), "\n")
-	gl := strings.Split(out.String(), "\n")
+	return true
+}
+
+// compareRuleLines compares nft's listing want with got rule line by rule
+// line (the lines inside chains, less chain types); it returns the lines
+// that matched and the rule lines of want.
+func compareRuleLines(t *testing.T, rel, family, want, got string) (int, int) {
+	wl := strings.Split(want, "\n")
+	gl := strings.Split(got, "\n")
 	passed, total := 0, 0
 	inChain := false
 	for i, w := range wl {
@@ -136,7 +153,7 @@ func listPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyT
 			if i < len(gl) {
 				g = gl[i]
 			}
-			t.Logf("%s %s:\n  nft:     %q\n  nftflow: %q", rel, tbl.Family, strings.TrimSpace(w), strings.TrimSpace(g))
+			t.Logf("%s %s:\n  nft:     %q\n  nftflow: %q", rel, family, strings.TrimSpace(w), strings.TrimSpace(g))
 		}
 	}
 	return passed, total
