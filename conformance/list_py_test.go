@@ -130,22 +130,9 @@ func loadPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyT
 // line (the lines inside chains, less chain types); it returns the lines
 // that matched and the rule lines of want.
 func compareRuleLines(t *testing.T, rel, family, want, got string) (int, int) {
-	wl := strings.Split(want, "\n")
-	gl := strings.Split(got, "\n")
-	passed, total := 0, 0
-	inChain := false
+	wl, gl := ruleLines(want), ruleLines(got)
+	passed := 0
 	for i, w := range wl {
-		switch {
-		case strings.HasPrefix(w, "\tchain "):
-			inChain = true
-			continue
-		case w == "\t}":
-			inChain = false
-			continue
-		case !inChain || strings.HasPrefix(w, "\t\ttype "):
-			continue
-		}
-		total++
 		if i < len(gl) && gl[i] == w {
 			passed++
 		} else if *listVerbose {
@@ -153,10 +140,29 @@ func compareRuleLines(t *testing.T, rel, family, want, got string) (int, int) {
 			if i < len(gl) {
 				g = gl[i]
 			}
-			t.Logf("%s %s:\n  nft:     %q\n  nftflow: %q", rel, family, strings.TrimSpace(w), strings.TrimSpace(g))
+			rule := func(l string) string { return strings.TrimSpace(l[strings.LastIndex(l, "\n")+1:]) }
+			t.Logf("%s %s:\n  nft:     %q\n  nftflow: %q", rel, family, rule(w), rule(g))
 		}
 	}
-	return passed, total
+	return passed, len(wl)
+}
+
+// ruleLines returns the rule lines of a listing: the lines inside chains,
+// less the chain type lines, each prefixed with its chain's line.
+func ruleLines(listing string) []string {
+	var out []string
+	chain := ""
+	for _, l := range strings.Split(listing, "\n") {
+		switch {
+		case strings.HasPrefix(l, "\tchain "):
+			chain = l
+		case l == "\t}":
+			chain = ""
+		case chain != "" && !strings.HasPrefix(l, "\t\ttype "):
+			out = append(out, chain+"\n"+l)
+		}
+	}
+	return out
 }
 
 // nftLoad loads text with nft -f in namespace ns.
