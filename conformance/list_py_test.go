@@ -3,10 +3,12 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +40,7 @@ func TestListPy(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	tmp := t.TempDir()
-	passed, total := 0, 0
+	passed, total, passedJSON, totalJSON := 0, 0, 0, 0
 	for _, path := range files {
 		pf, err := corpus.ReadPy(path)
 		if err != nil {
@@ -49,9 +51,60 @@ func TestListPy(t *testing.T) {
 			p, n := listPyTable(t, ns, tmp, pf, tbl, rel)
 			passed += p
 			total += n
+			if n > 0 {
+				p, n = listPyTableJSON(t, ns, tbl, rel)
+				passedJSON += p
+				totalJSON += n
+			}
 		}
 	}
 	report(t, "list-py", passed, total)
+	report(t, "list-py-json", passedJSON, totalJSON)
+}
+
+// listPyTableJSON compares `nftflow list table -o json` with `nft -j list
+// table` of the table loaded in ns rule by rule; it returns the rules
+// whose statements matched and the rules nft listed.
+func listPyTableJSON(t *testing.T, ns string, tbl corpus.PyTable, rel string) (int, int) {
+	want, err := nftIn(ns, "-j", "list", "table", tbl.Family, tbl.Name)
+	if err != nil {
+		return 0, 0
+	}
+	var out, errOut bytes.Buffer
+	cmd.Main([]string{"list", "table", tbl.Family, tbl.Name, "-o", "json", "--netns", ns}, nil, &out, &errOut)
+	wr, gr := jsonRules(want), jsonRules(out.Bytes())
+	passed := 0
+	for i, w := range wr {
+		if i < len(gr) && reflect.DeepEqual(w, gr[i]) {
+			passed++
+		} else if *listVerbose {
+			var g any
+			if i < len(gr) {
+				g = gr[i]
+			}
+			wb, _ := json.Marshal(w)
+			gb, _ := json.Marshal(g)
+			t.Logf("%s %s json:\n  nft:     %s\n  nftflow: %s", rel, tbl.Family, wb, gb)
+		}
+	}
+	return passed, len(wr)
+}
+
+// jsonRules returns the "expr" of every rule of an nft -j listing.
+func jsonRules(b []byte) []any {
+	var doc struct {
+		Nftables []map[string]map[string]any `json:"nftables"`
+	}
+	if json.Unmarshal(b, &doc) != nil {
+		return nil
+	}
+	var out []any
+	for _, o := range doc.Nftables {
+		if r, ok := o["rule"]; ok {
+			out = append(out, r["expr"])
+		}
+	}
+	return out
 }
 
 // nftIn runs nft in namespace ns with a timeout.
