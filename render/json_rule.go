@@ -72,14 +72,19 @@ func jsonMatch(s *lsSel, value string) any {
 	var right any
 	switch {
 	case s.mask != nil && s.dt.dt != nil && s.dt.dt.Bitmask && !strings.Contains(value, " / "):
-		// A flag test: (reg & flags) != 0.
+		// A flag test: (reg & flags) != 0, or "! flags": none of them.
 		op = "in"
+		if v, ok := strings.CutPrefix(value, "! "); ok {
+			op, value = "!", v
+		}
 		if parts := strings.Split(value, ","); len(parts) > 1 {
 			var list []any
 			for _, p := range parts {
 				list = append(list, p)
 			}
 			right = list
+		} else if s.dt.id == lsTCtLabel {
+			right = jsonScalar(value)
 		} else {
 			right = value
 		}
@@ -94,7 +99,18 @@ func jsonMatch(s *lsSel, value string) any {
 		right = value
 	case s.dt.id == lsTBoolean:
 		right = value == "exists"
+	case s.dt.id == lsTTime && strings.HasPrefix(value, "{ "):
+		right = jsonTimeSet(value)
 	case s.dt.id == lsTTime:
+		if lo, hi, ok := strings.Cut(value, "-"); ok {
+			a, ok1 := jsonSeconds(lo)
+			b, ok2 := jsonSeconds(hi)
+			if !ok1 || !ok2 {
+				return nil
+			}
+			right = jsonObj{{"range", []any{a, b}}}
+			break
+		}
 		sec, ok := jsonSeconds(value)
 		if !ok {
 			return nil
@@ -123,6 +139,9 @@ func jsonSetKey(name string) any {
 	switch {
 	case strings.HasPrefix(name, "meta "):
 		return jsonObj{{"meta", jsonObj{{"key", strings.TrimPrefix(name, "meta ")}}}}
+	case strings.HasPrefix(name, "ct original ") || strings.HasPrefix(name, "ct reply "):
+		f := strings.Fields(name)
+		return jsonObj{{"ct", jsonObj{{"key", f[2]}, {"dir", f[1]}}}}
 	case strings.HasPrefix(name, "ct "):
 		return jsonObj{{"ct", jsonObj{{"key", strings.TrimPrefix(name, "ct ")}}}}
 	case !strings.Contains(name, " "):
@@ -140,6 +159,30 @@ func jsonSetKey(name string) any {
 		return jsonObj{{"tcp option", o}}
 	}
 	return nil
+}
+
+// jsonTimeSet is the JSON of an anonymous set of durations
+// ("{ 33s, 1m7s, 33s-55s }"): seconds and ranges of seconds.
+func jsonTimeSet(text string) any {
+	inner := strings.TrimSuffix(strings.TrimPrefix(text, "{ "), " }")
+	var elems []any
+	for _, e := range strings.Split(inner, ", ") {
+		if lo, hi, ok := strings.Cut(e, "-"); ok {
+			a, ok1 := jsonSeconds(lo)
+			b, ok2 := jsonSeconds(hi)
+			if !ok1 || !ok2 {
+				return nil
+			}
+			elems = append(elems, jsonObj{{"range", []any{a, b}}})
+			continue
+		}
+		v, ok := jsonSeconds(e)
+		if !ok {
+			return nil
+		}
+		elems = append(elems, v)
+	}
+	return jsonObj{{"set", elems}}
 }
 
 // jsonSeconds turns a printed duration ("1h2m3s") into whole seconds.

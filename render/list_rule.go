@@ -436,7 +436,7 @@ func (c *lsRuleCtx) setStmtOrder(name string, sreg uint32, dt lsDtype, host bool
 		var val any
 		if s.raw && s.text == "" {
 			t := text
-			if dt.dt != nil && dt.dt.Bitmask && dt.id != lsTCtLabel {
+			if dt.dt != nil && dt.dt.Bitmask && dt.id != lsTCtLabel && !strings.HasPrefix(t, "0x") {
 				val = jsonFlags(t)
 			} else {
 				val = jsonAtom(t)
@@ -1114,6 +1114,9 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	}
 	keyJS := c.keyJSON(e.SReg, set)
 	refJS := c.setRefJSON(set, ref)
+	if key.dt.id == lsTTime && set.Flags&lsSetAnonymous != 0 && set.Flags&lsSetMap == 0 {
+		refJS = jsonTimeSet(ref)
+	}
 	if keyText == key.value() {
 		switch {
 		case !e.HasDReg && key.setText != "":
