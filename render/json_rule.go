@@ -307,6 +307,28 @@ func jsonStmt(e model.Expr) any {
 		if e.Set == "" {
 			return jsonObj{{lsObjTypeName(e.Type), e.Name}}
 		}
+	case *model.Synproxy:
+		o := jsonObj{}
+		if e.MSS != 0 {
+			o = append(o, jsonKV{"mss", e.MSS})
+		}
+		if e.Wscale != 0 {
+			o = append(o, jsonKV{"wscale", e.Wscale})
+		}
+		var flags []any
+		if e.Flags&0x8 != 0 {
+			flags = append(flags, "timestamp")
+		}
+		if e.Flags&0x4 != 0 {
+			flags = append(flags, "sack-perm")
+		}
+		if flags != nil {
+			o = append(o, jsonKV{"flags", flags})
+		}
+		if len(o) == 0 {
+			return jsonObj{{"synproxy", nil}}
+		}
+		return jsonObj{{"synproxy", o}}
 	case *model.Connlimit:
 		o := jsonObj{{"val", e.Count}}
 		if e.Flags&1 != 0 {

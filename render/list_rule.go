@@ -2260,6 +2260,15 @@ func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
 		s.js = jsonObj{{"exthdr", o}}
 		return s, true
 	}
+	if _, named := lsTCPOptions[e.Type]; ok && !named {
+		// Unnamed options go by kind, offset and length in bits.
+		n := e.Len * 8
+		if e.Flags&1 != 0 && n == 0 {
+			n = 8
+		}
+		s.js = jsonObj{{"tcp option", jsonObj{{"base", e.Type}, {"offset", e.Offset * 8}, {"len", n}}}}
+		return s, ok
+	}
 	if ok {
 		f := strings.Fields(s.text) // tcp option NAME [FIELD]
 		o := jsonObj{{"name", f[2]}}
