@@ -2043,10 +2043,23 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 		o = append(o, jsonKV{"family", f[1]})
 	}
 	if addr != "" {
-		o = append(o, jsonKV{"addr", jsonAtom(strings.Trim(addr, "[]"))})
+		var a any = jsonAtom(strings.Trim(strings.Replace(addr, "]-[", "-", 1), "[]"))
+		if as := c.regs[lsReg32(e.RegAddrMin)]; as != nil && (!as.raw || as.text != "") {
+			// numgen, hash and the like: the expression itself
+			if a = as.valueJS(); a == nil {
+				return
+			}
+		}
+		o = append(o, jsonKV{"addr", a})
 	}
 	if port != "" {
-		o = append(o, jsonKV{"port", jsonAtom(strings.TrimPrefix(port, ":"))})
+		var p any = jsonAtom(strings.TrimPrefix(port, ":"))
+		if ps := c.regs[lsReg32(e.RegProtoMin)]; ps != nil && (!ps.raw || ps.text != "") {
+			if p = ps.valueJS(); p == nil {
+				return
+			}
+		}
+		o = append(o, jsonKV{"port", p})
 	}
 	if fl := strings.TrimSpace(lsNatFlags(e.Flags &^ 0x3)); fl != "" {
 		o = append(o, jsonKV{"flags", jsonFlags(fl)})
@@ -2361,18 +2374,22 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 		}
 	}
 	to := ""
+	var addrJS, portJS any
 	if e.RegAddr != 0 {
 		a, ok := c.regValue(e.RegAddr, adt)
 		if !ok {
 			c.unsupported("tproxy")
 			return
 		}
+		addrJS = jsonAtom(a)
+		if as := c.regs[lsReg32(e.RegAddr)]; !as.raw || as.text != "" {
+			addrJS = as.valueJS()
+		}
 		if e.Family == 10 {
 			a = "[" + a + "]"
 		}
 		to = a
 	}
-	var portJS any
 	if e.RegPort != 0 {
 		p, ok := c.regValue(e.RegPort, lsDtypeByID(lsTInetService))
 		if !ok {
@@ -2383,11 +2400,9 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 			// nft 1.0.6 prints the port only when it is a constant; its
 			// JSON keeps the expression ("port": {"map": ...}).
 			portJS = ps.valueJS()
-			if portJS == nil {
-				portJS = p
-			}
 		} else {
 			to += ":" + p
+			portJS = jsonScalar(p)
 		}
 	}
 	st := c.emit(strings.TrimSuffix(text+" to "+to, " "))
@@ -2395,21 +2410,14 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 	if f := strings.Fields(text); len(f) > 1 {
 		o = append(o, jsonKV{"family", f[1]})
 	}
-	a, p, hasPort := strings.Cut(to, ":")
-	if e.Family == 10 && e.RegPort != 0 {
-		a, p, hasPort = strings.Cut(strings.TrimPrefix(to, "["), "]:")
-	}
-	if e.Family == 10 && e.RegPort == 0 {
-		a, hasPort = strings.Trim(to, "[]"), false
-	}
-	if a != "" {
-		o = append(o, jsonKV{"addr", a})
-	}
-	if hasPort {
-		o = append(o, jsonKV{"port", jsonScalar(p)})
+	if addrJS != nil {
+		o = append(o, jsonKV{"addr", addrJS})
 	}
 	if portJS != nil {
 		o = append(o, jsonKV{"port", portJS})
+	}
+	if (e.RegAddr != 0) != (addrJS != nil) || (e.RegPort != 0) != (portJS != nil) {
+		return // no JSON form
 	}
 	st.js = jsonObj{{"tproxy", o}}
 }
@@ -2527,6 +2535,7 @@ func lsIPv6ExthdrSel(e *model.Exthdr) (*lsSel, bool) {
 // dupFwd prints "dup to ADDR [device DEV]" and "fwd to DEV".
 func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 	var addr, dev string
+	var addrJS any
 	adt := lsDtypeByID(lsTIPAddr)
 	if c.fam == model.FamilyIP6 || nfproto == 10 {
 		adt = lsDtypeByID(lsTIP6Addr)
@@ -2538,6 +2547,10 @@ func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 			return
 		}
 		addr = a
+		addrJS = a
+		if as := c.regs[lsReg32(regAddr)]; !as.raw || as.text != "" {
+			addrJS = as.valueJS() // a map lookup and the like
+		}
 	}
 	if regDev != 0 && c.regs[lsReg32(regDev)] != nil && c.regs[lsReg32(regDev)].isMap && addr == "" {
 		// The device comes from a map lookup ("dup to meta mark map {...}").
@@ -2575,10 +2588,10 @@ func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 	switch {
 	case addr != "" && dev != "":
 		text += " to " + addr + " device " + dev
-		o = jsonObj{{"addr", addr}, {"dev", dev[1 : len(dev)-1]}}
+		o = jsonObj{{"addr", addrJS}, {"dev", dev[1 : len(dev)-1]}}
 	case addr != "":
 		text += " to " + addr
-		o = jsonObj{{"addr", addr}}
+		o = jsonObj{{"addr", addrJS}}
 	default:
 		text += " to " + dev
 		// nft 1.0.6 names a lone dup device "addr".
@@ -2591,7 +2604,10 @@ func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 	if kind == "fwd" && addr != "" {
 		o = append(jsonObj{{"family", strings.Fields(text)[1]}}, o...)
 	}
-	c.emit(text).js = jsonObj{{kind, o}}
+	st := c.emit(text)
+	if addr == "" || addrJS != nil {
+		st.js = jsonObj{{kind, o}}
+	}
 }
 
 // lsRejectExplicit prints "reject with icmp[v6] CODE" even for the default
