@@ -118,6 +118,21 @@ func jsonMatch(s *lsSel, value string) any {
 		right = sec
 	default:
 		right = jsonAtom(value)
+		if r, ok := right.(jsonObj); ok && len(r) == 1 && r[0].k == "range" && s.dt.dt != nil &&
+			len(s.dt.dt.Symbols) > 0 && !s.dt.dt.Bitmask && s.dt.id != lsTInetService && s.dt.id != lsTInetProto {
+			// Range bounds print as numbers in text but by name in JSON.
+			bounds := r[0].v.([]any)
+			named := make([]any, len(bounds))
+			for i, b := range bounds {
+				named[i] = b
+				if n, ok := b.(uint64); ok {
+					if name, ok := s.dt.dt.SymbolName(n); ok {
+						named[i] = name
+					}
+				}
+			}
+			right = jsonObj{{"range", named}}
+		}
 	}
 	return jsonObj{{"match", jsonObj{{"op", op}, {"left", left}, {"right", right}}}}
 }
@@ -150,6 +165,10 @@ func jsonSetKey(name string) any {
 	f := strings.Fields(name)
 	if len(f) == 2 {
 		return jsonPayload(f[0], f[1])
+	}
+	if len(f) == 3 && f[0] == "arp" {
+		// "arp daddr ether": the field name has a space
+		return jsonPayload(f[0], f[1]+" "+f[2])
 	}
 	if len(f) >= 3 && f[0] == "tcp" && f[1] == "option" {
 		o := jsonObj{{"name", f[2]}}
