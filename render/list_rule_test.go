@@ -160,6 +160,23 @@ func TestRuleJSONAsNft106(t *testing.T) {
 			&model.Lookup{SReg: 2, DReg: 2, HasDReg: true, Set: "__map1"},
 			&model.Tproxy{Family: 2, RegAddr: 1, RegPort: 2},
 		}, `[{"tproxy":{"family":"ip","addr":"127.0.0.1","port":{"map":{"key":{"symhash":{"mod":2}},"data":{"set":[[0,23],[1,42]]}}}}}]`},
+		{"tcp flags ! syn", nil, []model.Expr{
+			&model.Meta{Key: 16, DReg: 1}, &model.Cmp{SReg: 1, Data: []byte{6}},
+			&model.Payload{DReg: 1, Base: model.BaseTransport, Offset: 13, Len: 1},
+			&model.Bitwise{SReg: 1, DReg: 1, Len: 1, Mask: []byte{2}, Xor: []byte{0}},
+			&model.Cmp{SReg: 1, Data: []byte{0}},
+		}, `[{"match":{"op":"!","left":{"payload":{"protocol":"tcp","field":"flags"}},"right":"syn"}}]`},
+		{"ct original zone set 1", nil, []model.Expr{
+			&model.Immediate{DReg: 1, Data: []byte{1, 0}},
+			&model.Ct{Key: 17, SReg: 1, HasDirection: true, Direction: 0},
+		}, `[{"mangle":{"key":{"ct":{"key":"zone","dir":"original"}},"value":1}}]`},
+		{"ct expiration 33s-45s", nil, []model.Expr{
+			&model.Ct{Key: 5, DReg: 1},
+			&model.Cmp{SReg: 1, Op: 5, Data: u32le(33000)}, &model.Cmp{SReg: 1, Op: 3, Data: u32le(45000)},
+		}, `[{"match":{"op":"==","left":{"ct":{"key":"expiration"}},"right":{"range":[33,45]}}}]`},
+		{"synproxy mss 1460 wscale 7", nil, []model.Expr{
+			&model.Synproxy{MSS: 1460, Wscale: 7},
+		}, `[{"synproxy":{"mss":1460,"wscale":7}}]`},
 		{"reset tcp option 123", nil, []model.Expr{
 			&model.Exthdr{Type: 123, Op: model.ExthdrTCPOpt},
 		}, `[{"reset":{"tcp option":{"base":123,"offset":0,"len":0}}}]`},
