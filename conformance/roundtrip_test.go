@@ -61,7 +61,6 @@ func TestListRoundtrip(t *testing.T) {
 			passed++
 		}
 		exec.Command("ip", "netns", "del", nsA).Run()
-		exec.Command("ip", "netns", "del", nsB).Run()
 	}
 	t.Logf("failures where nft -f of nft's own listing does not reproduce the state either: %d", peerFails)
 	report(t, "list-roundtrip", passed, total)
@@ -71,10 +70,7 @@ func TestListRoundtrip(t *testing.T) {
 // returns nft's listing of the result and whether it equals want.
 func nftRoundtrip(t *testing.T, nsB, tmp, want string) (string, bool) {
 	t.Helper()
-	exec.Command("ip", "netns", "del", nsB).Run()
-	if o, err := exec.Command("ip", "netns", "add", nsB).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v: %s", err, o)
-	}
+	emptyNetns(t, nsB)
 	if _, err := nftLoad(nsB, tmp, want); err != nil {
 		return "", false
 	}
@@ -98,11 +94,7 @@ func roundtrip(t *testing.T, nft, nsA, nsB, tmp, want string) (string, string) {
 	if err := os.WriteFile(f, out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	exec.Command("ip", "netns", "del", nsB).Run()
-	if o, err := exec.Command("ip", "netns", "add", nsB).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v: %s", err, o)
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", nsB).Run() })
+	emptyNetns(t, nsB)
 	out.Reset()
 	errOut.Reset()
 	if code := cmd.Main([]string{"apply", "--netns", nsB, f}, nil, &out, &errOut); code != 0 {
@@ -118,6 +110,22 @@ func roundtrip(t *testing.T, nft, nsA, nsB, tmp, want string) (string, string) {
 		return "state differs: " + firstDiff(want, string(got)), string(got)
 	}
 	return "", string(got)
+}
+
+// emptyNetns makes ns an existing namespace with an empty ruleset: it is
+// created on first use (and removed when the test ends), flushed after.
+func emptyNetns(t *testing.T, ns string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join("/run/netns", ns)); err == nil {
+		if out, err := nftIn(ns, "flush", "ruleset"); err != nil {
+			t.Fatalf("flush ruleset in %s: %v: %s", ns, err, out)
+		}
+		return
+	}
+	if o, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, o)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 }
 
 // firstLines returns the first n lines of s, trimmed.
@@ -177,6 +185,5 @@ func TestListRoundtripPy(t *testing.T) {
 			total += n
 		}
 	}
-	exec.Command("ip", "netns", "del", nsB).Run()
 	report(t, "list-roundtrip-py", passed, total)
 }
