@@ -51,6 +51,17 @@ func jsonBinop(left any, e *model.Bitwise, v func([]byte) string) any {
 		return jsonObj{{"^", []any{left, jsonAtom(v(e.Xor))}}}
 	case lsIsComplement(e.Mask, e.Xor):
 		return jsonObj{{"|", []any{left, jsonAtom(v(e.Xor))}}}
+	case len(e.Mask) == len(e.Xor):
+		or := make([]byte, len(e.Mask))
+		disjoint := true
+		for i := range or {
+			or[i] = e.Mask[i] | e.Xor[i]
+			disjoint = disjoint && e.Mask[i]&e.Xor[i] == 0
+		}
+		if disjoint {
+			return jsonObj{{"|", []any{jsonObj{{"&", []any{left, jsonAtom(v(or))}}}, jsonAtom(v(e.Xor))}}}
+		}
+		return jsonObj{{"^", []any{jsonObj{{"&", []any{left, jsonAtom(v(e.Mask))}}}, jsonAtom(v(e.Xor))}}}
 	}
 	return nil
 }
@@ -118,6 +129,14 @@ func jsonMatch(s *lsSel, value string) any {
 		right = sec
 	default:
 		right = jsonAtom(value)
+		if r, ok := right.(jsonObj); ok && len(r) == 1 && r[0].k == "prefix" && s.dt.id == lsTMark {
+			// A mark prefix: the value is a number.
+			if p, ok := r[0].v.(jsonObj); ok && len(p) == 2 {
+				if a, ok := p[0].v.(string); ok {
+					right = jsonObj{{"prefix", jsonObj{{"addr", jsonScalar(a)}, p[1]}}}
+				}
+			}
+		}
 		if r, ok := right.(jsonObj); ok && len(r) == 1 && r[0].k == "range" && s.dt.dt != nil &&
 			len(s.dt.dt.Symbols) > 0 && !s.dt.dt.Bitmask && s.dt.id != lsTInetService && s.dt.id != lsTInetProto {
 			// Range bounds print as numbers in text but by name in JSON.

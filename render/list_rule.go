@@ -725,8 +725,23 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 		cp.prec = lsPrecOr
 		cp.mask = nil
 	default:
-		cp.exprText = "(" + s.operand(lsPrecAnd) + " & " + v(e.Mask) + ") ^ " + v(e.Xor)
-		cp.prec = lsPrecXor
+		// nft 1.0.6 prints (reg & m) ^ x as "reg & (m | x) | x" when x
+		// only sets bits m clears, else as "reg & m ^ x".
+		or := make([]byte, len(e.Mask))
+		disjoint := len(e.Xor) == len(e.Mask)
+		for i := range or {
+			if i < len(e.Xor) {
+				or[i] = e.Mask[i] | e.Xor[i]
+				disjoint = disjoint && e.Mask[i]&e.Xor[i] == 0
+			}
+		}
+		if disjoint {
+			cp.exprText = s.operand(lsPrecAnd) + " & " + v(or) + " | " + v(e.Xor)
+			cp.prec = lsPrecOr
+		} else {
+			cp.exprText = s.operand(lsPrecAnd) + " & " + v(e.Mask) + " ^ " + v(e.Xor)
+			cp.prec = lsPrecXor
+		}
 		cp.mask = nil
 	}
 	if e.Op == model.BitwiseBool {
@@ -891,6 +906,15 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 					rel = "!="
 				}
 				c.match(&lsSel{text: s.text + " & " + m, proto: s.proto, js: s.valueJS()}, rel+" "+m, 0, false)
+				return
+			}
+		}
+		if s.dt.id == lsTMark && (e.Op == 0 || e.Op == 1) && s.exprText != "" && len(s.mask) == 4 {
+			// Marks match a prefix of their bits as nft prints it:
+			// "meta mark 0x00010000/16".
+			m := lsToInt(s.mask, s.host).FillBytes(make([]byte, 4))
+			if pl := lsPrefixLen(m); pl > 0 && pl < 32 {
+				c.match(s, op+lsFormatValue(s.dt, data, s.host)+fmt.Sprintf("/%d", pl), 0, false)
 				return
 			}
 		}

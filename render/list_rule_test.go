@@ -87,6 +87,26 @@ func TestRuleTextAsNft106(t *testing.T) {
 			&model.Bitwise{SReg: 1, DReg: 1, Len: 4, Mask: u32le(0xffffffff), Xor: u32le(0)},
 			&model.Cmp{SReg: 1, Data: u32le(1)},
 		}, "meta mark 0x00000001"},
+		{"meta mark & 0xffff0000 == 0x10000", model.FamilyInet, nil, []model.Expr{
+			&model.Meta{Key: 3, DReg: 1},
+			&model.Bitwise{SReg: 1, DReg: 1, Len: 4, Mask: u32le(0xffff0000), Xor: u32le(0)},
+			&model.Cmp{SReg: 1, Data: u32le(0x10000)},
+		}, "meta mark 0x00010000/16"},
+		{"meta mark & 0xffff0000 < 0x10000", model.FamilyInet, nil, []model.Expr{
+			&model.Meta{Key: 3, DReg: 1},
+			&model.Bitwise{SReg: 1, DReg: 1, Len: 4, Mask: u32le(0xffff0000), Xor: u32le(0)},
+			&model.Cmp{SReg: 1, Op: 2, Data: u32le(0x10000)},
+		}, "meta mark & 0xffff0000 < 0x00010000"},
+		{"ct mark set ct mark & 0xffff0000 | 0x1", model.FamilyInet, nil, []model.Expr{
+			&model.Ct{Key: 3, DReg: 1},
+			&model.Bitwise{SReg: 1, DReg: 1, Len: 4, Mask: u32le(0xffff0000), Xor: u32le(1)},
+			&model.Ct{Key: 3, SReg: 1},
+		}, "ct mark set ct mark & 0xffff0001 | 0x00000001"},
+		{"meta mark set meta mark & 0xff ^ 0x1", model.FamilyInet, nil, []model.Expr{
+			&model.Meta{Key: 3, DReg: 1},
+			&model.Bitwise{SReg: 1, DReg: 1, Len: 4, Mask: u32le(0xff), Xor: u32le(1)},
+			&model.Meta{Key: 3, SReg: 1},
+		}, "meta mark set meta mark & 0x000000ff ^ 0x00000001"},
 		{"@ih,58,6 set 0", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 0}),
 			"@ih,48,16 set @ih,48,16 & 0x3f"},
 		{"@ih,58,6 set 0x1", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 1}),
