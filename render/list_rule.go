@@ -274,14 +274,14 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 			js: jsonObj{{"numgen", jsonObj{{"mode", mode}, {"mod", e.Modulus}, {"offset", e.Offset}}}}})
 	case *model.Hash:
 		text := "symhash"
+		var srcJS any
 		if e.Type == 0 {
-			src := c.regs[lsReg32(e.SReg)]
-			if src == nil {
+			src, js, ok := c.hashSource(e.SReg, int(e.Len))
+			if !ok {
 				c.unsupported("hash")
 				return 0
 			}
-			c.useDeps(src)
-			text = "jhash " + src.value()
+			text, srcJS = "jhash "+src, js
 		}
 		text += fmt.Sprintf(" mod %d", e.Modulus)
 		hjs := jsonObj{{"mod", e.Modulus}}
@@ -295,8 +295,8 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		}
 		var js any = jsonObj{{"symhash", hjs}}
 		if e.Type == 0 {
-			if src := c.regs[lsReg32(e.SReg)].valueJS(); src != nil {
-				js = jsonObj{{"jhash", append(hjs, jsonKV{"expr", src})}}
+			if srcJS != nil {
+				js = jsonObj{{"jhash", append(hjs, jsonKV{"expr", srcJS})}}
 			} else {
 				js = nil
 			}
@@ -1250,6 +1250,37 @@ func (c *lsRuleCtx) concatText(sreg uint32, t lsSetType, total int) (string, boo
 		}
 	}
 	return strings.Join(parts, " . "), true
+}
+
+// hashSource prints the n bytes a jhash reads from sreg on: one selector
+// or a concatenation of the registers that follow ("ip saddr . tcp sport").
+func (c *lsRuleCtx) hashSource(sreg uint32, n int) (string, any, bool) {
+	r := lsReg32(sreg)
+	var texts []string
+	var js []any
+	for got := 0; got < n || len(texts) == 0; {
+		s := c.regs[r]
+		if s == nil || s.raw && s.text == "" {
+			return "", nil, false
+		}
+		c.useDeps(s)
+		texts = append(texts, s.value())
+		js = append(js, s.valueJS())
+		if s.size == 0 {
+			break
+		}
+		got += lsRoundUp4(s.size)
+		r += uint32(lsRoundUp4(s.size) / 4)
+	}
+	if len(texts) == 1 {
+		return texts[0], js[0], true
+	}
+	for _, j := range js {
+		if j == nil {
+			return strings.Join(texts, " . "), nil, true
+		}
+	}
+	return strings.Join(texts, " . "), jsonObj{{"concat", js}}, true
 }
 
 // setRef prints "@name", or the elements of an anonymous set.

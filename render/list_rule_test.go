@@ -107,6 +107,14 @@ func TestRuleTextAsNft106(t *testing.T) {
 			&model.Bitwise{SReg: 1, DReg: 1, Len: 4, Mask: u32le(0xff), Xor: u32le(1)},
 			&model.Meta{Key: 3, SReg: 1},
 		}, "meta mark set meta mark & 0x000000ff ^ 0x00000001"},
+		{"meta mark set jhash ip saddr . tcp sport mod 4 seed 0x1", model.FamilyInet, nil, cat([]model.Expr{
+			&model.Meta{Key: 15, DReg: 1}, &model.Cmp{SReg: 1, Data: []byte{2}},
+		}, l4(6), []model.Expr{
+			&model.Payload{DReg: 1, Base: model.BaseNetwork, Offset: 12, Len: 4},
+			&model.Payload{DReg: 9, Base: model.BaseTransport, Offset: 0, Len: 2},
+			&model.Hash{SReg: 1, DReg: 1, Len: 6, Modulus: 4, Seed: 1, HasSeed: true},
+			&model.Meta{Key: 3, SReg: 1},
+		}), "meta mark set jhash ip saddr . tcp sport mod 4 seed 0x1"},
 		{"@ih,58,6 set 0", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 0}),
 			"@ih,48,16 set @ih,48,16 & 0x3f"},
 		{"@ih,58,6 set 0x1", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 1}),
