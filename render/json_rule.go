@@ -267,6 +267,9 @@ func jsonStmt(e model.Expr) any {
 		if e.Type != 1 && e.Burst == 0 {
 			o = append(o, jsonKV{"burst", 0})
 		}
+		if e.Type == 1 && e.Burst == 0 {
+			o = append(o, jsonKV{"burst", 0}, jsonKV{"burst_unit", "bytes"})
+		}
 		return jsonObj{{"limit", jsonObj(o)}}
 	case *model.Quota:
 		v, u := jsonBytesUnit(e.Bytes)
