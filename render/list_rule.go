@@ -339,6 +339,14 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 			return 0
 		}
 		c.load(e.DReg, sel)
+	case *model.Xfrm:
+		sel, ok := lsXfrmSel(e)
+		if !ok {
+			c.unsupported("xfrm")
+			delete(c.regs, lsReg32(e.DReg))
+			return 0
+		}
+		c.load(e.DReg, sel)
 	case *model.Tproxy:
 		c.tproxy(e)
 	case *model.Dup:
@@ -943,7 +951,8 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		c.match(&lsSel{text: s.value(), proto: s.proto, js: s.valueJS()}, eqOp+val, 0, false)
 		return
 	}
-	if s.netPfx && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) {
+	if (s.netPfx || len(data) < s.dt.bytes()) && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) {
+		// A compare of the first bytes only is a prefix match.
 		c.match(s, op+lsFormatValue(s.dt, lsPadTo(data, s.dt.bytes()), false)+fmt.Sprintf("/%d", len(data)*8), 0, false)
 		return
 	}
@@ -2298,6 +2307,116 @@ func lsSocketSelText(e *model.Socket) (*lsSel, bool) {
 	return nil, false
 }
 
+// lsOptionDesc is an IPv4 option or SCTP chunk nft names, with its fields
+// by offset and length in bytes.
+type lsOptionDesc struct {
+	name   string
+	fields map[[2]uint32]string
+}
+
+// lsIPOptions are the IPv4 options nft names.
+var lsIPOptions = map[uint8]lsOptionDesc{
+	7:   {"rr", map[[2]uint32]string{{2, 1}: "ptr", {3, 4}: "addr"}},
+	131: {"lsrr", map[[2]uint32]string{{2, 1}: "ptr", {3, 4}: "addr"}},
+	137: {"ssrr", map[[2]uint32]string{{2, 1}: "ptr", {3, 4}: "addr"}},
+	148: {"ra", map[[2]uint32]string{{2, 2}: "value"}},
+}
+
+// lsSCTPChunks are the SCTP chunk types nft names.
+var lsSCTPChunks = map[uint8]lsOptionDesc{
+	0:    {"data", map[[2]uint32]string{{4, 4}: "tsn", {8, 2}: "stream", {10, 2}: "ssn", {12, 4}: "ppid"}},
+	1:    {"init", lsSCTPInitFields},
+	2:    {"init-ack", lsSCTPInitFields},
+	3:    {"sack", map[[2]uint32]string{{4, 4}: "cum-tsn-ack", {8, 4}: "a-rwnd", {12, 2}: "num-gap-ack-blocks", {14, 2}: "num-dup-tsns"}},
+	4:    {"heartbeat", nil},
+	5:    {"heartbeat-ack", nil},
+	6:    {"abort", nil},
+	7:    {"shutdown", map[[2]uint32]string{{4, 4}: "cum-tsn-ack"}},
+	8:    {"shutdown-ack", nil},
+	9:    {"error", nil},
+	10:   {"cookie-echo", nil},
+	11:   {"cookie-ack", nil},
+	12:   {"ecne", map[[2]uint32]string{{4, 4}: "lowest-tsn"}},
+	13:   {"cwr", map[[2]uint32]string{{4, 4}: "lowest-tsn"}},
+	14:   {"shutdown-complete", nil},
+	0x80: {"asconf-ack", map[[2]uint32]string{{4, 4}: "seqno"}},
+	0xc0: {"forward-tsn", map[[2]uint32]string{{4, 4}: "new-cum-tsn"}},
+	0xc1: {"asconf", map[[2]uint32]string{{4, 4}: "seqno"}},
+}
+
+var lsSCTPInitFields = map[[2]uint32]string{{4, 4}: "init-tag", {8, 4}: "a-rwnd",
+	{12, 2}: "num-outbound-streams", {14, 2}: "num-inbound-streams", {16, 4}: "initial-tsn"}
+
+// lsOptionSel maps an IPv4 option ("ip option rr ptr") or SCTP chunk
+// ("sctp chunk data flags") load. nft adds no protocol dependency for
+// them, so none is removed.
+func lsOptionSel(e *model.Exthdr) (*lsSel, bool) {
+	kind, table := "ip option", lsIPOptions
+	common := map[[2]uint32]string{{0, 1}: "type", {1, 1}: "length"}
+	if e.Op == model.ExthdrSCTP {
+		kind, table = "sctp chunk", lsSCTPChunks
+		common = map[[2]uint32]string{{0, 1}: "type", {1, 1}: "flags", {2, 2}: "length"}
+	}
+	o, ok := table[e.Type]
+	if !ok {
+		return nil, false
+	}
+	// IPv4 options need the network protocol ip, and remove its match.
+	var proto *compiler.Proto
+	if kind == "ip option" {
+		proto = compiler.ProtoByName("ip")
+	}
+	if e.Flags&1 != 0 { // NFT_EXTHDR_F_PRESENT
+		return &lsSel{text: kind + " " + o.name, dt: lsDtypeByID(lsTBoolean), host: true, size: 1, proto: proto,
+			js: jsonObj{{kind, jsonObj{{"name", o.name}}}}}, true
+	}
+	f, ok := common[[2]uint32{e.Offset, e.Len}]
+	if !ok {
+		f, ok = o.fields[[2]uint32{e.Offset, e.Len}]
+	}
+	if !ok {
+		return nil, false
+	}
+	dt := lsDtypeByID(lsTInteger)
+	if kind == "ip option" && f == "addr" {
+		dt = lsDtypeByID(lsTIPAddr)
+	}
+	return &lsSel{text: kind + " " + o.name + " " + f, dt: dt, size: int(e.Len), proto: proto,
+		js: jsonObj{{kind, jsonObj{{"name", o.name}, {"field", f}}}}}, true
+}
+
+// lsXfrmSel maps an xfrm load to "ipsec in|out [spnum N] KEY".
+func lsXfrmSel(e *model.Xfrm) (*lsSel, bool) {
+	key, family, dt, size := "", "", lsDtypeByID(lsTInteger), 4
+	switch e.Key {
+	case 1, 3:
+		key, family, dt = map[uint32]string{1: "daddr", 3: "saddr"}[e.Key], "ip", lsDtypeByID(lsTIPAddr)
+	case 2, 4:
+		key, family, dt, size = map[uint32]string{2: "daddr", 4: "saddr"}[e.Key], "ip6", lsDtypeByID(lsTIP6Addr), 16
+	case 5:
+		key = "reqid"
+	case 6:
+		key = "spi"
+	default:
+		return nil, false
+	}
+	dir := "in"
+	if e.Dir == 1 {
+		dir = "out"
+	}
+	text := "ipsec " + dir
+	if e.SPNum != 0 {
+		text += fmt.Sprintf(" spnum %d", e.SPNum)
+	}
+	o := jsonObj{{"key", key}}
+	if family != "" {
+		text += " " + family
+		o = append(o, jsonKV{"family", family})
+	}
+	o = append(o, jsonKV{"dir", dir}, jsonKV{"spnum", e.SPNum})
+	return &lsSel{text: text + " " + key, dt: dt, size: size, host: e.Key == 5, js: jsonObj{{"ipsec", o}}}, true
+}
+
 // lsTCPOptions are the TCP options nft names, with their fields (offset
 // and length in bytes).
 var lsTCPOptions = map[uint8]struct {
@@ -2318,6 +2437,9 @@ var lsTCPOptions = map[uint8]struct {
 
 // lsExthdrSel maps a TCP option or IPv6 extension header load.
 func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
+	if e.Op == model.ExthdrIPv4 || e.Op == model.ExthdrSCTP {
+		return lsOptionSel(e)
+	}
 	s, ok := lsExthdrSelText(e)
 	if ok && e.Op == model.ExthdrIPv6 {
 		f := strings.Fields(s.text) // NAME FIELD, or exthdr NAME
@@ -2351,6 +2473,9 @@ func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
 func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
 	if e.Op == model.ExthdrIPv6 {
 		return lsIPv6ExthdrSel(e)
+	}
+	if e.Op == model.ExthdrIPv4 || e.Op == model.ExthdrSCTP {
+		return lsOptionSel(e)
 	}
 	if e.Op != model.ExthdrTCPOpt {
 		return nil, false

@@ -115,6 +115,23 @@ func TestRuleTextAsNft106(t *testing.T) {
 			&model.Hash{SReg: 1, DReg: 1, Len: 6, Modulus: 4, Seed: 1, HasSeed: true},
 			&model.Meta{Key: 3, SReg: 1},
 		}), "meta mark set jhash ip saddr . tcp sport mod 4 seed 0x1"},
+		{"inet: ip option rr ptr 4", model.FamilyInet, nil, []model.Expr{
+			&model.Meta{Key: 15, DReg: 1}, &model.Cmp{SReg: 1, Data: []byte{2}},
+			&model.Exthdr{DReg: 1, Type: 7, Offset: 2, Len: 1, Op: model.ExthdrIPv4},
+			&model.Cmp{SReg: 1, Data: []byte{4}},
+		}, "ip option rr ptr 4"},
+		{"sctp chunk init exists", model.FamilyInet, nil, []model.Expr{
+			&model.Exthdr{DReg: 1, Type: 1, Len: 1, Flags: 1, Op: model.ExthdrSCTP},
+			&model.Cmp{SReg: 1, Data: []byte{1}},
+		}, "sctp chunk init exists"},
+		{"ipsec out spnum 1 spi 10", model.FamilyInet, nil, []model.Expr{
+			&model.Xfrm{DReg: 1, Key: 6, Dir: 1, SPNum: 1},
+			&model.Cmp{SReg: 1, Data: []byte{0, 0, 0, 10}},
+		}, "ipsec out spnum 1 spi 10"},
+		{"ipsec out ip daddr 10.0.0.0/8", model.FamilyInet, nil, []model.Expr{
+			&model.Xfrm{DReg: 1, Key: 1, Dir: 1},
+			&model.Cmp{SReg: 1, Data: []byte{10}},
+		}, "ipsec out ip daddr 10.0.0.0/8"},
 		{"@ih,58,6 set 0", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 0}),
 			"@ih,48,16 set @ih,48,16 & 0x3f"},
 		{"@ih,58,6 set 0x1", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 1}),
