@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/nftflow/nftflow/model"
@@ -108,6 +109,9 @@ func jsonMatch(s *lsSel, value string) any {
 		// An interface index with no name (fib ... oif 0): nft prints
 		// the text of the ifindex type, a string.
 		right = value
+	case s.dt.id == lsTRealm && !strings.HasPrefix(value, "{"):
+		// Realms are symbolic constants: JSON strings even when numeric.
+		right = strings.Trim(value, `"`)
 	case s.dt.id == lsTBoolean:
 		right = value == "exists"
 	case s.dt.id == lsTTime && strings.HasPrefix(value, "{ "):
@@ -197,6 +201,27 @@ func jsonSetKey(name string) any {
 		return jsonObj{{"tcp option", o}}
 	}
 	return nil
+}
+
+// jsonStringSet turns the numbers of an anonymous set's JSON into strings,
+// as nft prints realms.
+func jsonStringSet(v any) any {
+	o, ok := v.(jsonObj)
+	if !ok || len(o) != 1 || o[0].k != "set" {
+		return v
+	}
+	elems, ok := o[0].v.([]any)
+	if !ok {
+		return v
+	}
+	out := make([]any, len(elems))
+	for i, e := range elems {
+		out[i] = e
+		if n, ok := e.(uint64); ok {
+			out[i] = fmt.Sprint(n)
+		}
+	}
+	return jsonObj{{"set", out}}
 }
 
 // jsonTimeSet is the JSON of an anonymous set of durations

@@ -522,6 +522,13 @@ func (c *lsRuleCtx) ctSel(e *model.Ct) *lsSel {
 		if c.l3 == 0x86dd {
 			dt = lsDtypeByID(lsTIP6Addr)
 		}
+		// nft names the family the table or a match gives these keys.
+		switch {
+		case c.l3 == 0x0800 && e.HasDirection:
+			name = "ip " + name
+		case c.l3 == 0x86dd && e.HasDirection:
+			name = "ip6 " + name
+		}
 	}
 	text := "ct " + name
 	if e.HasDirection {
@@ -532,7 +539,7 @@ func (c *lsRuleCtx) ctSel(e *model.Ct) *lsSel {
 		text = "ct " + dir + " " + name
 	}
 	s := &lsSel{text: text, dt: dt, host: dt.hostOrder(), size: int(k.Len)}
-	ctjs := jsonObj{{"key", name}}
+	ctjs := jsonObj{{"key", k.Name}}
 	if e.HasDirection {
 		ctjs = append(ctjs, jsonKV{"dir", map[uint8]string{0: "original", 1: "reply"}[e.Direction]})
 	}
@@ -1149,6 +1156,9 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	refJS := c.setRefJSON(set, ref)
 	if key.dt.id == lsTTime && set.Flags&lsSetAnonymous != 0 && set.Flags&lsSetMap == 0 {
 		refJS = jsonTimeSet(ref)
+	}
+	if key.dt.id == lsTRealm && set.Flags&lsSetAnonymous != 0 && set.Flags&lsSetMap == 0 {
+		refJS = jsonStringSet(refJS)
 	}
 	if keyText == key.value() {
 		switch {

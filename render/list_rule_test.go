@@ -132,6 +132,10 @@ func TestRuleTextAsNft106(t *testing.T) {
 			&model.Xfrm{DReg: 1, Key: 1, Dir: 1},
 			&model.Cmp{SReg: 1, Data: []byte{10}},
 		}, "ipsec out ip daddr 10.0.0.0/8"},
+		{"ip: ct original saddr (old key) names the family", model.FamilyIP, nil, []model.Expr{
+			&model.Ct{Key: 8, DReg: 1, HasDirection: true},
+			&model.Cmp{SReg: 1, Data: []byte{1, 2, 3, 4}},
+		}, "ct original ip saddr 1.2.3.4"},
 		{"@ih,58,6 set 0", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 0}),
 			"@ih,48,16 set @ih,48,16 & 0x3f"},
 		{"@ih,58,6 set 0x1", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 1}),
