@@ -1853,6 +1853,17 @@ func (l *Lister) stmtText(e model.Expr) string {
 		}
 		return "last used " + lsFormatDuration(lsMsDuration(e.Msecs))
 	case *model.Synproxy:
+		if e.MSS != 0 || e.Wscale != 0 || e.Flags&0x3 != 0 {
+			// nft 1.0.6 prints both values as soon as one is set.
+			text := fmt.Sprintf("synproxy mss %d wscale %d", e.MSS, e.Wscale)
+			if e.Flags&0x8 != 0 {
+				text += " timestamp"
+			}
+			if e.Flags&0x4 != 0 {
+				text += " sack-perm"
+			}
+			return text
+		}
 		return strings.Join(strings.Fields("synproxy "+lsSynproxyText(e)), " ")
 	}
 	l.bad = append(l.bad, e.Kind())
