@@ -54,6 +54,9 @@ type lsSel struct {
 	binJS                     any // ... with the operators of exprText applied
 	// multi lists the adjacent header fields of a merged load.
 	multi []*compiler.Field
+	// killedDeps are the dependency matches the key of a map lookup
+	// removed, for the uses of the result that keep them.
+	killedDeps []*lsStmt
 }
 
 const (
@@ -1214,6 +1217,11 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 		d = dt.fields[0].dt
 	}
 	m := &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen), isMap: true, interval: dt.interval, concatData: len(dt.fields) > 1}
+	for i, st := range c.out[:len(wasDead)] {
+		if st.dead && !wasDead[i] {
+			m.killedDeps = append(m.killedDeps, st)
+		}
+	}
 	if keyJS != nil && refJS != nil {
 		m.js = jsonObj{{"map", jsonObj{{"key", keyJS}, {"data", refJS}}}}
 	}
@@ -2108,6 +2116,13 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 	}
 	port := ""
 	if e.RegProtoMin != 0 {
+		if ps := c.regs[lsReg32(e.RegProtoMin)]; ps != nil && ps.isMap {
+			// nft 1.0.6 keeps the protocol match before a port that
+			// comes from a map ("meta l4proto tcp dnat ip to a:tcp dport map {...}").
+			for _, st := range ps.killedDeps {
+				st.dead = false
+			}
+		}
 		p, ok := c.regValue(e.RegProtoMin, lsDtypeByID(lsTInetService))
 		if !ok {
 			c.unsupported("nat")

@@ -136,6 +136,13 @@ func TestRuleTextAsNft106(t *testing.T) {
 			&model.Ct{Key: 8, DReg: 1, HasDirection: true},
 			&model.Cmp{SReg: 1, Data: []byte{1, 2, 3, 4}},
 		}, "ct original ip saddr 1.2.3.4"},
+		{"meta l4proto tcp dnat ip to 1.2.3.4:tcp dport map keeps l4proto", model.FamilyIP, []*model.Set{anonMap("__map2", 13, 2, 13, 2,
+			model.SetElem{Key: []byte{0, 80}, Data: []byte{0x1f, 0x90}})}, cat(l4(6), []model.Expr{
+			&model.Immediate{DReg: 1, Data: []byte{1, 2, 3, 4}},
+			&model.Payload{DReg: 2, Base: model.BaseTransport, Offset: 2, Len: 2},
+			&model.Lookup{SReg: 2, DReg: 2, HasDReg: true, Set: "__map2"},
+			&model.NAT{Type: 1, Family: 2, RegAddrMin: 1, RegProtoMin: 2},
+		}), "meta l4proto tcp dnat to 1.2.3.4:tcp dport map { 80 : 8080 }"},
 		{"@ih,58,6 set 0", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 0}),
 			"@ih,48,16 set @ih,48,16 & 0x3f"},
 		{"@ih,58,6 set 0x1", model.FamilyInet, nil, ihWrite([]byte{0xff, 0xc0}, []byte{0, 1}),
