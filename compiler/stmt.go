@@ -1212,6 +1212,12 @@ func (r *ruleCtx) dynset(x *parser.DynsetStmt) error {
 		}
 	}
 	l, err := r.evalSel(key)
+	if c, ok := key.(*parser.Concat); ok && err != nil && r.t.sets[name] != nil {
+		// a concatenation with constant parts ("ip saddr . 22")
+		if cl, cerr := r.concatWithConstants(c, unpackConcat(r.t.sets[name].KeyType)); cerr == nil {
+			l, err = cl, nil
+		}
+	}
 	if err != nil {
 		// a constant key: load it with the set's key type
 		s := r.t.sets[name]
@@ -1324,6 +1330,46 @@ func (r *ruleCtx) dynset(x *parser.DynsetStmt) error {
 	}
 	r.add(ds)
 	return nil
+}
+
+// concatWithConstants loads a concatenation whose parts are selectors or
+// constants; a constant part takes the type of its field in types and is
+// put in its register with an immediate, as nft does.
+func (r *ruleCtx) concatWithConstants(c *parser.Concat, types []*Datatype) (*load, error) {
+	if len(types) != len(c.Parts) {
+		return nil, fmt.Errorf("value does not match the concatenation")
+	}
+	l := &load{}
+	var ids []uint32
+	for i, p := range c.Parts {
+		pl, err := r.evalSel(p)
+		if err == nil {
+			pl = pl.normalized()
+		} else {
+			dt := types[i]
+			size := (dt.Bits + 7) / 8
+			if size == 0 {
+				size = 16
+			}
+			pl = &load{dt: dt, order: dt.Order, size: size, bits: size * 8}
+			v, verr := r.value(pl, p)
+			if verr != nil {
+				return nil, verr
+			}
+			imm := &model.Immediate{Data: v, HostOrder: pl.hostHint()}
+			pl.emit = func(reg uint32) []model.Expr {
+				cp := *imm
+				cp.DReg = reg
+				return []model.Expr{&cp}
+			}
+		}
+		l.parts = append(l.parts, pl)
+		l.size += padded(pl.size)
+		ids = append(ids, pl.dt.ID)
+	}
+	l.dt = &Datatype{ID: ConcatTypeID(ids...), Name: "concat"}
+	l.bits = l.size * 8
+	return l, nil
 }
 
 // flatWords is words with lists ("bypass,fanout") flattened.

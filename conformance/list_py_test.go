@@ -3,10 +3,12 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +40,7 @@ func TestListPy(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	tmp := t.TempDir()
-	passed, total := 0, 0
+	passed, total, passedJSON, totalJSON := 0, 0, 0, 0
 	for _, path := range files {
 		pf, err := corpus.ReadPy(path)
 		if err != nil {
@@ -49,9 +51,60 @@ func TestListPy(t *testing.T) {
 			p, n := listPyTable(t, ns, tmp, pf, tbl, rel)
 			passed += p
 			total += n
+			if n > 0 {
+				p, n = listPyTableJSON(t, ns, tbl, rel)
+				passedJSON += p
+				totalJSON += n
+			}
 		}
 	}
 	report(t, "list-py", passed, total)
+	report(t, "list-py-json", passedJSON, totalJSON)
+}
+
+// listPyTableJSON compares `nftflow list table -o json` with `nft -j list
+// table` of the table loaded in ns rule by rule; it returns the rules
+// whose statements matched and the rules nft listed.
+func listPyTableJSON(t *testing.T, ns string, tbl corpus.PyTable, rel string) (int, int) {
+	want, err := nftIn(ns, "-j", "list", "table", tbl.Family, tbl.Name)
+	if err != nil {
+		return 0, 0
+	}
+	var out, errOut bytes.Buffer
+	cmd.Main([]string{"list", "table", tbl.Family, tbl.Name, "-o", "json", "--netns", ns}, nil, &out, &errOut)
+	wr, gr := jsonRules(want), jsonRules(out.Bytes())
+	passed := 0
+	for i, w := range wr {
+		if i < len(gr) && reflect.DeepEqual(w, gr[i]) {
+			passed++
+		} else if *listVerbose {
+			var g any
+			if i < len(gr) {
+				g = gr[i]
+			}
+			wb, _ := json.Marshal(w)
+			gb, _ := json.Marshal(g)
+			t.Logf("%s %s json:\n  nft:     %s\n  nftflow: %s", rel, tbl.Family, wb, gb)
+		}
+	}
+	return passed, len(wr)
+}
+
+// jsonRules returns the "expr" of every rule of an nft -j listing.
+func jsonRules(b []byte) []any {
+	var doc struct {
+		Nftables []map[string]map[string]any `json:"nftables"`
+	}
+	if json.Unmarshal(b, &doc) != nil {
+		return nil
+	}
+	var out []any
+	for _, o := range doc.Nftables {
+		if r, ok := o["rule"]; ok {
+			out = append(out, r["expr"])
+		}
+	}
+	return out
 }
 
 // nftIn runs nft in namespace ns with a timeout.
@@ -64,6 +117,22 @@ func nftIn(ns string, args ...string) ([]byte, error) {
 // listPyTable loads one table of a .t file and compares the listings; it
 // returns the rule lines that matched and the rule lines nft listed.
 func listPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyTable, rel string) (int, int) {
+	if !loadPyTable(t, ns, tmp, pf, tbl, rel) {
+		return 0, 0
+	}
+	want, err := nftIn(ns, "list", "table", tbl.Family, tbl.Name)
+	if err != nil {
+		return 0, 0
+	}
+	var out, errOut bytes.Buffer
+	cmd.Main([]string{"list", "table", tbl.Family, tbl.Name, "--netns", ns}, nil, &out, &errOut)
+	return compareRuleLines(t, rel, tbl.Family, string(want), out.String())
+}
+
+// loadPyTable empties ns and loads one table of a .t file with nft: its
+// chains, then every ;ok line one command at a time; it is false when nft
+// refuses the table itself.
+func loadPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyTable, rel string) bool {
 	nftIn(ns, "flush", "ruleset")
 	var head strings.Builder
 	fmt.Fprintf(&head, "table %s %s {\n", tbl.Family, tbl.Name)
@@ -77,7 +146,7 @@ func listPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyT
 	head.WriteString("}\n")
 	if out, err := nftLoad(ns, tmp, head.String()); err != nil {
 		t.Logf("%s %s: base table refused: %s", rel, tbl.Family, out)
-		return 0, 0
+		return false
 	}
 	// Declarations first, then every rule into every chain, one command
 	// at a time so that a refused line only loses itself.
@@ -107,28 +176,16 @@ func listPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyT
 			nftLoad(ns, tmp, c+"\n")
 		}
 	}
-	want, err := nftIn(ns, "list", "table", tbl.Family, tbl.Name)
-	if err != nil {
-		return 0, 0
-	}
-	var out, errOut bytes.Buffer
-	cmd.Main([]string{"list", "table", tbl.Family, tbl.Name, "--netns", ns}, nil, &out, &errOut)
-	wl := strings.Split(string(want), "\n")
-	gl := strings.Split(out.String(), "\n")
-	passed, total := 0, 0
-	inChain := false
+	return true
+}
+
+// compareRuleLines compares nft's listing want with got rule line by rule
+// line (the lines inside chains, less chain types); it returns the lines
+// that matched and the rule lines of want.
+func compareRuleLines(t *testing.T, rel, family, want, got string) (int, int) {
+	wl, gl := ruleLines(want), ruleLines(got)
+	passed := 0
 	for i, w := range wl {
-		switch {
-		case strings.HasPrefix(w, "\tchain "):
-			inChain = true
-			continue
-		case w == "\t}":
-			inChain = false
-			continue
-		case !inChain || strings.HasPrefix(w, "\t\ttype "):
-			continue
-		}
-		total++
 		if i < len(gl) && gl[i] == w {
 			passed++
 		} else if *listVerbose {
@@ -136,10 +193,29 @@ func listPyTable(t *testing.T, ns, tmp string, pf *corpus.PyFile, tbl corpus.PyT
 			if i < len(gl) {
 				g = gl[i]
 			}
-			t.Logf("%s %s:\n  nft:     %q\n  nftflow: %q", rel, tbl.Family, strings.TrimSpace(w), strings.TrimSpace(g))
+			rule := func(l string) string { return strings.TrimSpace(l[strings.LastIndex(l, "\n")+1:]) }
+			t.Logf("%s %s:\n  nft:     %q\n  nftflow: %q", rel, family, rule(w), rule(g))
 		}
 	}
-	return passed, total
+	return passed, len(wl)
+}
+
+// ruleLines returns the rule lines of a listing: the lines inside chains,
+// less the chain type lines, each prefixed with its chain's line.
+func ruleLines(listing string) []string {
+	var out []string
+	chain := ""
+	for _, l := range strings.Split(listing, "\n") {
+		switch {
+		case strings.HasPrefix(l, "\tchain "):
+			chain = l
+		case l == "\t}":
+			chain = ""
+		case chain != "" && !strings.HasPrefix(l, "\t\ttype "):
+			out = append(out, chain+"\n"+l)
+		}
+	}
+	return out
 }
 
 // nftLoad loads text with nft -f in namespace ns.

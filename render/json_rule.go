@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/nftflow/nftflow/model"
@@ -51,6 +52,17 @@ func jsonBinop(left any, e *model.Bitwise, v func([]byte) string) any {
 		return jsonObj{{"^", []any{left, jsonAtom(v(e.Xor))}}}
 	case lsIsComplement(e.Mask, e.Xor):
 		return jsonObj{{"|", []any{left, jsonAtom(v(e.Xor))}}}
+	case len(e.Mask) == len(e.Xor):
+		or := make([]byte, len(e.Mask))
+		disjoint := true
+		for i := range or {
+			or[i] = e.Mask[i] | e.Xor[i]
+			disjoint = disjoint && e.Mask[i]&e.Xor[i] == 0
+		}
+		if disjoint {
+			return jsonObj{{"|", []any{jsonObj{{"&", []any{left, jsonAtom(v(or))}}}, jsonAtom(v(e.Xor))}}}
+		}
+		return jsonObj{{"^", []any{jsonObj{{"&", []any{left, jsonAtom(v(e.Mask))}}}, jsonAtom(v(e.Xor))}}}
 	}
 	return nil
 }
@@ -72,14 +84,19 @@ func jsonMatch(s *lsSel, value string) any {
 	var right any
 	switch {
 	case s.mask != nil && s.dt.dt != nil && s.dt.dt.Bitmask && !strings.Contains(value, " / "):
-		// A flag test: (reg & flags) != 0.
+		// A flag test: (reg & flags) != 0, or "! flags": none of them.
 		op = "in"
+		if v, ok := strings.CutPrefix(value, "! "); ok {
+			op, value = "!", v
+		}
 		if parts := strings.Split(value, ","); len(parts) > 1 {
 			var list []any
 			for _, p := range parts {
 				list = append(list, p)
 			}
 			right = list
+		} else if s.dt.id == lsTCtLabel {
+			right = jsonScalar(value)
 		} else {
 			right = value
 		}
@@ -92,9 +109,23 @@ func jsonMatch(s *lsSel, value string) any {
 		// An interface index with no name (fib ... oif 0): nft prints
 		// the text of the ifindex type, a string.
 		right = value
+	case s.dt.id == lsTRealm && !strings.HasPrefix(value, "{"):
+		// Realms are symbolic constants: JSON strings even when numeric.
+		right = strings.Trim(value, `"`)
 	case s.dt.id == lsTBoolean:
 		right = value == "exists"
+	case s.dt.id == lsTTime && strings.HasPrefix(value, "{ "):
+		right = jsonTimeSet(value)
 	case s.dt.id == lsTTime:
+		if lo, hi, ok := strings.Cut(value, "-"); ok {
+			a, ok1 := jsonSeconds(lo)
+			b, ok2 := jsonSeconds(hi)
+			if !ok1 || !ok2 {
+				return nil
+			}
+			right = jsonObj{{"range", []any{a, b}}}
+			break
+		}
 		sec, ok := jsonSeconds(value)
 		if !ok {
 			return nil
@@ -102,6 +133,29 @@ func jsonMatch(s *lsSel, value string) any {
 		right = sec
 	default:
 		right = jsonAtom(value)
+		if r, ok := right.(jsonObj); ok && len(r) == 1 && r[0].k == "prefix" && s.dt.id == lsTMark {
+			// A mark prefix: the value is a number.
+			if p, ok := r[0].v.(jsonObj); ok && len(p) == 2 {
+				if a, ok := p[0].v.(string); ok {
+					right = jsonObj{{"prefix", jsonObj{{"addr", jsonScalar(a)}, p[1]}}}
+				}
+			}
+		}
+		if r, ok := right.(jsonObj); ok && len(r) == 1 && r[0].k == "range" && s.dt.dt != nil &&
+			len(s.dt.dt.Symbols) > 0 && !s.dt.dt.Bitmask && s.dt.id != lsTInetService && s.dt.id != lsTInetProto {
+			// Range bounds print as numbers in text but by name in JSON.
+			bounds := r[0].v.([]any)
+			named := make([]any, len(bounds))
+			for i, b := range bounds {
+				named[i] = b
+				if n, ok := b.(uint64); ok {
+					if name, ok := s.dt.dt.SymbolName(n); ok {
+						named[i] = name
+					}
+				}
+			}
+			right = jsonObj{{"range", named}}
+		}
 	}
 	return jsonObj{{"match", jsonObj{{"op", op}, {"left", left}, {"right", right}}}}
 }
@@ -123,6 +177,9 @@ func jsonSetKey(name string) any {
 	switch {
 	case strings.HasPrefix(name, "meta "):
 		return jsonObj{{"meta", jsonObj{{"key", strings.TrimPrefix(name, "meta ")}}}}
+	case strings.HasPrefix(name, "ct original ") || strings.HasPrefix(name, "ct reply "):
+		f := strings.Fields(name)
+		return jsonObj{{"ct", jsonObj{{"key", f[2]}, {"dir", f[1]}}}}
 	case strings.HasPrefix(name, "ct "):
 		return jsonObj{{"ct", jsonObj{{"key", strings.TrimPrefix(name, "ct ")}}}}
 	case !strings.Contains(name, " "):
@@ -132,6 +189,10 @@ func jsonSetKey(name string) any {
 	if len(f) == 2 {
 		return jsonPayload(f[0], f[1])
 	}
+	if len(f) == 3 && f[0] == "arp" {
+		// "arp daddr ether": the field name has a space
+		return jsonPayload(f[0], f[1]+" "+f[2])
+	}
 	if len(f) >= 3 && f[0] == "tcp" && f[1] == "option" {
 		o := jsonObj{{"name", f[2]}}
 		if len(f) > 3 {
@@ -140,6 +201,51 @@ func jsonSetKey(name string) any {
 		return jsonObj{{"tcp option", o}}
 	}
 	return nil
+}
+
+// jsonStringSet turns the numbers of an anonymous set's JSON into strings,
+// as nft prints realms.
+func jsonStringSet(v any) any {
+	o, ok := v.(jsonObj)
+	if !ok || len(o) != 1 || o[0].k != "set" {
+		return v
+	}
+	elems, ok := o[0].v.([]any)
+	if !ok {
+		return v
+	}
+	out := make([]any, len(elems))
+	for i, e := range elems {
+		out[i] = e
+		if n, ok := e.(uint64); ok {
+			out[i] = fmt.Sprint(n)
+		}
+	}
+	return jsonObj{{"set", out}}
+}
+
+// jsonTimeSet is the JSON of an anonymous set of durations
+// ("{ 33s, 1m7s, 33s-55s }"): seconds and ranges of seconds.
+func jsonTimeSet(text string) any {
+	inner := strings.TrimSuffix(strings.TrimPrefix(text, "{ "), " }")
+	var elems []any
+	for _, e := range strings.Split(inner, ", ") {
+		if lo, hi, ok := strings.Cut(e, "-"); ok {
+			a, ok1 := jsonSeconds(lo)
+			b, ok2 := jsonSeconds(hi)
+			if !ok1 || !ok2 {
+				return nil
+			}
+			elems = append(elems, jsonObj{{"range", []any{a, b}}})
+			continue
+		}
+		v, ok := jsonSeconds(e)
+		if !ok {
+			return nil
+		}
+		elems = append(elems, v)
+	}
+	return jsonObj{{"set", elems}}
 }
 
 // jsonSeconds turns a printed duration ("1h2m3s") into whole seconds.
@@ -185,6 +291,9 @@ func jsonStmt(e model.Expr) any {
 		o := jsonLimit(e)
 		if e.Type != 1 && e.Burst == 0 {
 			o = append(o, jsonKV{"burst", 0})
+		}
+		if e.Type == 1 && e.Burst == 0 {
+			o = append(o, jsonKV{"burst", 0}, jsonKV{"burst_unit", "bytes"})
 		}
 		return jsonObj{{"limit", jsonObj(o)}}
 	case *model.Quota:
@@ -264,6 +373,28 @@ func jsonStmt(e model.Expr) any {
 		if e.Set == "" {
 			return jsonObj{{lsObjTypeName(e.Type), e.Name}}
 		}
+	case *model.Synproxy:
+		o := jsonObj{}
+		if e.MSS != 0 {
+			o = append(o, jsonKV{"mss", e.MSS})
+		}
+		if e.Wscale != 0 {
+			o = append(o, jsonKV{"wscale", e.Wscale})
+		}
+		var flags []any
+		if e.Flags&0x8 != 0 {
+			flags = append(flags, "timestamp")
+		}
+		if e.Flags&0x4 != 0 {
+			flags = append(flags, "sack-perm")
+		}
+		if flags != nil {
+			o = append(o, jsonKV{"flags", flags})
+		}
+		if len(o) == 0 {
+			return jsonObj{{"synproxy", nil}}
+		}
+		return jsonObj{{"synproxy", o}}
 	case *model.Connlimit:
 		o := jsonObj{{"val", e.Count}}
 		if e.Flags&1 != 0 {

@@ -40,13 +40,23 @@ type lsSel struct {
 	concatData bool // ... or concatenations
 	setsL4     bool // ip protocol, ip6 nexthdr: name the transport header
 	isExthdr   bool // an IPv6 extension header field
+	isTCPOpt   bool // a TCP option field
 	// bwMask and bwXor are the operands of the bitwise operation that
 	// produced the register ((reg & mask) ^ xor).
 	bwMask, bwXor []byte
-	js            any // libnftables JSON of the selector; nil when not known
-	binJS         any // ... with the operators of exprText applied
+	bwSrc         string // the plain selector the bitwise operation read
+	// rawText is the raw "@base,offset,length" of a payload load. A field
+	// shifted into place prints as mapText when it is the key of a map,
+	// as setText when it is the key of a set lookup.
+	rawText, mapText, setText string
+	rawJS, mapJS, setJS       any
+	js                        any // libnftables JSON of the selector; nil when not known
+	binJS                     any // ... with the operators of exprText applied
 	// multi lists the adjacent header fields of a merged load.
 	multi []*compiler.Field
+	// killedDeps are the dependency matches the key of a map lookup
+	// removed, for the uses of the result that keep them.
+	killedDeps []*lsStmt
 }
 
 const (
@@ -202,7 +212,7 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		if e.SReg != 0 {
 			s := c.payloadSel(e)
 			c.useDeps(s)
-			if c.fieldWrite(e, s) {
+			if c.fieldWrite(e, s) || c.rawWrite(e, s) {
 				return 0
 			}
 			c.setStmtOrder(s.text, e.SReg, s.dt, false)
@@ -267,14 +277,14 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 			js: jsonObj{{"numgen", jsonObj{{"mode", mode}, {"mod", e.Modulus}, {"offset", e.Offset}}}}})
 	case *model.Hash:
 		text := "symhash"
+		var srcJS any
 		if e.Type == 0 {
-			src := c.regs[lsReg32(e.SReg)]
-			if src == nil {
+			src, js, ok := c.hashSource(e.SReg, int(e.Len))
+			if !ok {
 				c.unsupported("hash")
 				return 0
 			}
-			c.useDeps(src)
-			text = "jhash " + src.value()
+			text, srcJS = "jhash "+src, js
 		}
 		text += fmt.Sprintf(" mod %d", e.Modulus)
 		hjs := jsonObj{{"mod", e.Modulus}}
@@ -288,8 +298,8 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		}
 		var js any = jsonObj{{"symhash", hjs}}
 		if e.Type == 0 {
-			if src := c.regs[lsReg32(e.SReg)].valueJS(); src != nil {
-				js = jsonObj{{"jhash", append(hjs, jsonKV{"expr", src})}}
+			if srcJS != nil {
+				js = jsonObj{{"jhash", append(hjs, jsonKV{"expr", srcJS})}}
 			} else {
 				js = nil
 			}
@@ -312,6 +322,10 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		}
 		c.load(e.DReg, sel)
 	case *model.Exthdr:
+		if e.Op == model.ExthdrTCPOpt && e.DReg == 0 && e.SReg == 0 {
+			c.tcpOptReset(e)
+			return 0
+		}
 		sel, ok := lsExthdrSel(e)
 		if !ok {
 			c.unsupported("exthdr")
@@ -325,6 +339,14 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		if e.SReg != 0 {
 			c.useDeps(sel)
 			c.setStmtOrder(sel.text, e.SReg, sel.dt, false)
+			return 0
+		}
+		c.load(e.DReg, sel)
+	case *model.Xfrm:
+		sel, ok := lsXfrmSel(e)
+		if !ok {
+			c.unsupported("xfrm")
+			delete(c.regs, lsReg32(e.DReg))
 			return 0
 		}
 		c.load(e.DReg, sel)
@@ -425,7 +447,7 @@ func (c *lsRuleCtx) setStmtOrder(name string, sreg uint32, dt lsDtype, host bool
 		var val any
 		if s.raw && s.text == "" {
 			t := text
-			if dt.dt != nil && dt.dt.Bitmask && dt.id != lsTCtLabel {
+			if dt.dt != nil && dt.dt.Bitmask && dt.id != lsTCtLabel && !strings.HasPrefix(t, "0x") {
 				val = jsonFlags(t)
 			} else {
 				val = jsonAtom(t)
@@ -503,6 +525,13 @@ func (c *lsRuleCtx) ctSel(e *model.Ct) *lsSel {
 		if c.l3 == 0x86dd {
 			dt = lsDtypeByID(lsTIP6Addr)
 		}
+		// nft names the family the table or a match gives these keys.
+		switch {
+		case c.l3 == 0x0800 && e.HasDirection:
+			name = "ip " + name
+		case c.l3 == 0x86dd && e.HasDirection:
+			name = "ip6 " + name
+		}
 	}
 	text := "ct " + name
 	if e.HasDirection {
@@ -513,7 +542,7 @@ func (c *lsRuleCtx) ctSel(e *model.Ct) *lsSel {
 		text = "ct " + dir + " " + name
 	}
 	s := &lsSel{text: text, dt: dt, host: dt.hostOrder(), size: int(k.Len)}
-	ctjs := jsonObj{{"key", name}}
+	ctjs := jsonObj{{"key", k.Name}}
 	if e.HasDirection {
 		ctjs = append(ctjs, jsonKV{"dir", map[uint8]string{0: "original", 1: "reply"}[e.Direction]})
 	}
@@ -581,6 +610,11 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 					break
 				}
 			}
+			if best != nil && p.Name == "icmp" && best.Name == "gateway" && c.icmpType != 5 {
+				// Without a redirect type in force nft reads these bytes
+				// as the echo id and sequence.
+				best = nil
+			}
 			if best == nil {
 				// nft merges matches on adjacent fields into one load.
 				if fields := lsAdjacentFields(p, off, n); fields != nil {
@@ -607,7 +641,7 @@ func (c *lsRuleCtx) payloadSel(e *model.Payload) *lsSel {
 			if best != nil {
 				dt := lsDtypeByName(best.Type)
 				s := &lsSel{text: p.Name + " " + best.Name, dt: dt, size: int(e.Len), proto: p, field: best, loadOff: off, loadLen: n,
-					js: jsonPayload(p.Name, best.Name)}
+					js: jsonPayload(p.Name, best.Name), rawText: lsRawPayload(e), rawJS: jsonRawPayload(e)}
 				if best.Len > n {
 					s.netPfx = true
 				}
@@ -649,6 +683,12 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 		c.regs[lsReg32(e.DReg)] = nil
 		return 0
 	}
+	if e.Op == model.BitwiseBool && lsAllZero(e.Xor) && lsAllFF(e.Mask) && s.exprText == "" && (s.size == 0 || len(e.Mask) >= s.size) {
+		// A mask of all ones changes nothing; nft drops it.
+		cp := *s
+		c.regs[lsReg32(e.DReg)] = &cp
+		return 0
+	}
 	cp := *s
 	v := func(b []byte) string {
 		if s.hex {
@@ -659,11 +699,23 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 	// A right shift by the field's own offset in its loaded bytes only
 	// normalises a masked header field ("ip dscp" into a set key).
 	if e.Op == model.BitwiseRShift && s.field != nil && s.mask != nil && s.exprText == "" &&
-		s.shift != 0 && uint(lsHostU32(e.Data)) == s.shift && s.loadLen == 8 {
-		cp.shift = 0
-		cp.mask = nil
-		c.regs[lsReg32(e.DReg)] = &cp
-		return 0
+		s.shift != 0 && uint(lsHostU32(e.Data)) == s.shift && s.rawText != "" {
+		// nft 1.0.6 prints such a key of a map or verdict map as the raw
+		// load: "(@nh,0,16 & 0xfc0) >> 6 map @m".
+		m := lsToInt(s.mask, false)
+		mapText := fmt.Sprintf("(%s & 0x%x) >> %d", s.rawText, m, s.shift)
+		var mapJS any
+		if s.rawJS != nil {
+			mapJS = jsonObj{{">>", []any{jsonObj{{"&", []any{s.rawJS, jsonBigInt(m)}}}, s.shift}}}
+		}
+		// The shift stays in print ("add @s { ip dscp >> 2 }"), except
+		// as the key of a set lookup.
+		defer func() {
+			if r := c.regs[lsReg32(e.DReg)]; r != nil {
+				r.mapText, r.mapJS = mapText, mapJS
+				r.setText, r.setJS = s.text, s.js
+			}
+		}()
 	}
 	switch {
 	case e.Op == model.BitwiseLShift || e.Op == model.BitwiseRShift:
@@ -691,12 +743,30 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 		cp.prec = lsPrecOr
 		cp.mask = nil
 	default:
-		cp.exprText = "(" + s.operand(lsPrecAnd) + " & " + v(e.Mask) + ") ^ " + v(e.Xor)
-		cp.prec = lsPrecXor
+		// nft 1.0.6 prints (reg & m) ^ x as "reg & (m | x) | x" when x
+		// only sets bits m clears, else as "reg & m ^ x".
+		or := make([]byte, len(e.Mask))
+		disjoint := len(e.Xor) == len(e.Mask)
+		for i := range or {
+			if i < len(e.Xor) {
+				or[i] = e.Mask[i] | e.Xor[i]
+				disjoint = disjoint && e.Mask[i]&e.Xor[i] == 0
+			}
+		}
+		if disjoint {
+			cp.exprText = s.operand(lsPrecAnd) + " & " + v(or) + " | " + v(e.Xor)
+			cp.prec = lsPrecOr
+		} else {
+			cp.exprText = s.operand(lsPrecAnd) + " & " + v(e.Mask) + " ^ " + v(e.Xor)
+			cp.prec = lsPrecXor
+		}
 		cp.mask = nil
 	}
 	if e.Op == model.BitwiseBool {
 		cp.bwMask, cp.bwXor = e.Mask, e.Xor
+		if s.exprText == "" {
+			cp.bwSrc = s.text
+		}
 	}
 	cp.binJS = jsonBinop(s.valueJS(), e, v)
 	if cp.mask == nil {
@@ -716,6 +786,9 @@ func (c *lsRuleCtx) bitwise(e *model.Bitwise) int {
 				cp.js = jsonPayload(s.proto.Name, f.Name)
 				if s.isExthdr {
 					cp.js = jsonObj{{"exthdr", jsonObj{{"name", s.proto.Name}, {"field", f.Name}}}}
+				}
+				if s.isTCPOpt {
+					cp.js = jsonObj{{"tcp option", jsonObj{{"name", strings.TrimPrefix(s.proto.Name, "tcp option ")}, {"field", f.Name}}}}
 				}
 				break
 			}
@@ -854,6 +927,15 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 				return
 			}
 		}
+		if s.dt.id == lsTMark && (e.Op == 0 || e.Op == 1) && s.exprText != "" && len(s.mask) == 4 {
+			// Marks match a prefix of their bits as nft prints it:
+			// "meta mark 0x00010000/16".
+			m := lsToInt(s.mask, s.host).FillBytes(make([]byte, 4))
+			if pl := lsPrefixLen(m); pl > 0 && pl < 32 {
+				c.match(s, op+lsFormatValue(s.dt, data, s.host)+fmt.Sprintf("/%d", pl), 0, false)
+				return
+			}
+		}
 		if pl := lsPrefixLen(s.mask); pl >= 0 && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) && !s.netPfx {
 			c.match(s, op+lsFormatValue(s.dt, lsPadTo(data, s.dt.bytes()), s.host)+fmt.Sprintf("/%d", pl), 0, false)
 			return
@@ -879,7 +961,8 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		c.match(&lsSel{text: s.value(), proto: s.proto, js: s.valueJS()}, eqOp+val, 0, false)
 		return
 	}
-	if s.netPfx && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) {
+	if (s.netPfx || len(data) < s.dt.bytes()) && (s.dt.id == lsTIPAddr || s.dt.id == lsTIP6Addr) {
+		// A compare of the first bytes only is a prefix match.
 		c.match(s, op+lsFormatValue(s.dt, lsPadTo(data, s.dt.bytes()), false)+fmt.Sprintf("/%d", len(data)*8), 0, false)
 		return
 	}
@@ -906,9 +989,28 @@ func (c *lsRuleCtx) cmp(exprs []model.Expr, i int, e *model.Cmp) {
 		c.match(&lsSel{text: s.value(), proto: s.proto, js: s.valueJS()}, rel+lsFormatValue(s.dt, data, s.host), 0, false)
 		return
 	}
-	if s.dt.dt != nil && s.dt.dt.Bitmask && e.Op == 0 && s.mask == nil && s.exprText == "" && len(s.dt.dt.Symbols) > 0 {
-		// A whole-value compare on flags is spelled out.
-		c.match(s, "== "+strings.ReplaceAll(lsFormatValue(s.dt, data, s.host), ",", "|"), 0, false)
+	if s.dt.dt != nil && s.dt.dt.Bitmask && (e.Op == 0 || e.Op == 1) && s.mask == nil && s.exprText == "" && len(s.dt.dt.Symbols) > 0 {
+		// A whole-value compare on flags: a single flag prints by name
+		// after the relation; several flags of a header field print as a
+		// number, those of meta and ct keys as an OR of the flags, which
+		// nft 1.0.6 prints without "==".
+		rel := "== "
+		if e.Op == 1 {
+			rel = "!= "
+		}
+		v := lsToInt(data, s.host)
+		if name, ok := s.dt.dt.SymbolName(v.Uint64()); ok && v.IsUint64() {
+			c.match(s, rel+name, 0, false)
+			return
+		}
+		if s.proto != nil {
+			c.match(s, rel+fmt.Sprintf("0x%x", v), 0, false)
+			return
+		}
+		if e.Op == 0 {
+			rel = ""
+		}
+		c.match(s, rel+strings.ReplaceAll(lsFormatValue(s.dt, data, s.host), ",", " | "), 0, false)
 		return
 	}
 	v := lsToInt(data, s.host)
@@ -1040,6 +1142,11 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 		c.unsupported("lookup")
 		return
 	}
+	wasDead := make([]bool, len(c.out))
+	for i, st := range c.out {
+		wasDead[i] = st.dead
+	}
+	l3dep := c.l3dep
 	keyText, key, ok := c.keyText(e.SReg, set)
 	if !ok {
 		c.unsupported("lookup")
@@ -1052,6 +1159,39 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 	}
 	keyJS := c.keyJSON(e.SReg, set)
 	refJS := c.setRefJSON(set, ref)
+	if key.dt.id == lsTTime && set.Flags&lsSetAnonymous != 0 && set.Flags&lsSetMap == 0 {
+		refJS = jsonTimeSet(ref)
+	}
+	if key.dt.id == lsTRealm && set.Flags&lsSetAnonymous != 0 && set.Flags&lsSetMap == 0 {
+		refJS = jsonStringSet(refJS)
+	}
+	if keyText == key.value() {
+		switch {
+		case !e.HasDReg && key.setText != "":
+			keyText, keyJS = key.setText, key.setJS
+		case e.HasDReg && key.mapText != "":
+			keyText, keyJS = key.mapText, key.mapJS
+			// A raw load needs its network protocol match kept.
+			for i, st := range c.out[:len(wasDead)] {
+				st.dead = wasDead[i]
+			}
+			c.l3dep = l3dep
+		}
+	}
+	if !e.HasDReg && e.Flags&1 == 0 && set.Flags&lsSetAnonymous != 0 && key.proto != nil && key.field != nil &&
+		key.field.Name == "type" && key.proto.Name == "icmp" && set.KeyLen == 1 {
+		// nft takes the smallest type of the set as the ICMP type in
+		// force, which picks the field later loads of shared bytes print as.
+		minType := -1
+		for _, el := range set.Elements {
+			if len(el.Key) == 1 && (minType < 0 || int(el.Key[0]) < minType) {
+				minType = int(el.Key[0])
+			}
+		}
+		if minType >= 0 {
+			c.icmpType, c.icmpTypeStmt = uint64(minType), nil
+		}
+	}
 	if !e.HasDReg {
 		if k := c.regs[lsReg32(e.SReg)]; inv == "" && k != nil && k.exprText != "" && k.dt.dt != nil && k.dt.dt.Bitmask {
 			inv = "== " // nft spells out the relation after a flag mask
@@ -1079,6 +1219,11 @@ func (c *lsRuleCtx) lookup(e *model.Lookup) {
 		d = dt.fields[0].dt
 	}
 	m := &lsSel{text: keyText + " map " + ref, dt: d, size: int(set.DataLen), isMap: true, interval: dt.interval, concatData: len(dt.fields) > 1}
+	for i, st := range c.out[:len(wasDead)] {
+		if st.dead && !wasDead[i] {
+			m.killedDeps = append(m.killedDeps, st)
+		}
+	}
 	if keyJS != nil && refJS != nil {
 		m.js = jsonObj{{"map", jsonObj{{"key", keyJS}, {"data", refJS}}}}
 	}
@@ -1136,6 +1281,37 @@ func (c *lsRuleCtx) concatText(sreg uint32, t lsSetType, total int) (string, boo
 	return strings.Join(parts, " . "), true
 }
 
+// hashSource prints the n bytes a jhash reads from sreg on: one selector
+// or a concatenation of the registers that follow ("ip saddr . tcp sport").
+func (c *lsRuleCtx) hashSource(sreg uint32, n int) (string, any, bool) {
+	r := lsReg32(sreg)
+	var texts []string
+	var js []any
+	for got := 0; got < n || len(texts) == 0; {
+		s := c.regs[r]
+		if s == nil || s.raw && s.text == "" {
+			return "", nil, false
+		}
+		c.useDeps(s)
+		texts = append(texts, s.value())
+		js = append(js, s.valueJS())
+		if s.size == 0 {
+			break
+		}
+		got += lsRoundUp4(s.size)
+		r += uint32(lsRoundUp4(s.size) / 4)
+	}
+	if len(texts) == 1 {
+		return texts[0], js[0], true
+	}
+	for _, j := range js {
+		if j == nil {
+			return strings.Join(texts, " . "), nil, true
+		}
+	}
+	return strings.Join(texts, " . "), jsonObj{{"concat", js}}, true
+}
+
 // setRef prints "@name", or the elements of an anonymous set.
 func (c *lsRuleCtx) setRef(set *model.Set, key *lsSel) string {
 	if set.Flags&lsSetAnonymous == 0 {
@@ -1154,6 +1330,7 @@ func (c *lsRuleCtx) setRef(set *model.Set, key *lsSel) string {
 		kt.fields[0].hex = key.hex
 	}
 	kt = c.l.withIfNames(kt)
+	dt = c.l.withIfNames(dt)
 	return "{ " + strings.Join(c.l.setElements(set, kt, dt, true), ", ") + " }"
 }
 
@@ -1606,7 +1783,14 @@ func (l *Lister) elemText(key string, e model.SetElem, dt lsSetType) string {
 					break
 				}
 				f.host = false
-				parts = append(parts, lsRangeText(f, e.Data[off:off+f.size], e.Data[half+off:half+off+f.size]))
+				lo, hi := e.Data[off:off+f.size], e.Data[half+off:half+off+f.size]
+				if len(dt.fields) == 1 && bytes.Equal(lo, hi) && (f.dt.id == lsTIPAddr || f.dt.id == lsTIP6Addr) {
+					// A lone address range of one address prints as a
+					// full-length prefix.
+					parts = append(parts, fmt.Sprintf("%s/%d", lsFormatKey(f, lo), 8*len(lo)))
+					break
+				}
+				parts = append(parts, lsRangeText(f, lo, hi))
 				off += n
 			}
 			sb.WriteString(" : " + strings.Join(parts, " . "))
@@ -1679,6 +1863,17 @@ func (l *Lister) stmtText(e model.Expr) string {
 		}
 		return "last used " + lsFormatDuration(lsMsDuration(e.Msecs))
 	case *model.Synproxy:
+		if e.MSS != 0 || e.Wscale != 0 || e.Flags&0x3 != 0 {
+			// nft 1.0.6 prints both values as soon as one is set.
+			text := fmt.Sprintf("synproxy mss %d wscale %d", e.MSS, e.Wscale)
+			if e.Flags&0x8 != 0 {
+				text += " timestamp"
+			}
+			if e.Flags&0x4 != 0 {
+				text += " sack-perm"
+			}
+			return text
+		}
 		return strings.Join(strings.Fields("synproxy "+lsSynproxyText(e)), " ")
 	}
 	l.bad = append(l.bad, e.Kind())
@@ -1923,6 +2118,13 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 	}
 	port := ""
 	if e.RegProtoMin != 0 {
+		if ps := c.regs[lsReg32(e.RegProtoMin)]; ps != nil && ps.isMap {
+			// nft 1.0.6 keeps the protocol match before a port that
+			// comes from a map ("meta l4proto tcp dnat ip to a:tcp dport map {...}").
+			for _, st := range ps.killedDeps {
+				st.dead = false
+			}
+		}
 		p, ok := c.regValue(e.RegProtoMin, lsDtypeByID(lsTInetService))
 		if !ok {
 			c.unsupported("nat")
@@ -1943,10 +2145,23 @@ func (c *lsRuleCtx) nat(e *model.NAT) {
 		o = append(o, jsonKV{"family", f[1]})
 	}
 	if addr != "" {
-		o = append(o, jsonKV{"addr", jsonAtom(strings.Trim(addr, "[]"))})
+		var a any = jsonAtom(strings.Trim(strings.Replace(addr, "]-[", "-", 1), "[]"))
+		if as := c.regs[lsReg32(e.RegAddrMin)]; as != nil && (!as.raw || as.text != "") {
+			// numgen, hash and the like: the expression itself
+			if a = as.valueJS(); a == nil {
+				return
+			}
+		}
+		o = append(o, jsonKV{"addr", a})
 	}
 	if port != "" {
-		o = append(o, jsonKV{"port", jsonAtom(strings.TrimPrefix(port, ":"))})
+		var p any = jsonAtom(strings.TrimPrefix(port, ":"))
+		if ps := c.regs[lsReg32(e.RegProtoMin)]; ps != nil && (!ps.raw || ps.text != "") {
+			if p = ps.valueJS(); p == nil {
+				return
+			}
+		}
+		o = append(o, jsonKV{"port", p})
 	}
 	if fl := strings.TrimSpace(lsNatFlags(e.Flags &^ 0x3)); fl != "" {
 		o = append(o, jsonKV{"flags", jsonFlags(fl)})
@@ -2130,6 +2345,116 @@ func lsSocketSelText(e *model.Socket) (*lsSel, bool) {
 	return nil, false
 }
 
+// lsOptionDesc is an IPv4 option or SCTP chunk nft names, with its fields
+// by offset and length in bytes.
+type lsOptionDesc struct {
+	name   string
+	fields map[[2]uint32]string
+}
+
+// lsIPOptions are the IPv4 options nft names.
+var lsIPOptions = map[uint8]lsOptionDesc{
+	7:   {"rr", map[[2]uint32]string{{2, 1}: "ptr", {3, 4}: "addr"}},
+	131: {"lsrr", map[[2]uint32]string{{2, 1}: "ptr", {3, 4}: "addr"}},
+	137: {"ssrr", map[[2]uint32]string{{2, 1}: "ptr", {3, 4}: "addr"}},
+	148: {"ra", map[[2]uint32]string{{2, 2}: "value"}},
+}
+
+// lsSCTPChunks are the SCTP chunk types nft names.
+var lsSCTPChunks = map[uint8]lsOptionDesc{
+	0:    {"data", map[[2]uint32]string{{4, 4}: "tsn", {8, 2}: "stream", {10, 2}: "ssn", {12, 4}: "ppid"}},
+	1:    {"init", lsSCTPInitFields},
+	2:    {"init-ack", lsSCTPInitFields},
+	3:    {"sack", map[[2]uint32]string{{4, 4}: "cum-tsn-ack", {8, 4}: "a-rwnd", {12, 2}: "num-gap-ack-blocks", {14, 2}: "num-dup-tsns"}},
+	4:    {"heartbeat", nil},
+	5:    {"heartbeat-ack", nil},
+	6:    {"abort", nil},
+	7:    {"shutdown", map[[2]uint32]string{{4, 4}: "cum-tsn-ack"}},
+	8:    {"shutdown-ack", nil},
+	9:    {"error", nil},
+	10:   {"cookie-echo", nil},
+	11:   {"cookie-ack", nil},
+	12:   {"ecne", map[[2]uint32]string{{4, 4}: "lowest-tsn"}},
+	13:   {"cwr", map[[2]uint32]string{{4, 4}: "lowest-tsn"}},
+	14:   {"shutdown-complete", nil},
+	0x80: {"asconf-ack", map[[2]uint32]string{{4, 4}: "seqno"}},
+	0xc0: {"forward-tsn", map[[2]uint32]string{{4, 4}: "new-cum-tsn"}},
+	0xc1: {"asconf", map[[2]uint32]string{{4, 4}: "seqno"}},
+}
+
+var lsSCTPInitFields = map[[2]uint32]string{{4, 4}: "init-tag", {8, 4}: "a-rwnd",
+	{12, 2}: "num-outbound-streams", {14, 2}: "num-inbound-streams", {16, 4}: "initial-tsn"}
+
+// lsOptionSel maps an IPv4 option ("ip option rr ptr") or SCTP chunk
+// ("sctp chunk data flags") load. nft adds no protocol dependency for
+// them, so none is removed.
+func lsOptionSel(e *model.Exthdr) (*lsSel, bool) {
+	kind, table := "ip option", lsIPOptions
+	common := map[[2]uint32]string{{0, 1}: "type", {1, 1}: "length"}
+	if e.Op == model.ExthdrSCTP {
+		kind, table = "sctp chunk", lsSCTPChunks
+		common = map[[2]uint32]string{{0, 1}: "type", {1, 1}: "flags", {2, 2}: "length"}
+	}
+	o, ok := table[e.Type]
+	if !ok {
+		return nil, false
+	}
+	// IPv4 options need the network protocol ip, and remove its match.
+	var proto *compiler.Proto
+	if kind == "ip option" {
+		proto = compiler.ProtoByName("ip")
+	}
+	if e.Flags&1 != 0 { // NFT_EXTHDR_F_PRESENT
+		return &lsSel{text: kind + " " + o.name, dt: lsDtypeByID(lsTBoolean), host: true, size: 1, proto: proto,
+			js: jsonObj{{kind, jsonObj{{"name", o.name}}}}}, true
+	}
+	f, ok := common[[2]uint32{e.Offset, e.Len}]
+	if !ok {
+		f, ok = o.fields[[2]uint32{e.Offset, e.Len}]
+	}
+	if !ok {
+		return nil, false
+	}
+	dt := lsDtypeByID(lsTInteger)
+	if kind == "ip option" && f == "addr" {
+		dt = lsDtypeByID(lsTIPAddr)
+	}
+	return &lsSel{text: kind + " " + o.name + " " + f, dt: dt, size: int(e.Len), proto: proto,
+		js: jsonObj{{kind, jsonObj{{"name", o.name}, {"field", f}}}}}, true
+}
+
+// lsXfrmSel maps an xfrm load to "ipsec in|out [spnum N] KEY".
+func lsXfrmSel(e *model.Xfrm) (*lsSel, bool) {
+	key, family, dt, size := "", "", lsDtypeByID(lsTInteger), 4
+	switch e.Key {
+	case 1, 3:
+		key, family, dt = map[uint32]string{1: "daddr", 3: "saddr"}[e.Key], "ip", lsDtypeByID(lsTIPAddr)
+	case 2, 4:
+		key, family, dt, size = map[uint32]string{2: "daddr", 4: "saddr"}[e.Key], "ip6", lsDtypeByID(lsTIP6Addr), 16
+	case 5:
+		key = "reqid"
+	case 6:
+		key = "spi"
+	default:
+		return nil, false
+	}
+	dir := "in"
+	if e.Dir == 1 {
+		dir = "out"
+	}
+	text := "ipsec " + dir
+	if e.SPNum != 0 {
+		text += fmt.Sprintf(" spnum %d", e.SPNum)
+	}
+	o := jsonObj{{"key", key}}
+	if family != "" {
+		text += " " + family
+		o = append(o, jsonKV{"family", family})
+	}
+	o = append(o, jsonKV{"dir", dir}, jsonKV{"spnum", e.SPNum})
+	return &lsSel{text: text + " " + key, dt: dt, size: size, host: e.Key == 5, js: jsonObj{{"ipsec", o}}}, true
+}
+
 // lsTCPOptions are the TCP options nft names, with their fields (offset
 // and length in bytes).
 var lsTCPOptions = map[uint8]struct {
@@ -2150,6 +2475,9 @@ var lsTCPOptions = map[uint8]struct {
 
 // lsExthdrSel maps a TCP option or IPv6 extension header load.
 func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
+	if e.Op == model.ExthdrIPv4 || e.Op == model.ExthdrSCTP {
+		return lsOptionSel(e)
+	}
 	s, ok := lsExthdrSelText(e)
 	if ok && e.Op == model.ExthdrIPv6 {
 		f := strings.Fields(s.text) // NAME FIELD, or exthdr NAME
@@ -2159,6 +2487,15 @@ func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
 		}
 		s.js = jsonObj{{"exthdr", o}}
 		return s, true
+	}
+	if _, named := lsTCPOptions[e.Type]; ok && !named {
+		// Unnamed options go by kind, offset and length in bits.
+		n := e.Len * 8
+		if e.Flags&1 != 0 && n == 0 {
+			n = 8
+		}
+		s.js = jsonObj{{"tcp option", jsonObj{{"base", e.Type}, {"offset", e.Offset * 8}, {"len", n}}}}
+		return s, ok
 	}
 	if ok {
 		f := strings.Fields(s.text) // tcp option NAME [FIELD]
@@ -2174,6 +2511,9 @@ func lsExthdrSel(e *model.Exthdr) (*lsSel, bool) {
 func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
 	if e.Op == model.ExthdrIPv6 {
 		return lsIPv6ExthdrSel(e)
+	}
+	if e.Op == model.ExthdrIPv4 || e.Op == model.ExthdrSCTP {
+		return lsOptionSel(e)
 	}
 	if e.Op != model.ExthdrTCPOpt {
 		return nil, false
@@ -2208,11 +2548,32 @@ func lsExthdrSelText(e *model.Exthdr) (*lsSel, bool) {
 	case e.Offset == 1 && e.Len == 1:
 		return &lsSel{text: "tcp option " + o.name + " length", dt: lsDtypeByID(lsTInteger), size: 1, proto: tcp}, true
 	}
+	if e.Type == 30 && e.Offset == 2 && e.Len == 1 {
+		// The mptcp subtype is the upper nibble of the third byte: the
+		// load is masked with 0xf0 and compared shifted.
+		sub := &compiler.Proto{Name: "tcp option mptcp", Layer: compiler.LayerTransport,
+			Fields: []compiler.Field{{Name: "subtype", Offset: 16, Len: 4, Type: "integer"}}}
+		return &lsSel{text: "tcp option mptcp @2,1", dt: lsDtypeByID(lsTInteger), size: 1, proto: sub,
+			field: &sub.Fields[0], loadOff: 16, loadLen: 8, shift: 4, isTCPOpt: true}, true
+	}
 	f, ok := o.fields[[2]uint32{e.Offset, e.Len}]
 	if !ok {
 		return nil, false
 	}
 	return &lsSel{text: "tcp option " + o.name + " " + f, dt: lsDtypeByID(lsTInteger), size: int(e.Len), proto: tcp}, true
+}
+
+// tcpOptReset prints "reset tcp option NAME", an exthdr expression that
+// neither loads nor stores: the kernel strips the option.
+func (c *lsRuleCtx) tcpOptReset(e *model.Exthdr) {
+	o, ok := lsTCPOptions[e.Type]
+	if !ok {
+		st := c.emit(fmt.Sprintf("reset tcp option %d", e.Type))
+		st.js = jsonObj{{"reset", jsonObj{{"tcp option", jsonObj{{"base", e.Type}, {"offset", 0}, {"len", 0}}}}}}
+		return
+	}
+	st := c.emit("reset tcp option " + o.name)
+	st.js = jsonObj{{"reset", jsonObj{{"tcp option", jsonObj{{"name", o.name}}}}}}
 }
 
 func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
@@ -2231,11 +2592,16 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 		}
 	}
 	to := ""
+	var addrJS, portJS any
 	if e.RegAddr != 0 {
 		a, ok := c.regValue(e.RegAddr, adt)
 		if !ok {
 			c.unsupported("tproxy")
 			return
+		}
+		addrJS = jsonAtom(a)
+		if as := c.regs[lsReg32(e.RegAddr)]; !as.raw || as.text != "" {
+			addrJS = as.valueJS()
 		}
 		if e.Family == 10 {
 			a = "[" + a + "]"
@@ -2248,25 +2614,28 @@ func (c *lsRuleCtx) tproxy(e *model.Tproxy) {
 			c.unsupported("tproxy")
 			return
 		}
-		to += ":" + p
+		if ps := c.regs[lsReg32(e.RegPort)]; !ps.raw || ps.text != "" {
+			// nft 1.0.6 prints the port only when it is a constant; its
+			// JSON keeps the expression ("port": {"map": ...}).
+			portJS = ps.valueJS()
+		} else {
+			to += ":" + p
+			portJS = jsonScalar(p)
+		}
 	}
-	st := c.emit(text + " to " + to)
+	st := c.emit(strings.TrimSuffix(text+" to "+to, " "))
 	o := jsonObj{}
 	if f := strings.Fields(text); len(f) > 1 {
 		o = append(o, jsonKV{"family", f[1]})
 	}
-	a, p, hasPort := strings.Cut(to, ":")
-	if e.Family == 10 && e.RegPort != 0 {
-		a, p, hasPort = strings.Cut(strings.TrimPrefix(to, "["), "]:")
+	if addrJS != nil {
+		o = append(o, jsonKV{"addr", addrJS})
 	}
-	if e.Family == 10 && e.RegPort == 0 {
-		a, hasPort = strings.Trim(to, "[]"), false
+	if portJS != nil {
+		o = append(o, jsonKV{"port", portJS})
 	}
-	if a != "" {
-		o = append(o, jsonKV{"addr", a})
-	}
-	if hasPort {
-		o = append(o, jsonKV{"port", jsonScalar(p)})
+	if (e.RegAddr != 0) != (addrJS != nil) || (e.RegPort != 0) != (portJS != nil) {
+		return // no JSON form
 	}
 	st.js = jsonObj{{"tproxy", o}}
 }
@@ -2384,6 +2753,7 @@ func lsIPv6ExthdrSel(e *model.Exthdr) (*lsSel, bool) {
 // dupFwd prints "dup to ADDR [device DEV]" and "fwd to DEV".
 func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 	var addr, dev string
+	var addrJS any
 	adt := lsDtypeByID(lsTIPAddr)
 	if c.fam == model.FamilyIP6 || nfproto == 10 {
 		adt = lsDtypeByID(lsTIP6Addr)
@@ -2395,6 +2765,24 @@ func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 			return
 		}
 		addr = a
+		addrJS = a
+		if as := c.regs[lsReg32(regAddr)]; !as.raw || as.text != "" {
+			addrJS = as.valueJS() // a map lookup and the like
+		}
+	}
+	if regDev != 0 && c.regs[lsReg32(regDev)] != nil && c.regs[lsReg32(regDev)].isMap && addr == "" {
+		// The device comes from a map lookup ("dup to meta mark map {...}").
+		s := c.regs[lsReg32(regDev)]
+		c.useDeps(s)
+		key := "dev"
+		if kind == "dup" {
+			key = "addr" // as for a lone device, nft 1.0.6 names it "addr"
+		}
+		st := c.emit(kind + " to " + s.value())
+		if js := s.valueJS(); js != nil {
+			st.js = jsonObj{{kind, jsonObj{{key, js}}}}
+		}
+		return
 	}
 	if regDev != 0 {
 		s := c.regs[lsReg32(regDev)]
@@ -2418,10 +2806,10 @@ func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 	switch {
 	case addr != "" && dev != "":
 		text += " to " + addr + " device " + dev
-		o = jsonObj{{"addr", addr}, {"dev", dev[1 : len(dev)-1]}}
+		o = jsonObj{{"addr", addrJS}, {"dev", dev[1 : len(dev)-1]}}
 	case addr != "":
 		text += " to " + addr
-		o = jsonObj{{"addr", addr}}
+		o = jsonObj{{"addr", addrJS}}
 	default:
 		text += " to " + dev
 		// nft 1.0.6 names a lone dup device "addr".
@@ -2434,7 +2822,10 @@ func (c *lsRuleCtx) dupFwd(kind string, regAddr, regDev, nfproto uint32) {
 	if kind == "fwd" && addr != "" {
 		o = append(jsonObj{{"family", strings.Fields(text)[1]}}, o...)
 	}
-	c.emit(text).js = jsonObj{{kind, o}}
+	st := c.emit(text)
+	if addr == "" || addrJS != nil {
+		st.js = jsonObj{{kind, o}}
+	}
 }
 
 // lsRejectExplicit prints "reject with icmp[v6] CODE" even for the default
@@ -2493,6 +2884,44 @@ func (c *lsRuleCtx) fieldWrite(e *model.Payload, dst *lsSel) bool {
 		return true
 	}
 	return false
+}
+
+// rawWrite prints a raw payload write of the same bytes masked (and
+// or-ed) as nft 1.0.6 does: "P set P & ~MASK" when only a mask clears
+// bits, and "P set P & (MASK | XOR) | XOR" when bits are set too.
+func (c *lsRuleCtx) rawWrite(e *model.Payload, dst *lsSel) bool {
+	src := c.regs[lsReg32(e.SReg)]
+	if src == nil || src.bwMask == nil || !dst.hex || src.bwSrc != dst.text || len(src.bwMask) != int(e.Len) {
+		return false
+	}
+	mask := lsToInt(src.bwMask, false)
+	xor := lsToInt(src.bwXor, false)
+	var text string
+	var value any
+	if xor.Sign() == 0 {
+		all := new(big.Int).Lsh(big.NewInt(1), uint(e.Len*8))
+		all.Sub(all, big.NewInt(1))
+		inv := new(big.Int).Xor(mask, all)
+		text = fmt.Sprintf("%s & 0x%x", dst.text, inv)
+		value = jsonObj{{"&", []any{dst.js, jsonBigInt(inv)}}}
+	} else {
+		or := new(big.Int).Or(mask, xor)
+		text = fmt.Sprintf("%s & 0x%x | 0x%x", dst.text, or, xor)
+		value = jsonObj{{"|", []any{jsonObj{{"&", []any{dst.js, jsonBigInt(or)}}}, jsonBigInt(xor)}}}
+	}
+	st := c.emit(dst.text + " set " + text)
+	if dst.js != nil {
+		st.js = jsonObj{{"mangle", jsonObj{{"key", dst.js}, {"value", value}}}}
+	}
+	return true
+}
+
+// jsonBigInt is a JSON number, or nft's hex string when it does not fit.
+func jsonBigInt(v *big.Int) any {
+	if v.IsUint64() {
+		return v.Uint64()
+	}
+	return fmt.Sprintf("0x%x", v)
 }
 
 // icmpField picks the ICMP field that shares its bytes with others by the
