@@ -111,6 +111,10 @@ type tableCtx struct {
 	name    string
 	sets    map[string]*model.Set
 	defines map[string]parser.Expr
+	// dynTargets names the sets rules of this table block add, update
+	// or delete elements of; only found when operations are emitted as
+	// they are made (Options.Emit), since sets go out before the rules.
+	dynTargets map[string]bool
 }
 
 // Compile turns a parsed file into the batch nft would send for it: the
@@ -301,6 +305,9 @@ func (c *compiler) tableBlock(x *parser.TableBlock) {
 		return
 	}
 	t := c.table(fam, x.Name.Name())
+	if c.emit != nil {
+		t.dynTargets = dynsetTargets(x.Items)
+	}
 	tb := &model.Table{Family: fam, Name: t.name, Pos: c.pos(x)}
 	verb := verbOf(x.Verb)
 	c.op(verb, tb, x)
@@ -742,4 +749,29 @@ func wordAt(ws []string, i int) string {
 		return ws[i]
 	}
 	return ""
+}
+
+// dynsetTargets returns the names of the sets the rules of a table
+// block's chains add, update or delete elements of.
+func dynsetTargets(items []parser.TableItem) map[string]bool {
+	var m map[string]bool
+	for _, it := range items {
+		cb, ok := it.(*parser.ChainBlock)
+		if !ok {
+			continue
+		}
+		for _, r := range cb.Rules {
+			for _, st := range r.Stmts {
+				if d, ok := st.(*parser.DynsetStmt); ok {
+					if ref, ok := d.Set.(*parser.SetRef); ok {
+						if m == nil {
+							m = map[string]bool{}
+						}
+						m[ref.Name] = true
+					}
+				}
+			}
+		}
+	}
+	return m
 }

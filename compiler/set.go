@@ -234,6 +234,11 @@ func (c *compiler) set(t *tableCtx, x *parser.SetBlock, verb model.Verb) {
 			s.Elements = els
 		}
 	}
+	if t.dynTargets[s.Name] && s.Flags&(setMap|setObject) == 0 {
+		// Emitted before the rules: flag it now as the rule that adds,
+		// updates or deletes its elements would (see dynset).
+		s.Flags |= setEval
+	}
 	c.op(verb, s, x)
 	if lazy != nil {
 		// The set goes first, then its elements in operations of their
