@@ -43,7 +43,7 @@ unit:
 	$(GO) test -count=1 $(PKGS)
 
 conformance: build
-	@set -o pipefail; $(GO) test -count=1 -v ./conformance/ | grep -E '^(SUITE|--- FAIL|FAIL|ok|PASS|\s+\S+_test.go)' 
+	@set -o pipefail; $(GO) test -count=1 -timeout 30m -v ./conformance/ | grep -E '^(SUITE|--- FAIL|FAIL|ok|PASS|\s+\S+_test.go)' 
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./parser/
