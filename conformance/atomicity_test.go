@@ -282,9 +282,9 @@ func runApply(t *testing.T, bin, ns, file string) (string, time.Duration) {
 // be identical, so the reference states are exactly the files, as nft
 // sees them. It returns the states and listings in file order, and how
 // long the apply of the last file (a change from the one before) took.
-func referenceStates(t *testing.T, ns, nft, bin string, files []string) ([]rulesetState, []string, time.Duration) {
+func referenceStates(t *testing.T, ns, nft, bin string, files []string, peerName string) ([]rulesetState, []string, time.Duration) {
 	t.Helper()
-	peer := newNetns(t, filepath.Base(ns)+"-peer")
+	peer := newNetns(t, peerName)
 	var states []rulesetState
 	var listings []string
 	var took time.Duration
@@ -379,15 +379,16 @@ type killOutcome struct {
 // after the commit. After each kill the namespace must hold exactly the old
 // or exactly the new ruleset (compared object by object, every rule, and
 // every tenth trial by the whole `nft list ruleset` listing), with the
-// foreign table untouched. A few more trials kill the apply the moment the
-// kernel's generation moves, between the commit and the record of what was
-// applied; after those, an apply of the same file must find nothing to
-// change. The last applies must converge to each file exactly.
+// foreign table untouched. Three more trials, first, kill the apply the
+// moment the kernel's generation moves, between the commit and the record
+// of what was applied; after each, an apply of the same file must find
+// nothing to change. The last applies must converge to each file exactly.
 func TestApplyKilledIsAtomic(t *testing.T) {
 	ns, nft, bin := atomicNS(t, "atomic-kill")
-	// 10 tables of 11,012 rules: 110,120 rules, 100,000 of them in the
-	// chains that the change deletes and adds.
-	tables, chains, per, trials := 10, 10, 1000, 50
+	// 101,102 rules in one table, 100,000 of them in the chains that the
+	// change deletes and adds. (Spread over 10 tables, nft 1.0.6 takes
+	// half a minute of kernel time to list them.)
+	tables, chains, per, trials := 1, 100, 1000, 50
 	if testing.Short() {
 		tables, chains, per, trials = 2, 5, 300, 20
 	}
@@ -398,19 +399,25 @@ func TestApplyKilledIsAtomic(t *testing.T) {
 		writeTemp(t, "b.nft", atomicRuleset(1, tables, chains, per)),
 	}
 	began := time.Now()
-	states, listings, full := referenceStates(t, ns, nft, bin, files)
+	states, listings, full := referenceStates(t, ns, nft, bin, files, "atomic-kill-peer")
 	t.Logf("reference states: %d rules per file (%d and %d rules in the namespace); an uninterrupted apply of the change took %v; setting up took %v",
 		atomicRules(tables, chains, per), states[0].rules, states[1].rules, full.Round(time.Millisecond), time.Since(began).Round(time.Second))
 
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0x6a7))
 	t.Logf("seed %d", seed)
-	span := full * 12 / 10
-	delays := make([]time.Duration, trials)
-	for i := range delays {
-		delays[i] = time.Duration((float64(i) + rng.Float64()) / float64(trials) * float64(span))
+	var span time.Duration
+	var delays []time.Duration
+	// makeDelays spreads the random kills evenly, in random order, over
+	// 1.2 times the duration of an apply.
+	makeDelays := func() {
+		span = full * 12 / 10
+		delays = make([]time.Duration, trials)
+		for i := range delays {
+			delays[i] = time.Duration((float64(i) + rng.Float64()) / float64(trials) * float64(span))
+		}
+		rng.Shuffle(len(delays), func(i, j int) { delays[i], delays[j] = delays[j], delays[i] })
 	}
-	rng.Shuffle(len(delays), func(i, j int) { delays[i], delays[j] = delays[j], delays[i] })
 	atCommit := 3
 	if testing.Short() {
 		atCommit = 1
@@ -450,9 +457,17 @@ func TestApplyKilledIsAtomic(t *testing.T) {
 		outs = append(outs, o)
 	}
 
+	// The kills at the commit come first: the time they take to reach
+	// the commit calibrates the random delays to the machine's load now.
 	for i := 0; i < trials+atCommit; i++ {
+		if i == atCommit {
+			for _, o := range outs {
+				full = max(full, o.delay*11/10)
+			}
+			makeDelays()
+		}
 		target := 1 - cur
-		o := killOutcome{atCommit: i >= trials}
+		o := killOutcome{atCommit: i < atCommit}
 		var stderr bytes.Buffer
 		cmd := exec.Command(bin, "apply", "--netns", ns, files[target])
 		cmd.Stdout, cmd.Stderr = &stderr, &stderr
@@ -470,11 +485,11 @@ func TestApplyKilledIsAtomic(t *testing.T) {
 		if o.atCommit {
 			werr = killAtCommit(t, cmd, ns, gen0, done, &o, start)
 		} else {
-			o.delay = delays[i]
+			o.delay = delays[i-atCommit]
 			select {
 			case werr = <-done:
 				o.finished = true
-			case <-time.After(delays[i]):
+			case <-time.After(o.delay):
 				_ = cmd.Process.Signal(syscall.SIGKILL)
 				werr = <-done
 			}
@@ -554,6 +569,7 @@ func killAtCommit(t *testing.T, cmd *exec.Cmd, ns string, gen0 uint32, done chan
 // summarizeKills logs how the trials ended and where the kills landed.
 func summarizeKills(t *testing.T, outs []killOutcome, full, span, total time.Duration) {
 	var old, nw, finished, atCommit, unrecorded int
+	var commits []string
 	var lastOld, firstNew time.Duration = 0, span
 	buckets := make([][2]int, 6) // by fifths of an uninterrupted apply, the last one past its end
 	for _, o := range outs {
@@ -562,6 +578,7 @@ func summarizeKills(t *testing.T, outs []killOutcome, full, span, total time.Dur
 			if !o.recorded {
 				unrecorded++
 			}
+			commits = append(commits, o.delay.Round(time.Millisecond).String())
 			continue
 		}
 		if o.finished {
@@ -589,11 +606,12 @@ func summarizeKills(t *testing.T, outs []killOutcome, full, span, total time.Dur
 	t.Logf("%d random kills over 0-%v (uninterrupted apply %v): %d ended in the old state, %d in the new (%d of them had exited before the kill); last kill leaving the old state at %v, first leaving the new at %v",
 		old+nw, span.Round(time.Millisecond), full.Round(time.Millisecond), old, nw, finished, lastOld.Round(time.Millisecond), firstNew.Round(time.Millisecond))
 	t.Logf("kill times by share of the uninterrupted apply: %s", strings.Join(hist, ", "))
-	t.Logf("%d kills at the commit (all in the new state), %d of them before the apply updated its record; %v in all", atCommit, unrecorded, total.Round(time.Second))
+	t.Logf("%d kills at the commit (after %s; all in the new state), %d of them before the apply updated its record; %v in all",
+		atCommit, strings.Join(commits, ", "), unrecorded, total.Round(time.Second))
 }
 
 // TestApplyConcurrentEndsInOneState starts two applies of different files
-// (each 22,000 rules, 20,000 of them different) at once, the second after a
+// (each 21,022 rules, 20,000 of them different) at once, the second after a
 // random delay within one apply's duration, several times. The namespace
 // must end in exactly one of the two states; an apply that exits 0 while
 // the other fails must be the one whose state it holds; a failing apply
@@ -601,7 +619,7 @@ func summarizeKills(t *testing.T, outs []killOutcome, full, span, total time.Dur
 // converge exactly (whatever the two left in the state directory).
 func TestApplyConcurrentEndsInOneState(t *testing.T) {
 	ns, nft, bin := atomicNS(t, "atomic-conc")
-	tables, chains, per, rounds := 2, 10, 1000, 8
+	tables, chains, per, rounds := 1, 20, 1000, 8
 	if testing.Short() {
 		tables, chains, per, rounds = 1, 5, 300, 4
 	}
@@ -610,7 +628,7 @@ func TestApplyConcurrentEndsInOneState(t *testing.T) {
 		writeTemp(t, "a.nft", atomicRuleset(0, tables, chains, per)),
 		writeTemp(t, "b.nft", atomicRuleset(1, tables, chains, per)),
 	}
-	states, _, full := referenceStates(t, ns, nft, bin, files)
+	states, _, full := referenceStates(t, ns, nft, bin, files, "atomic-conc-peer")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0xc0c))
 	var ends [2]int
 	var failures int
@@ -671,12 +689,13 @@ func TestApplyConcurrentEndsInOneState(t *testing.T) {
 
 // TestApplyRefusedLateChangesNothing applies big changes (100,000 rules
 // deleted and as many added) that the kernel refuses only at their end: a rule of
-// the last chain refers to a set that does not exist, jumps to a base
-// chain, or closes a jump loop (found when the kernel validates the
-// table). The ruleset, handles included, must not change.
+// the last chain refers to a set that does not exist, or jumps to a base
+// chain. The ruleset, handles included, must not change. (A jump loop
+// closed in the last chain is left out: with 100,000 rules in the batch
+// the kernel spent over five minutes of system time on it.)
 func TestApplyRefusedLateChangesNothing(t *testing.T) {
 	ns, nft, bin := atomicNS(t, "atomic-refused")
-	tables, chains, per := 10, 10, 1000
+	tables, chains, per := 1, 100, 1000
 	if testing.Short() {
 		tables, chains, per = 2, 5, 300
 	}
@@ -698,7 +717,6 @@ func TestApplyRefusedLateChangesNothing(t *testing.T) {
 	for _, tc := range []struct{ name, bad, want string }{
 		{"missing set", after(good, last, "\t\tip saddr @nosuch drop\n"), "nosuch"},
 		{"jump to a base chain", after(good, last, "\t\tjump input\n"), "jump input"},
-		{"jump loop", after(after(good, last, "\t\tjump c0_v1\n"), "\tchain c0_v1 {\n", fmt.Sprintf("\t\tjump c%d_v1\n", chains-1)), "loop"},
 	} {
 		f := writeTemp(t, "bad.nft", tc.bad)
 		out, err := exec.Command(bin, "apply", "--netns", ns, f).CombinedOutput()
