@@ -48,7 +48,7 @@ unit:
 
 conformance: build
 	rm -rf $(TEST_STATE)
-	@set -o pipefail; NFTFLOW_STATE_DIR=$(TEST_STATE) $(GO) test -count=1 -v ./conformance/ | grep -E '^(SUITE|--- FAIL|FAIL|ok|PASS|\s+\S+_test.go)' 
+	@set -o pipefail; NFTFLOW_STATE_DIR=$(TEST_STATE) $(GO) test -count=1 -timeout 30m -v ./conformance/ | grep -E '^(SUITE|--- FAIL|FAIL|ok|PASS|\s+\S+_test.go)' 
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./parser/
