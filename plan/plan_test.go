@@ -203,3 +203,23 @@ func TestKernelFilledFieldsAreNoDifference(t *testing.T) {
 		t.Errorf("kernel-filled fields planned as changes: %+v", p.Changes)
 	}
 }
+
+func TestElementListedTwiceIsOneElement(t *testing.T) {
+	set := func(elems ...byte) *model.Set {
+		s := &model.Set{Family: model.FamilyInet, Table: "t", Name: "s", KeyType: 7, KeyLen: 4}
+		for _, e := range elems {
+			s.Elements = append(s.Elements, model.SetElem{Key: []byte{10, 0, 0, e}})
+		}
+		return s
+	}
+	want, have := table(), table()
+	want.Sets, have.Sets = []*model.Set{set(1, 1, 2)}, []*model.Set{set(1, 2)}
+	if p := Make(desired(want), []*model.TableState{have}, Options{}); !p.Empty() {
+		t.Errorf("the kernel holds the file's elements (one listed twice), yet the plan sends %+v", p.Batch.Ops)
+	}
+	have.Sets = []*model.Set{set(2)}
+	p := Make(desired(want), []*model.TableState{have}, Options{})
+	if len(p.Batch.Ops) != 1 || len(p.Batch.Ops[0].Obj.(*model.SetElems).Elements) != 1 {
+		t.Errorf("want one addition of one element, got %+v", p.Batch.Ops)
+	}
+}

@@ -54,8 +54,15 @@ func (tp *tablePlan) elements(hs, s *model.Set) {
 	}
 	var add []model.SetElem
 	var addKeys []string
+	// seen: keys of the file met already (a file may list an element
+	// twice; the kernel keeps it once, and so does the plan).
+	seen := make(map[string]bool)
 	for i := range s.Elements {
 		k := elemKey(s, &s.Elements[i])
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		if _, ok := haveKeys[k]; ok {
 			delete(haveKeys, k)
 			continue
