@@ -30,6 +30,8 @@ if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
 fi
 ns=nftflow-demo-$$
 ip netns add "$ns"
+# What declarative applies record for the next one stays with the demo.
+export NFTFLOW_STATE_DIR="$tmp/state"
 trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$tmp"' EXIT
 ex=examples/k8s-node.nft
 echo "== nftflow apply --netns $ns $ex"
@@ -47,5 +49,11 @@ echo "== nftflow diff --exit-code --netns $ns $ex (nothing to change)"
 "$NFTFLOW" diff --exit-code --netns "$ns" "$ex"
 echo "== nftflow apply again: sends no changes"
 "$NFTFLOW" apply --netns "$ns" -v "$ex"
+echo "== edit one rule of the file and apply it: only that rule is sent, by handle, without reading the kernel"
+cp "$ex" "$tmp/k8s-node.nft"
+"$NFTFLOW" apply --netns "$ns" "$tmp/k8s-node.nft"
+sed -i 's|ip daddr 10.96.0.0/16 drop|ip daddr 10.96.0.0/12 drop|' "$tmp/k8s-node.nft"
+"$NFTFLOW" apply --netns "$ns" -v "$tmp/k8s-node.nft"
+ip netns exec "$ns" nft list ruleset | grep -F '10.96.0.0/12'
 echo "== nftflow list flows --netns $ns"
 "$NFTFLOW" list flows --netns "$ns"
