@@ -544,23 +544,13 @@ func (p *incrementalPrep) noteSets(op model.Op) {
 // handle of its (new) table.
 func (p *incrementalPrep) observe(op model.Op) {
 	p.noteSets(op)
-	var id plan.TableID
-	switch x := op.Obj.(type) {
-	case *model.Chain:
-		id = plan.TableID{Family: x.Family, Name: x.Table}
-	case *model.Set:
-		id = plan.TableID{Family: x.Family, Name: x.Table}
-	case *model.Flowtable:
-		id = plan.TableID{Family: x.Family, Name: x.Table}
-	case *model.Object:
-		id = plan.TableID{Family: x.Family, Name: x.Table}
-	case *model.Rule:
-		id = plan.TableID{Family: x.Family, Name: x.Table}
-	default:
+	switch op.Verb {
+	case model.VerbDelete, model.VerbDestroy, model.VerbFlush, model.VerbReset:
+		p.broken = true // a fresh apply only creates
 		return
 	}
-	if op.Verb == model.VerbDelete || op.Verb == model.VerbDestroy || op.Verb == model.VerbFlush || op.Verb == model.VerbReset {
-		p.broken = true // not a fresh table's creation
+	id, creates := handleTable(op)
+	if !creates {
 		return
 	}
 	p.counter[id]++
@@ -610,46 +600,54 @@ func (p *incrementalPrep) finishFresh(genid uint32, errOut io.Writer) {
 // plan notes the batch about to be sent and derives the handles of the
 // rules of the tables it creates.
 func (p *incrementalPrep) plan(pl *plan.Plan, current []*model.TableState) {
-	type tkey struct {
-		f model.Family
-		n string
-	}
-	exists := map[tkey]bool{}
+	exists := map[plan.TableID]bool{}
 	for _, ts := range current {
-		exists[tkey{ts.Table.Family, ts.Table.Name}] = true
+		exists[plan.TableID{Family: ts.Table.Family, Name: ts.Table.Name}] = true
 	}
 	p.batch = &pl.Batch
 	p.derived, p.last = map[int]uint64{}, map[int]bool{}
-	next := map[tkey]uint64{}
-	lastRule := map[tkey]int{}
+	next := map[plan.TableID]uint64{}
+	lastRule := map[plan.TableID]int{}
 	for i, op := range pl.Batch.Ops {
-		var k tkey
-		switch x := op.Obj.(type) {
-		case *model.Chain:
-			k = tkey{x.Family, x.Table}
-		case *model.Set:
-			k = tkey{x.Family, x.Table}
-		case *model.Rule:
-			k = tkey{x.Family, x.Table}
-		case *model.Flowtable:
-			k = tkey{x.Family, x.Table}
-		case *model.Object:
-			k = tkey{x.Family, x.Table}
-		default:
+		id, creates := handleTable(op)
+		if !creates || exists[id] {
 			continue
 		}
-		if exists[k] || op.Verb == model.VerbDelete || op.Verb == model.VerbDestroy || op.Verb == model.VerbFlush || op.Verb == model.VerbReset {
-			continue
-		}
-		next[k]++
+		next[id]++
 		if _, ok := op.Obj.(*model.Rule); ok {
-			p.derived[i] = next[k]
-			lastRule[k] = i
+			p.derived[i] = next[id]
+			lastRule[id] = i
 		}
 	}
 	for _, i := range lastRule {
 		p.last[i] = true
 	}
+}
+
+// handleTable returns the table of the object an operation acts on, and
+// whether the operation creates it (so that it takes the table's next
+// handle): chains, sets, rules, flowtables and objects have handles.
+func handleTable(op model.Op) (plan.TableID, bool) {
+	var id plan.TableID
+	switch x := op.Obj.(type) {
+	case *model.Chain:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	case *model.Set:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	case *model.Rule:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	case *model.Flowtable:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	case *model.Object:
+		id = plan.TableID{Family: x.Family, Name: x.Table}
+	default:
+		return id, false
+	}
+	switch op.Verb {
+	case model.VerbDelete, model.VerbDestroy, model.VerbFlush, model.VerbReset:
+		return id, false
+	}
+	return id, true
 }
 
 // echo reports whether the kernel must echo the handle of the rule that

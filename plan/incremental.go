@@ -625,7 +625,9 @@ func PlanIncremental(in IncrementalInput) (*Incremental, error) {
 		}
 		i := 0 // next old rule
 		var gap []item
-		flush := func(next uint64, upto int) error {
+		// flush sends the gap before the kept rule with handle next (0:
+		// the chain's end), which old rules hs[i:upto] held.
+		flush := func(next uint64, upto int) {
 			var removed []uint64
 			for ; i < upto; i++ {
 				removed = append(removed, hs[i])
@@ -653,7 +655,6 @@ func PlanIncremental(in IncrementalInput) (*Incremental, error) {
 			}
 			gap = gap[:0]
 			i++ // the kept rule itself
-			return nil
 		}
 		for _, it := range items {
 			if it.handle == 0 {
@@ -664,13 +665,9 @@ func PlanIncremental(in IncrementalInput) (*Incremental, error) {
 			if !ok || at < i {
 				return nil, needFull("rules of chain %s out of order", c.Name)
 			}
-			if err := flush(it.handle, at); err != nil {
-				return nil, err
-			}
+			flush(it.handle, at)
 		}
-		if err := flush(0, len(hs)); err != nil {
-			return nil, err
-		}
+		flush(0, len(hs))
 	}
 
 	// Elements: what only the old side has goes, what only the new side
