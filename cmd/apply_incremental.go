@@ -272,7 +272,9 @@ func updateApplied(netns string, oldBatch, newBatch model.Batch, errOut io.Write
 			continue
 		}
 		a := &plan.Applied{}
-		if err := json.Unmarshal(b, a); err != nil {
+		// Called directly: json.Unmarshal and json.Marshal would scan the
+		// megabyte of hashes once more each.
+		if err := a.UnmarshalJSON(b); err != nil {
 			continue
 		}
 		var ots *model.TableState
@@ -285,7 +287,7 @@ func updateApplied(netns string, oldBatch, newBatch model.Batch, errOut io.Write
 			a.Remove(plan.Record(&plan.Desired{Tables: []*model.TableState{ots}}))
 		}
 		a.Add(plan.Record(&plan.Desired{Tables: []*model.TableState{ts}}))
-		out, err := json.Marshal(a)
+		out, err := a.MarshalJSON()
 		if err == nil {
 			if err = os.WriteFile(name+".tmp", out, 0o644); err == nil {
 				err = os.Rename(name+".tmp", name)
