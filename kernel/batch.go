@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/nftflow/nftflow/model"
@@ -151,21 +150,8 @@ func ApplyEncodedAtGeneration(ctx context.Context, be *BatchEncoder, ops func() 
 	if be.n == 0 {
 		return nil
 	}
-	if genid == 0 {
-		return errors.New("apply: no generation id to guard the batch with")
-	}
-	opts.beforeSend = func(attempt int) error {
-		if attempt > 0 {
-			return ErrGenerationChanged // the kernel refused: the batch is stale
-		}
-		now, err := GenerationID(opts.NetNS)
-		if err != nil {
-			return err
-		}
-		if now != genid {
-			return ErrGenerationChanged
-		}
-		return nil
+	if err := guardGeneration(&opts, genid); err != nil {
+		return err
 	}
 	return applyWire(ctx, be.w, ops, opts)
 }

@@ -118,21 +118,8 @@ func ApplyAtGeneration(ctx context.Context, b model.Batch, opts Options, genid u
 	if len(b.Ops) == 0 {
 		return nil
 	}
-	if genid == 0 {
-		return errors.New("apply: no generation id to guard the batch with")
-	}
-	opts.beforeSend = func(attempt int) error {
-		if attempt > 0 {
-			return ErrGenerationChanged // the kernel refused: the plan is stale
-		}
-		now, err := GenerationID(opts.NetNS)
-		if err != nil {
-			return err
-		}
-		if now != genid {
-			return ErrGenerationChanged
-		}
-		return nil
+	if err := guardGeneration(&opts, genid); err != nil {
+		return err
 	}
 	return Apply(ctx, b, opts)
 }
@@ -165,6 +152,30 @@ func widenDumps(d *Dumper) error {
 	}
 	if rerr != nil {
 		return fmt.Errorf("read ruleset generation: %w", rerr)
+	}
+	return nil
+}
+
+// guardGeneration makes the send of opts go out only while the ruleset is
+// still at genid, the generation a plan was made from (see
+// ApplyAtGeneration); a refusal by the kernel is not retried.
+func guardGeneration(opts *Options, genid uint32) error {
+	if genid == 0 {
+		return errors.New("apply: no generation id to guard the batch with")
+	}
+	netns := opts.NetNS
+	opts.beforeSend = func(attempt int) error {
+		if attempt > 0 {
+			return ErrGenerationChanged // the kernel refused: the plan is stale
+		}
+		now, err := GenerationID(netns)
+		if err != nil {
+			return err
+		}
+		if now != genid {
+			return ErrGenerationChanged
+		}
+		return nil
 	}
 	return nil
 }
