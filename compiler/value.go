@@ -189,10 +189,10 @@ func encodeScalar(dt *Datatype, nbytes uint32, order ByteOrder, e parser.Expr) (
 	case name == "ipv4_addr" || name == "ipv6_addr":
 		s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 		a, err := netip.ParseAddr(s)
-		if v, ok := parseNumber(s); ok && err != nil {
-			return encodeInt(v, nbytes, BigEndian), nil
-		}
 		if err != nil {
+			if v, ok := parseNumber(s); ok {
+				return encodeInt(v, nbytes, BigEndian), nil
+			}
 			return nil, fmt.Errorf("bad address %q", s)
 		}
 		if b := a.AsSlice(); len(b) == int(nbytes) {

@@ -95,7 +95,7 @@ func SplitLines(text string) []string {
 func Classify(text string, spans []Span) []LineInfo {
 	spans = slices.Clone(spans)
 	slices.SortFunc(spans, func(a, b Span) int { return a.Start - b.Start })
-	out := make([]LineInfo, 0, len(text)/32+1)
+	out := make([]LineInfo, 0, strings.Count(text, "\n")+1) // exactly: big files have millions
 	si := 0
 	var rest []byte
 	for ls := 0; ls < len(text); {
