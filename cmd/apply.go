@@ -148,7 +148,7 @@ const maxApplyErrors = 10
 
 // printApplyError reports a refused batch: every kernel error at the
 // source position of the operation (or expression, or element) it refused.
-func printApplyError(w io.Writer, err error, sources map[string][]byte) error {
+func printApplyError(w io.Writer, err error, sources sourceTexts) error {
 	var oes kernel.OpErrors
 	var oe *kernel.OpError
 	switch {
@@ -180,7 +180,7 @@ func printApplyError(w io.Writer, err error, sources map[string][]byte) error {
 
 // writePosError prints "file:line:col: error: msg", then the source line
 // and a caret line under the span, as nft and the parser do.
-func writePosError(w io.Writer, p model.Pos, msg string, sources map[string][]byte) {
+func writePosError(w io.Writer, p model.Pos, msg string, sources sourceTexts) {
 	if !p.IsValid() {
 		if p.File != "" {
 			fmt.Fprintf(w, "%s: error: %s\n", p.File, msg)
@@ -190,8 +190,9 @@ func writePosError(w io.Writer, p model.Pos, msg string, sources map[string][]by
 		return
 	}
 	fmt.Fprintf(w, "%s:%d:%d: error: %s\n", p.File, p.Line, p.Col, msg)
-	lines := strings.Split(string(sources[p.File]), "\n")
-	if p.Line > len(lines) || sources[p.File] == nil {
+	src, ok := sources[p.File]
+	lines := strings.Split(src, "\n")
+	if p.Line > len(lines) || !ok {
 		return
 	}
 	line := strings.TrimRight(lines[p.Line-1], "\r")

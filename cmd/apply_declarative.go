@@ -63,7 +63,7 @@ func addDeclarativeFlags(c *cobra.Command, o *declarativeOptions) {
 type loadedFiles struct {
 	files   []*parser.File
 	batch   model.Batch
-	sources map[string][]byte
+	sources sourceTexts
 	timer   *phaseTimer
 	// fresh is set when the files were compiled straight into a batch
 	// for tables the kernel does not have (apply_fresh.go).
@@ -86,7 +86,7 @@ func loadFiles(names, includeDirs []string, s *streams) (*loadedFiles, bool, err
 // emit function it returns instead of lf.batch (when it returns one),
 // then done is called.
 func loadFilesWith(names, includeDirs []string, s *streams, stream func([]*parser.File) (emit func(model.Op) error, done func())) (*loadedFiles, bool, error) {
-	lf := &loadedFiles{sources: map[string][]byte{}, timer: newPhaseTimer()}
+	lf := &loadedFiles{sources: sourceTexts{}, timer: newPhaseTimer()}
 	ok := true
 	var parsed []*parser.File
 	var parsedNames []string
@@ -104,7 +104,7 @@ func loadFilesWith(names, includeDirs []string, s *streams, stream func([]*parse
 			if len(ds) == 0 {
 				return nil, false, perr
 			}
-			_ = render.WriteDiagnostics(s.err, render.DiagText, ds, render.DiagOptions{Source: func(f string) []byte { return lf.sources[f] }})
+			_ = render.WriteDiagnostics(s.err, render.DiagText, ds, render.DiagOptions{Source: lf.sources.bytes})
 			ok = false
 			continue
 		}

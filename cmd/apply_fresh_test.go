@@ -3,7 +3,9 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +91,91 @@ func TestFreshTables(t *testing.T) {
 		if _, _, got := freshTables([]*parser.File{f}); got != tc.want {
 			t.Errorf("freshTables(%q) = %v, want %v", tc.src, got, tc.want)
 		}
+	}
+}
+
+// compactSets is a ruleset whose element lists are long enough to be kept
+// compact (parser.CompactElementsMin): prefixes, ranges and addresses,
+// overlapping and adjacent (merged by auto-merge in the first set), IPv4
+// and IPv6, one list with an element given as a number.
+func compactSets(seed int64, edit bool) string {
+	rng := rand.New(rand.NewSource(seed))
+	var b strings.Builder
+	b.WriteString("table inet big {\n")
+	for s, v6 := range []bool{false, false, true} {
+		typ := "ipv4_addr"
+		if v6 {
+			typ = "ipv6_addr"
+		}
+		fmt.Fprintf(&b, "\tset s%d {\n\t\ttype %s\n\t\tflags interval\n", s, typ)
+		if s == 0 {
+			b.WriteString("\t\tauto-merge\n")
+		}
+		b.WriteString("\t\telements = {\n")
+		used := map[int]bool{}
+		for i := 0; i < parser.CompactElementsMin+200; i++ {
+			k := rng.Intn(1 << 16)
+			if s > 0 && (used[k] || used[k+1] || used[k-1]) {
+				continue // without auto-merge, nft refuses overlaps
+			}
+			used[k] = true
+			a := fmt.Sprintf("10.%d.%d.0", k>>8, k&255)
+			if v6 {
+				a = fmt.Sprintf("2001:db8:%x::", k)
+			}
+			switch {
+			case edit && i == 7:
+				continue
+			case s == 1 && i == 3:
+				fmt.Fprintf(&b, "\t\t\t%d,\n", 167772161+k<<8) // 10.x.y.1 as a number
+			case i%3 == 0 && !v6:
+				fmt.Fprintf(&b, "\t\t\t%s/%d,\n", a, 24+rng.Intn(8))
+			case i%3 == 1:
+				lo := strings.TrimSuffix(a, "0") + "1"
+				hi := strings.TrimSuffix(a, "0") + "9"
+				if v6 {
+					lo, hi = a+"1", a+"9"
+				}
+				fmt.Fprintf(&b, "\t\t\t%s-%s,\n", lo, hi)
+			default:
+				fmt.Fprintf(&b, "\t\t\t%s,\n", strings.TrimSuffix(a, "0")+"5")
+			}
+		}
+		b.WriteString("\t\t}\n\t}\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// Long element lists compiled from their compact form list exactly as nft
+// loads them: applied fresh, applied again (compared with the kernel), and
+// edited.
+func TestCompactSetsAgainstNft(t *testing.T) {
+	t.Setenv("NFTFLOW_STATE_DIR", t.TempDir())
+	ours, peer := applyNetns(t, "compact"), applyNetns(t, "compact-nft")
+	dir := t.TempDir()
+	v1 := writeFile(t, dir, "v1.nft", compactSets(3, false))
+	if f, err := parser.ParseFile(v1, parser.Options{}); err != nil {
+		t.Fatal(err)
+	} else if se := f.Commands[0].(*parser.TableBlock).Items[0].(*parser.SetBlock).Elements; !se.Compact() {
+		t.Fatal("the element list is not compact: the test tests nothing")
+	}
+	if !freshFor(t, ours, v1) {
+		t.Fatal("not applied as a fresh table")
+	}
+	mustApply(t, ours, v1)
+	nftInNetns(t, peer, "-f", v1)
+	if got, want := nftInNetns(t, ours, "list", "ruleset"), nftInNetns(t, peer, "list", "ruleset"); got != want {
+		t.Fatalf("after nftflow apply:\n%s\nafter nft -f:\n%s", got, want)
+	}
+	if msg := mustApply(t, ours, v1); !strings.Contains(msg, "nothing to change") {
+		t.Errorf("second apply: %q, want nothing to change", msg)
+	}
+	v2 := writeFile(t, dir, "v2.nft", compactSets(3, true))
+	mustApply(t, ours, v2)
+	nftInNetns(t, peer, "flush", "ruleset")
+	nftInNetns(t, peer, "-f", v2)
+	if got, want := nftInNetns(t, ours, "list", "ruleset"), nftInNetns(t, peer, "list", "ruleset"); got != want {
+		t.Fatalf("after the edit, nftflow:\n%s\nnft:\n%s", got, want)
 	}
 }

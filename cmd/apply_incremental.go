@@ -211,7 +211,7 @@ func runApplyIncremental(ctx context.Context, o *applyOptions, s *streams) (bool
 		}
 		return false, nil
 	}
-	sources := map[string][]byte{abs: text}
+	sources := sourceTexts{abs: string(text)}
 	if !p.Empty() {
 		opts := kernel.Options{NetNS: o.netns, Check: o.check,
 			Echo: func(op int) bool {
@@ -371,32 +371,14 @@ func sourceSpans(f *parser.File, cidx map[plan.Container]int32, add bool) (spans
 				spans = append(spans,
 					plan.Span{Start: elementsKeyword(es), Stop: es.Offset() + 1, Kind: plan.SpanElemsOpen, Ref: r},
 					plan.Span{Start: es.EndOffset() - 1, Stop: es.EndOffset(), Kind: plan.SpanElemsEnd, Ref: r})
-				for _, e := range es.Elems {
-					spans = append(spans, plan.Span{Start: nodeOffset(e), Stop: nodeEnd(e), Kind: plan.SpanElem, Ref: r})
+				for i := 0; i < es.Len(); i++ {
+					sp := es.ElemSpan(i) // no syntax tree for compact lists
+					spans = append(spans, plan.Span{Start: sp.Offset(), Stop: sp.EndOffset(), Kind: plan.SpanElem, Ref: r})
 				}
 			}
 		}
 	}
 	return spans, ranges, true
-}
-
-type offsets interface {
-	Offset() int
-	EndOffset() int
-}
-
-func nodeOffset(n parser.Node) int {
-	if o, ok := n.(offsets); ok {
-		return o.Offset()
-	}
-	return n.Pos().Offset
-}
-
-func nodeEnd(n parser.Node) int {
-	if o, ok := n.(offsets); ok {
-		return o.EndOffset()
-	}
-	return n.End().Offset
 }
 
 // elementsChangeable reports whether a set's elements may change one by

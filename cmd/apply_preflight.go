@@ -127,7 +127,7 @@ func preflightDiagnostics(fts []*model.Flowtable, topo model.Topology, feat mode
 // preflight prints the flowtable checks of fts against the namespace
 // netns on w, in lint's text format. It never fails the apply: when the
 // system cannot be read it says so in one line and returns.
-func preflight(w io.Writer, netns string, fts []*model.Flowtable, read systemReader, sources map[string][]byte) {
+func preflight(w io.Writer, netns string, fts []*model.Flowtable, read systemReader, sources sourceTexts) {
 	if len(fts) == 0 {
 		return
 	}
@@ -143,5 +143,5 @@ func preflight(w io.Writer, netns string, fts []*model.Flowtable, read systemRea
 		return
 	}
 	ds := preflightDiagnostics(fts, topo, feat)
-	_ = render.WriteDiagnostics(w, render.DiagText, ds, render.DiagOptions{Source: func(f string) []byte { return sources[f] }})
+	_ = render.WriteDiagnostics(w, render.DiagText, ds, render.DiagOptions{Source: sources.bytes})
 }

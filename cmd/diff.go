@@ -113,7 +113,7 @@ func runDiff(ctx context.Context, o *diffOptions, s *streams) error {
 
 // diffPrinter renders changes in nft syntax.
 type diffPrinter struct {
-	sources map[string][]byte
+	sources sourceTexts
 	ifnames map[uint32]string
 	current []*model.TableState
 }
@@ -134,8 +134,8 @@ func (dp *diffPrinter) lister(id plan.TableID, w io.Writer) *render.Lister {
 
 // sourceText returns the source span of pos, on one line.
 func (dp *diffPrinter) sourceText(p model.Pos) string {
-	src := dp.sources[p.File]
-	if !p.IsValid() || src == nil {
+	src, ok := dp.sources[p.File]
+	if !p.IsValid() || !ok {
 		return ""
 	}
 	lines := strings.Split(string(src), "\n")

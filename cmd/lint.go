@@ -120,7 +120,7 @@ func runLint(o *lintOptions, s *streams) error {
 			return err
 		}
 	}
-	sources := map[string][]byte{}
+	sources := sourceTexts{}
 	var all []compiler.Diagnostic
 	for _, name := range o.files {
 		ds, err := lintFile(name, o, s.in, sources)
@@ -131,7 +131,7 @@ func runLint(o *lintOptions, s *streams) error {
 	}
 	base, _ := os.Getwd() // SARIF locations relative to where lint runs
 	err = render.WriteDiagnostics(s.out, format, all, render.DiagOptions{
-		Source:      func(f string) []byte { return sources[f] },
+		Source:      sources.bytes,
 		ToolVersion: Version,
 		BaseDir:     base,
 	})
@@ -172,7 +172,7 @@ func summary(ds []compiler.Diagnostic) string {
 // lintFile parses one file with its includes (parser.ParseFile) and lints
 // it. Parse errors and include failures are diagnostics; only failing to
 // read the named file itself is an error.
-func lintFile(name string, o *lintOptions, stdin io.Reader, sources map[string][]byte) ([]compiler.Diagnostic, error) {
+func lintFile(name string, o *lintOptions, stdin io.Reader, sources sourceTexts) ([]compiler.Diagnostic, error) {
 	f, perr, err := parseInput(name, o.includeDirs, stdin)
 	if err != nil {
 		return nil, err
@@ -221,11 +221,24 @@ func parseDiagnostics(err error) []compiler.Diagnostic {
 	return ds
 }
 
+// sourceTexts maps file names to their text, for printing the source line
+// of a diagnostic. The texts are the parser's own, not copies.
+type sourceTexts map[string]string
+
+// bytes returns the text of file f, or nil when it is not known.
+func (st sourceTexts) bytes(f string) []byte {
+	t, ok := st[f]
+	if !ok {
+		return nil
+	}
+	return []byte(t)
+}
+
 // collectSources records the text of the file and of every file it
 // includes, for the caret display.
-func collectSources(f *parser.File, sources map[string][]byte) {
+func collectSources(f *parser.File, sources sourceTexts) {
 	if f.Src != nil {
-		sources[f.Src.Name] = []byte(f.Src.Text)
+		sources[f.Src.Name] = f.Src.Text
 	}
 	for _, c := range f.Commands {
 		if inc, ok := c.(*parser.Include); ok {

@@ -247,7 +247,7 @@ type lintInterval struct {
 
 func (l *linter) checkOverlaps(set *parser.SetExpr) {
 	var ivs []lintInterval
-	for _, el := range set.Elems {
+	for _, el := range set.Elems() {
 		k := el
 		if me, ok := el.(*parser.MapElem); ok {
 			k = me.Key

@@ -212,7 +212,7 @@ func (l *linter) checkValue(vt valueType, e parser.Expr, tc typeCtx) {
 	}
 	switch x := l.resolve(e).(type) {
 	case *parser.SetExpr:
-		for _, el := range x.Elems {
+		for _, el := range x.Elems() {
 			switch y := el.(type) {
 			case *parser.Elem:
 				l.checkValue(vt, y.Key, tc)
@@ -415,7 +415,7 @@ func (l *linter) checkTyped(types []valueType, e parser.Expr, tc typeCtx) {
 	}
 	switch x := l.resolve(e).(type) {
 	case *parser.SetExpr:
-		for _, el := range x.Elems {
+		for _, el := range x.Elems() {
 			k := el
 			switch y := el.(type) {
 			case *parser.Elem:
@@ -472,7 +472,7 @@ func (l *linter) checkMapValues(vt valueType, m *parser.MapLookup) {
 	if !ok {
 		return
 	}
-	for _, el := range set.Elems {
+	for _, el := range set.Elems() {
 		if me, ok := el.(*parser.MapElem); ok {
 			l.checkValue(vt, me.Value, typeCtx{})
 		}
@@ -590,7 +590,7 @@ func (l *linter) checkNatTypes(t *ltable, s *parser.NatStmt) {
 		case *parser.MapLookup:
 			// dnat ip6 to KEY map { K : ADDR [. PORT] }
 			if set, ok := l.resolve(a.Map).(*parser.SetExpr); ok {
-				for _, el := range set.Elems {
+				for _, el := range set.Elems() {
 					if me, ok := el.(*parser.MapElem); ok {
 						v := me.Value
 						if c, ok := v.(*parser.Concat); ok && len(c.Parts) > 0 {
@@ -652,7 +652,7 @@ func (l *linter) checkSetElementTypes(t *ltable, s *lset, elems *parser.SetExpr)
 		}
 	}
 	tc := typeCtx{inSet: s.name}
-	for _, el := range elems.Elems {
+	for _, el := range elems.Elems() {
 		k := el
 		var val parser.Expr
 		switch y := el.(type) {

@@ -504,7 +504,7 @@ func deviceList(e parser.Expr, defs map[string]parser.Expr) []string {
 	walk = func(e parser.Expr) {
 		switch x := e.(type) {
 		case *parser.SetExpr:
-			for _, el := range x.Elems {
+			for _, el := range x.Elems() {
 				walk(el)
 			}
 		case *parser.List:

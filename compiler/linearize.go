@@ -726,9 +726,9 @@ func (r *ruleCtx) relational(rel *parser.Relational) error {
 	if lit, ok := right.(*parser.Literal); ok && l.present != nil && (lit.Text == "exists" || lit.Text == "missing") {
 		l = l.present()
 	}
-	if x, ok := right.(*parser.SetExpr); ok && len(x.Elems) == 1 && len(l.parts) == 0 {
+	if x, ok := right.(*parser.SetExpr); ok && len(x.Elems()) == 1 && len(l.parts) == 0 {
 		// a one-element anonymous set is a plain comparison
-		el := x.Elems[0]
+		el := x.Elems()[0]
 		if e, ok := el.(*parser.Elem); ok && len(e.Opts) == 0 && len(e.Stmts) == 0 {
 			el = e.Key
 		}
@@ -956,7 +956,7 @@ func setHasInterval(x *parser.SetExpr) bool {
 		}
 		return false
 	}
-	for _, el := range x.Elems {
+	for _, el := range x.Elems() {
 		if isIv(el) {
 			return true
 		}
@@ -1132,6 +1132,17 @@ func (r *ruleCtx) prefixMatch(l *load, op string, x *parser.Prefix) error {
 	return nil
 }
 
+// prefixMaskByte is byte i of prefixMask(size, n).
+func prefixMaskByte(i, n int) byte {
+	switch {
+	case n >= (i+1)*8:
+		return 0xff
+	case n <= i*8:
+		return 0
+	}
+	return byte(0xff << (8 - (n - i*8)))
+}
+
 func prefixMask(size uint32, n int) []byte {
 	m := make([]byte, size)
 	for i := 0; i < n && i < int(size)*8; i++ {
@@ -1184,7 +1195,12 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 			s.DataLen = 0
 		}
 	}
-	isInterval := setHasInterval(x)
+	var isInterval bool
+	if x.Compact() {
+		isInterval = compactHasInterval(x)
+	} else {
+		isInterval = setHasInterval(x)
+	}
 	if isInterval {
 		s.Flags |= setInterval
 		if len(l.parts) > 0 {
@@ -1203,13 +1219,29 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 	var tmplPos []model.Pos
 	var tmpls map[int]model.SetElem
 	var catchall []model.SetElem
+	if x.Compact() && isInterval && data == nil && compactAddrKey(l) {
+		// addresses read from the text: no syntax tree, twelve bytes an
+		// IPv4 interval
+		c, err := r.compactIntervals(l, x)
+		if err != nil {
+			return nil, err
+		}
+		merge := !r.noMerge
+		ms := c.merge(merge)
+		if chunk := r.lazyChunk; chunk > 0 {
+			r.lazy = func(yield func([]model.SetElem)) { ms.expand(x, t.c.pos, merge, chunk, yield) }
+		} else {
+			ms.expand(x, t.c.pos, merge, 0, func(es []model.SetElem) { s.Elements = es })
+		}
+		return r.finishAnonSet(s, l, data, isVmap), nil
+	}
 	if isInterval && len(l.parts) == 0 {
 		// one interval per element (but the catch-all): sized once
-		ivs, tmplPos = make([]interval, 0, len(x.Elems)), make([]model.Pos, 0, len(x.Elems))
+		ivs, tmplPos = make([]interval, 0, x.Len()), make([]model.Pos, 0, x.Len())
 	}
-	for i, el := range x.Elems {
+	for i, el := range x.Elems() {
 		if r.release {
-			x.Elems[i] = nil
+			x.Elems()[i] = nil
 		}
 		k, v := el, parser.Expr(nil)
 		if me, ok := el.(*parser.MapElem); ok {
@@ -1316,12 +1348,17 @@ func (r *ruleCtx) anonSet(l *load, x *parser.SetExpr, data *load) (*model.Set, e
 		}
 	}
 	s.Elements = append(s.Elements, catchall...)
+	return r.finishAnonSet(s, l, data, isVmap), nil
+}
+
+// finishAnonSet completes anonSet's set s once its elements are in.
+func (r *ruleCtx) finishAnonSet(s *model.Set, l, data *load, isVmap bool) *model.Set {
 	s.Size = uint32(len(s.Elements))
 	// nft describes an anonymous set's key by its expression, and a
 	// verdict map's data as verdicts
 	s.Userdata = setUdata(l, data, data == nil || len(l.parts) > 0, isVmap, data != nil, isVmap, false, "")
 	r.sets = append(r.sets, s)
-	return s, nil
+	return s
 }
 
 func (r *ruleCtx) concatRange(l *load, k parser.Expr) ([]byte, []byte, error) {
@@ -1393,11 +1430,17 @@ func (r *ruleCtx) elemInterval(l *load, k parser.Expr) (interval, error) {
 		if err != nil || n < 0 || n > int(l.size)*8 || len(v) != int(l.size) {
 			return interval{}, fmt.Errorf("bad prefix length %q", x.Len.Value())
 		}
-		m := prefixMask(l.size, n)
-		lo := toBE(andBytes(v, m))
-		hi := make([]byte, len(lo))
+		// lo and hi share one allocation: big sets hold millions
+		b := make([]byte, 2*len(v))
+		lo, hi := b[:len(v):len(v)], b[len(v):]
+		for i := range v {
+			lo[i] = v[i] & prefixMaskByte(i, n)
+		}
+		if l.hostHint() {
+			reverse(lo)
+		}
 		for i := range lo {
-			hi[i] = lo[i] | ^m[i]
+			hi[i] = lo[i] | ^prefixMaskByte(i, n)
 		}
 		return interval{lo: lo, hi: hi}, nil
 	}
@@ -1763,22 +1806,33 @@ func (r *ruleCtx) elemOptions(x *parser.Elem, e *model.SetElem) error {
 // expandSetVars replaces elements that are variables defined as sets
 // ("{ 22, $web }" with "define web = { 80, 443 }") by their elements.
 func (r *ruleCtx) expandSetVars(x *parser.SetExpr) *parser.SetExpr {
+	if x.Compact() {
+		return x // numbers only
+	}
 	var elems []parser.Expr
 	changed := false
-	for _, el := range x.Elems {
+	for i, el := range x.Elems() {
 		v, ok := el.(*parser.VarRef)
 		if !ok {
-			elems = append(elems, el)
+			if changed {
+				elems = append(elems, el)
+			}
 			continue
 		}
 		d, ok := r.t.defines[v.Name]
 		if !ok {
-			elems = append(elems, el)
+			if changed {
+				elems = append(elems, el)
+			}
 			continue
+		}
+		if !changed {
+			// the elements before the first variable, copied only now
+			elems = append(make([]parser.Expr, 0, x.Len()), x.Elems()[:i]...)
 		}
 		changed = true
 		if se, ok := d.(*parser.SetExpr); ok {
-			elems = append(elems, r.expandSetVars(se).Elems...)
+			elems = append(elems, r.expandSetVars(se).Elems()...)
 		} else {
 			elems = append(elems, d)
 		}
@@ -1786,5 +1840,5 @@ func (r *ruleCtx) expandSetVars(x *parser.SetExpr) *parser.SetExpr {
 	if !changed {
 		return x
 	}
-	return &parser.SetExpr{Span: x.Span, Elems: elems}
+	return parser.NewSetExpr(x.Span, elems)
 }

@@ -766,7 +766,7 @@ func walkExpr(e parser.Expr, fn func(parser.Expr) bool) {
 		}
 	case *parser.SetExpr:
 		if x != nil && fn(x) {
-			walkExprs(x.Elems, fn)
+			walkExprs(x.Elems(), fn)
 		}
 	case *parser.Elem:
 		if x != nil && fn(x) {

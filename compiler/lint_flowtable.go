@@ -84,7 +84,7 @@ func (l *linter) deviceNames(e parser.Expr, out *[]devName, depth int) {
 	}
 	switch x := l.resolve(e).(type) {
 	case *parser.SetExpr:
-		for _, el := range x.Elems {
+		for _, el := range x.Elems() {
 			l.deviceNames(el, out, depth+1)
 		}
 	case *parser.List:
@@ -225,7 +225,7 @@ func acceptsEstablished(r *parser.Rule) bool {
 				if !ok || !ok2 || sel.Field() != "ct state" || y.Kind != "vmap" {
 					return false
 				}
-				for _, el := range set.Elems {
+				for _, el := range set.Elems() {
 					if me, ok := el.(*parser.MapElem); ok && mentions(me.Key, "established") {
 						if v, ok := me.Value.(*parser.Verdict); ok && v.Kind == "accept" {
 							accept = true
@@ -355,7 +355,7 @@ func (l *linter) protoValues(e parser.Expr, onlyTCPUDP bool) bool {
 	visit = func(e parser.Expr) {
 		switch x := l.resolve(e).(type) {
 		case *parser.SetExpr:
-			for _, el := range x.Elems {
+			for _, el := range x.Elems() {
 				visit(el)
 			}
 		case *parser.List:

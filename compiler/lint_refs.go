@@ -98,7 +98,7 @@ func (l *linter) checkMapElements(t *ltable, s *lset, d *parser.SetBlock) {
 func (l *linter) checkElements(t *ltable, s *lset, elems *parser.SetExpr) {
 	data := s.dataType()
 	kind := objMapKind(data)
-	for _, e := range elems.Elems {
+	for _, e := range elems.Elems() {
 		me, ok := e.(*parser.MapElem)
 		if !ok {
 			continue
@@ -148,7 +148,7 @@ func (l *linter) mapTargets(s *lset) []edge {
 		if d.Elements == nil {
 			continue
 		}
-		for _, e := range d.Elements.Elems {
+		for _, e := range d.Elements.Elems() {
 			if me, ok := e.(*parser.MapElem); ok {
 				if v, ok := l.resolve(me.Value).(*parser.Verdict); ok && (v.Kind == "jump" || v.Kind == "goto") && v.Target != nil {
 					out = append(out, edge{to: l.resolveName(v.Target), kind: v.Kind, node: v.Target})
@@ -268,7 +268,7 @@ func (l *linter) objRefStmt(t *ltable, s *parser.ObjRefStmt) {
 	case *parser.MapLookup:
 		switch m := l.resolve(v.Map).(type) {
 		case *parser.SetExpr:
-			for _, e := range m.Elems {
+			for _, e := range m.Elems() {
 				if me, ok := e.(*parser.MapElem); ok {
 					l.objRef(t, kind, me.Value)
 				}

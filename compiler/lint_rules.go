@@ -126,7 +126,7 @@ func (l *linter) checkDeadRules(c *lchain) {
 // set literal.
 func (l *linter) checkDuplicateElements(s *parser.SetExpr) {
 	seen := map[string]bool{}
-	for _, el := range s.Elems {
+	for _, el := range s.Elems() {
 		k := el
 		switch y := el.(type) {
 		case *parser.Elem:
@@ -184,7 +184,7 @@ func (l *linter) mapPortValue(addr parser.Expr) parser.Expr {
 	if !ok {
 		return nil
 	}
-	for _, el := range set.Elems {
+	for _, el := range set.Elems() {
 		if me, ok := el.(*parser.MapElem); ok {
 			if _, ok := me.Value.(*parser.Concat); ok {
 				return ml

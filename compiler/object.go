@@ -230,7 +230,7 @@ func objLimit(ws []string) (*model.Limit, error) {
 
 func ctTimeoutPolicy(ct *model.CtTimeout, proto string, se *parser.SetExpr) error {
 	states := ctTimeoutStates[proto]
-	for _, el := range se.Elems {
+	for _, el := range se.Elems() {
 		var k, v string
 		switch x := el.(type) {
 		case *parser.MapElem:

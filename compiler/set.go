@@ -382,7 +382,7 @@ func (c *compiler) intervalDataElements(t *tableCtx, s *model.Set, key, data *lo
 	rc := &ruleCtx{c: c, t: t, family: t.family, noMerge: !udataHasMerge(s.Userdata)}
 	var datas [][]byte
 	var elems []parser.Expr
-	for _, el := range se.Elems {
+	for _, el := range se.Elems() {
 		me, ok := el.(*parser.MapElem)
 		if !ok {
 			return nil, fmt.Errorf("map element without data")
@@ -409,7 +409,7 @@ func (c *compiler) intervalDataElements(t *tableCtx, s *model.Set, key, data *lo
 			Value: &parser.Literal{Kind: parser.LitNumber, Text: strconv.Itoa(len(datas) - 1)}})
 	}
 	placeholder := &load{dt: DatatypeByName("integer"), order: BigEndian, size: 4, bits: 32}
-	els, err := c.elementsFor(t, s, key, placeholder, &parser.SetExpr{Span: se.Span, Elems: elems})
+	els, err := c.elementsFor(t, s, key, placeholder, parser.NewSetExpr(se.Span, elems))
 	if err != nil {
 		return nil, err
 	}

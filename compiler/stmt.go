@@ -1450,7 +1450,7 @@ func (r *ruleCtx) natMapHasPorts(ml *parser.MapLookup) bool {
 	if !ok {
 		return false
 	}
-	for _, el := range se.Elems {
+	for _, el := range se.Elems() {
 		if me, ok := el.(*parser.MapElem); ok {
 			if c, ok := me.Value.(*parser.Concat); ok && len(c.Parts) == 2 {
 				return true
@@ -1485,7 +1485,7 @@ func natMapHasIntervals(se *parser.SetExpr) bool {
 		}
 		return false
 	}
-	for _, el := range se.Elems {
+	for _, el := range se.Elems() {
 		me, ok := el.(*parser.MapElem)
 		if !ok {
 			continue
@@ -1518,7 +1518,7 @@ func (r *ruleCtx) natIntervalMap(x *parser.NatStmt, ml *parser.MapLookup, se *pa
 	addr := &load{dt: DatatypeByName(addrType), order: BigEndian, size: addrLen, bits: addrLen * 8}
 	port := &load{dt: DatatypeByName("inet_service"), order: BigEndian, size: 2, bits: 16}
 	withPorts := false
-	for _, el := range se.Elems {
+	for _, el := range se.Elems() {
 		if me, ok := el.(*parser.MapElem); ok {
 			if _, ok := me.Value.(*parser.Concat); ok {
 				withPorts = true
@@ -1532,7 +1532,7 @@ func (r *ruleCtx) natIntervalMap(x *parser.NatStmt, ml *parser.MapLookup, se *pa
 	// encode each element's data as its low and high bounds
 	var elems []parser.Expr
 	var datas [][]byte
-	for _, el := range se.Elems {
+	for _, el := range se.Elems() {
 		me, ok := el.(*parser.MapElem)
 		if !ok {
 			return fmt.Errorf("map element without data")
@@ -1572,7 +1572,7 @@ func (r *ruleCtx) natIntervalMap(x *parser.NatStmt, ml *parser.MapLookup, se *pa
 	r.emitKey(k, setHasInterval(se), 1)
 	// build the map with placeholder data, then set the real bounds
 	placeholder := &load{dt: DatatypeByName("integer"), order: BigEndian, size: 4, bits: 32}
-	s, err := r.anonSet(k, &parser.SetExpr{Span: se.Span, Elems: elems}, placeholder)
+	s, err := r.anonSet(k, parser.NewSetExpr(se.Span, elems), placeholder)
 	if err != nil {
 		return err
 	}

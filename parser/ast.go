@@ -1,9 +1,10 @@
 package parser
 
 import (
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Pos is a resolved source position. Line and Col are 1-based; Col counts
@@ -34,6 +35,9 @@ type Source struct {
 	Name  string
 	Text  string
 	lines []int32 // offsets of line starts
+	// hint is the line of the last position asked for: compilers walk a
+	// file forwards, so most lookups land on it or the next line.
+	hint atomic.Int32
 }
 
 // NewSource builds the line table of text.
@@ -56,11 +60,34 @@ func (s *Source) Position(off int) Pos {
 	if off > len(s.Text) {
 		off = len(s.Text)
 	}
-	i := sort.Search(len(s.lines), func(i int) bool { return int(s.lines[i]) > off }) - 1
-	if i < 0 {
-		i = 0
-	}
+	i := s.lineIndex(off)
 	return Pos{File: s.Name, Offset: off, Line: i + 1, Col: off - int(s.lines[i]) + 1}
+}
+
+// lineIndex returns the 0-based line holding offset off (0 <= off <=
+// len(Text)).
+func (s *Source) lineIndex(off int) int {
+	ls := s.lines
+	if h := int(s.hint.Load()); h < len(ls) && int(ls[h]) <= off {
+		if h+1 == len(ls) || off < int(ls[h+1]) {
+			return h
+		}
+		if h+2 == len(ls) || off < int(ls[h+2]) {
+			s.hint.Store(int32(h + 1))
+			return h + 1
+		}
+	}
+	lo, hi := 0, len(ls) // the answer is the last i with ls[i] <= off
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if int(ls[m]) <= off {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	s.hint.Store(int32(lo))
+	return lo
 }
 
 // Line returns the text of 1-based line n without its newline.
@@ -490,9 +517,89 @@ type List struct {
 
 // SetExpr is { a, b, c }: an anonymous set or map, or the elements of a
 // named one.
+//
+// A long `elements = { ... }` list of plain values, prefixes and ranges
+// (CompactElementsMin or more, nothing else) is kept compact: the source
+// span of each element and no syntax tree, 8 bytes an element instead of
+// about 150. Elems builds the tree on first use; compilers that know the
+// form read the spans (Compact, ElemSpan) and never build it.
 type SetExpr struct {
 	Span
-	Elems []Expr // elements; each may be an *Elem, a *MapElem or a bare Expr
+	// Items are the elements; each may be an *Elem, a *MapElem or a bare
+	// Expr. Of a compact list they are nil until Elems builds them: read
+	// them with Elems.
+	Items   []Expr
+	compact []int32 // compact lists: start and stop offset of each element
+	once    sync.Once
+}
+
+// CompactElementsMin is the length from which a set declaration's element
+// list is kept compact (see SetExpr).
+var CompactElementsMin = 1024
+
+// NewSetExpr returns the set expression of elems spanning span.
+func NewSetExpr(span Span, elems []Expr) *SetExpr {
+	return &SetExpr{Span: span, Items: elems}
+}
+
+// Elems returns the elements. For a compact list they are parsed from the
+// source on the first call (a syntax tree as if never compact).
+func (s *SetExpr) Elems() []Expr {
+	if s.compact != nil {
+		s.once.Do(func() {
+			s.Items = make([]Expr, len(s.compact)/2)
+			p := &parser{src: s.Src} // one parser: its node slabs are shared
+			for i := range s.Items {
+				s.Items[i] = s.parseElem(p, i)
+			}
+		})
+	}
+	return s.Items
+}
+
+// Len returns the number of elements.
+func (s *SetExpr) Len() int {
+	if s.compact != nil {
+		return len(s.compact) / 2
+	}
+	return len(s.Items)
+}
+
+// Compact reports whether the list is compact: every element is a single
+// value, a prefix (A/N) or a range (A-B) of number-like words, and
+// ElemSpan and ElemText read them without a syntax tree.
+func (s *SetExpr) Compact() bool { return s.compact != nil }
+
+// ElemSpan returns the source span of element i.
+func (s *SetExpr) ElemSpan(i int) Span {
+	if s.compact != nil {
+		return Span{Src: s.Src, Start: s.compact[2*i], Stop: s.compact[2*i+1]}
+	}
+	e := s.Items[i]
+	return Span{Src: s.Src, Start: int32(e.Pos().Offset), Stop: int32(e.End().Offset)}
+}
+
+// Elem returns element i of a compact list as a syntax tree, parsed anew on
+// each call (for the few elements a compiler cannot take from the text);
+// of any other list, the element itself.
+func (s *SetExpr) Elem(i int) Expr {
+	if s.compact == nil {
+		return s.Items[i]
+	}
+	return s.parseElem(&parser{src: s.Src}, i)
+}
+
+// parseElem parses element i of a compact list with the parser's own
+// element production, so the tree is the one a full parse makes.
+func (s *SetExpr) parseElem(p *parser, i int) Expr {
+	start, stop := int(s.compact[2*i]), int(s.compact[2*i+1])
+	sc := &scanner{src: s.Src.Text, off: start}
+	p.toks = p.toks[:0]
+	for sc.off < stop {
+		p.toks = append(p.toks, sc.next())
+	}
+	p.i, p.limit = 0, len(p.toks)
+	return p.setElem(false)
 }
 
 // Elem is a set element with options: KEY timeout 10s expires 5s

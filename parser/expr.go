@@ -988,12 +988,22 @@ func (p *parser) setExpr(dyn bool) *SetExpr {
 	defer p.leave()
 	lb := p.expect(LBrace, "'{'")
 	s := &SetExpr{}
+	if t := p.peek(); t.kind == ElemRun {
+		p.i++
+		s.compact = p.runs[t.start]
+		p.skipNL()
+		p.got(Comma)
+		p.skipNL()
+		p.expect(RBrace, "'}'")
+		s.Span = p.span(lb.start)
+		return s
+	}
 	for {
 		p.skipNL()
 		if p.got(RBrace) {
 			break
 		}
-		s.Elems = append(s.Elems, p.setElem(dyn))
+		s.Items = append(s.Items, p.setElem(dyn))
 		p.skipNL()
 		if p.got(Comma) {
 			continue

@@ -42,6 +42,7 @@ const (
 	Tilde        // ~
 	Illegal      // a byte the lexer does not understand
 	Chunk        // one whole top-level command (the participle-level token)
+	ElemRun      // a compact element list (see SetExpr): the items of `elements = { ... }`
 )
 
 var kindNames = [...]string{
@@ -51,7 +52,7 @@ var kindNames = [...]string{
 	Dot: "'.'", Colon: "':'", Slash: "'/'", Minus: "'-'", Plus: "'+'", Star: "'*'",
 	Assign: "'='", Eq: "'=='", Ne: "'!='", Lt: "'<'", Gt: "'>'", Le: "'<='", Ge: "'>='",
 	Not: "'!'", Amp: "'&'", Pipe: "'|'", Caret: "'^'", Shl: "'<<'", Shr: "'>>'",
-	Tilde: "'~'", Illegal: "illegal character", Chunk: "command",
+	Tilde: "'~'", Illegal: "illegal character", Chunk: "command", ElemRun: "elements",
 }
 
 func (k Kind) String() string {
@@ -73,8 +74,9 @@ type tok struct {
 type scanner struct {
 	src      string
 	off      int
-	comments []int32 // start,end pairs of '#' comments
-	errs     []int32 // offsets of illegal bytes or unterminated strings
+	runs     map[int32][]int32 // compact element lists by start offset: item start,stop pairs
+	comments []int32           // start,end pairs of '#' comments
+	errs     []int32           // offsets of illegal bytes or unterminated strings
 	errMsgs  []string
 }
 
@@ -322,4 +324,62 @@ func containsColon(s string) bool {
 		}
 	}
 	return false
+}
+
+// elemRun scans, just after the '{' of `elements = {`, a list of at least
+// min elements each a Number, or a Number, '/' or '-' and a Number, on one
+// line, separated by commas and newlines, up to the closing '}' (not
+// consumed). It returns the start and stop offset of every element; when
+// the list is shorter or holds anything else it returns nil and leaves the
+// scanner where it was. The tokens are the scanner's own, so what it
+// accepts is exactly what the element grammar parses into a literal, a
+// prefix or a range.
+func (s *scanner) elemRun(min int) []int32 {
+	off, nc, ne := s.off, len(s.comments), len(s.errs)
+	fail := func() []int32 {
+		s.off, s.comments, s.errs, s.errMsgs = off, s.comments[:nc], s.errs[:ne], s.errMsgs[:ne]
+		return nil
+	}
+	items := make([]int32, 0, 2*min)
+	for {
+		t := s.next()
+		for t.kind == Newline {
+			t = s.next()
+		}
+		if t.kind == RBrace {
+			break // after '{' or a trailing ','
+		}
+		if t.kind != Number {
+			return fail()
+		}
+		start, stop := t.start, t.end
+		t = s.next()
+		if t.kind == Slash || t.kind == Minus {
+			if t = s.next(); t.kind != Number {
+				return fail()
+			}
+			stop = t.end
+			t = s.next()
+		}
+		items = append(items, start, stop)
+		for t.kind == Newline {
+			t = s.next()
+		}
+		if t.kind == RBrace {
+			break
+		}
+		if t.kind != Comma {
+			return fail()
+		}
+	}
+	if len(items) < 2*min || len(s.errs) > ne {
+		return fail()
+	}
+	// the '}' and what precedes it are lexed again: forget their comments
+	stop := items[len(items)-1]
+	for len(s.comments) > nc && s.comments[len(s.comments)-2] >= stop {
+		s.comments = s.comments[:len(s.comments)-2]
+	}
+	s.off = int(stop)
+	return items
 }

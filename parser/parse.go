@@ -23,10 +23,11 @@ type parser struct {
 	rules     []Rule
 	verdicts  []VerdictStmt
 	counters  []CounterStmt
-	stmts     []Stmt    // arena for rule statement lists
-	stmtStack []Stmt    // statements of the rules being parsed
-	pending   []Command // commands parsed from the current chunk after its first
-	depth     int       // expression nesting, bounded against hostile input
+	stmts     []Stmt            // arena for rule statement lists
+	stmtStack []Stmt            // statements of the rules being parsed
+	pending   []Command         // commands parsed from the current chunk after its first
+	depth     int               // expression nesting, bounded against hostile input
+	runs      map[int32][]int32 // the lexer's compact element lists (ElemRun tokens)
 }
 
 const maxDepth = 200
@@ -725,7 +726,7 @@ func (p *parser) setItem(s *SetBlock) {
 		p.expect(Assign, "'='")
 		if p.peek().kind == Var {
 			v := p.next()
-			s.Elements = &SetExpr{Span: p.tokSpan(v), Elems: []Expr{&VarRef{Span: p.tokSpan(v), Name: p.text(v)[1:]}}}
+			s.Elements = &SetExpr{Span: p.tokSpan(v), Items: []Expr{&VarRef{Span: p.tokSpan(v), Name: p.text(v)[1:]}}}
 		} else {
 			s.Elements = p.setExpr(false)
 		}

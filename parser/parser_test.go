@@ -37,9 +37,14 @@ func dump(w *bytes.Buffer, v reflect.Value, indent string) {
 			fmt.Fprintf(w, "%s {\n", v.Elem().Type().Name())
 		}
 		s := v.Elem()
+		if se, ok := v.Interface().(*parser.SetExpr); ok && se.Len() > 0 {
+			// the elements are behind a method (compact lists build them)
+			fmt.Fprintf(w, "%s  Elems: ", indent)
+			dump(w, reflect.ValueOf(se.Elems()), indent+"  ")
+		}
 		for i := 0; i < s.NumField(); i++ {
 			f := s.Type().Field(i)
-			if f.Name == "Span" || !f.IsExported() || s.Field(i).IsZero() {
+			if f.Name == "Span" || !f.IsExported() || s.Field(i).IsZero() || f.Name == "Items" && s.Type().Name() == "SetExpr" {
 				continue
 			}
 			fmt.Fprintf(w, "%s  %s: ", indent, f.Name)

@@ -50,7 +50,7 @@ func (d *Definition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
 // LexString lexes s.
 func (d *Definition) LexString(filename, s string) (lexer.Lexer, error) {
 	src := NewSource(filename, s)
-	toks, _ := lexAll(src)
+	toks, _ := lexAll(src, false)
 	l := &tokenLexer{src: src, toks: toks}
 	if d.Chunks {
 		l.toks = chunks(toks)
@@ -84,14 +84,43 @@ func (l *tokenLexer) Next() (lexer.Token, error) {
 }
 
 // lexAll scans the whole source. Comments are returned as start,end pairs.
-func lexAll(src *Source) ([]tok, *scanner) {
+// With compact, long element lists become one ElemRun token each (see
+// scanner.elemRun).
+func lexAll(src *Source, compact bool) ([]tok, *scanner) {
 	s := &scanner{src: src.Text}
-	toks := make([]tok, 0, len(src.Text)/5+16)
+	// A token per 5 bytes is right for rules; compact element lists take
+	// far fewer, and the growth below adjusts to the rate seen.
+	n := len(src.Text) / 5
+	if compact {
+		n = len(src.Text) / 40
+	}
+	toks := make([]tok, 0, n+16)
 	for {
+		if len(toks) == cap(toks) && s.off > 0 {
+			// Grow once to what the rest of the text will need at the
+			// rate seen so far, rather than by append's factors: big
+			// element lists run at one token per 4 bytes, and each
+			// regrowth of a 1,000,000-element list copies 50 MB.
+			need := int(int64(len(toks)) * int64(len(src.Text)) / int64(s.off) * 21 / 20)
+			grown := make([]tok, len(toks), max(need, len(toks)*5/4)+16)
+			copy(grown, toks)
+			toks = grown
+		}
 		t := s.next()
 		toks = append(toks, t)
 		if t.kind == EOF {
 			return toks, s
+		}
+		if compact && t.kind == LBrace && CompactElementsMin > 0 && len(toks) >= 3 && toks[len(toks)-2].kind == Assign {
+			if w := toks[len(toks)-3]; w.kind == Word && src.Text[w.start:w.end] == "elements" {
+				if items := s.elemRun(CompactElementsMin); items != nil {
+					if s.runs == nil {
+						s.runs = map[int32][]int32{}
+					}
+					s.runs[items[0]] = items
+					toks = append(toks, tok{ElemRun, items[0], items[len(items)-1]})
+				}
+			}
 		}
 	}
 }
@@ -135,8 +164,8 @@ type fileGrammar struct {
 
 // parseSource parses src into a File, collecting every error.
 func parseSource(src *Source) (*File, ErrorList) {
-	toks, sc := lexAll(src)
-	p := &parser{src: src, toks: toks, limit: len(toks)}
+	toks, sc := lexAll(src, true)
+	p := &parser{src: src, toks: toks, limit: len(toks), runs: sc.runs}
 	for i, off := range sc.errs {
 		if i == maxCollected/2 {
 			break

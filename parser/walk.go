@@ -29,6 +29,9 @@ func inspect(v reflect.Value, f func(Node) bool) {
 				return
 			}
 		}
+		if se, ok := v.Interface().(*SetExpr); ok {
+			se.Elems() // a compact list's elements are built first
+		}
 		e := v.Elem()
 		if e.Kind() != reflect.Struct {
 			return

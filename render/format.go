@@ -581,7 +581,7 @@ func elementWrap(s *parser.SetBlock) (every int, force bool) {
 		}
 	}
 	if s.Elements != nil {
-		for _, e := range s.Elements.Elems {
+		for _, e := range s.Elements.Elems() {
 			if el, ok := e.(*parser.Elem); ok {
 				for _, o := range el.Opts {
 					if o.Key == "comment" {
@@ -669,7 +669,7 @@ var typeofClass = map[string]string{
 // setExpr prints { a, b } with the element wrapping of a named set when
 // named is set.
 func (p *formatter) setExpr(s *parser.SetExpr, named bool) {
-	if len(s.Elems) == 0 {
+	if len(s.Elems()) == 0 {
 		p.ws("{ }")
 		return
 	}
@@ -677,7 +677,7 @@ func (p *formatter) setExpr(s *parser.SetExpr, named bool) {
 	count := 0
 	wrapEvery, force := p.wrapEvery, p.forceWrap
 	p.wrapEvery, p.forceWrap = 0, false // nested sets never wrap
-	for i, e := range s.Elems {
+	for i, e := range s.Elems() {
 		if i > 0 {
 			if named && (force || wrapEvery > 0 && count >= wrapEvery || wrapEvery == 1) {
 				p.ws(",\n\t\t\t     ")
