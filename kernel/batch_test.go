@@ -132,3 +132,19 @@ func TestEncodeVerbs(t *testing.T) {
 		}
 	}
 }
+
+// A counter with no counts is sent as nft sends it: its name and an empty
+// data nest (the kernel starts at zero); given counts are sent.
+func TestEncodeCounterAsNft(t *testing.T) {
+	var e encoder
+	e.putExpr(attrListElem, &model.Counter{})
+	want := "\x14\x00\x01\x80\x0c\x00\x01\x00counter\x00\x04\x00\x02\x80"
+	if got := string(e.b); got != want {
+		t.Errorf("counter: %q, want %q (nft 1.0.6's bytes)", got, want)
+	}
+	e.reset()
+	e.putExpr(attrListElem, &model.Counter{Packets: 3, Bytes: 5})
+	if len(e.b) != len(want)+24 {
+		t.Errorf("counter with counts: %d bytes, want %d", len(e.b), len(want)+24)
+	}
+}

@@ -181,8 +181,14 @@ func (e *encoder) exprData(x model.Expr) {
 		}
 		e.u32nz(aLookupFlags, x.Flags)
 	case *model.Counter:
-		e.u64(aCounterBytes, x.Bytes)
-		e.u64(aCounterPackets, x.Packets)
+		// as nft sends them: a zero count is left out (the kernel starts
+		// at zero), 24 bytes less for each counter of a big ruleset
+		if x.Bytes != 0 {
+			e.u64(aCounterBytes, x.Bytes)
+		}
+		if x.Packets != 0 {
+			e.u64(aCounterPackets, x.Packets)
+		}
 	case *model.Ct:
 		e.u32(aCtKey, x.Key)
 		if x.SReg != 0 {
