@@ -90,6 +90,8 @@ func runApply(ctx context.Context, o *applyOptions, s *streams) error {
 	}
 	var fresh *freshApply
 	var incr *incrementalPrep
+	limitParse(o.files)
+	defer unlimitMemory()
 	lf, ok, err := loadFilesWith(o.files, o.includeDirs, s, withIncremental(o, &incr, freshStream(ctx, o, &fresh)))
 	if err != nil {
 		return usageError(err)

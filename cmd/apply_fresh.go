@@ -39,47 +39,56 @@ type freshApply struct {
 // the function the compiled operations go to and sets *fa.
 func freshStream(ctx context.Context, o *applyOptions, fa **freshApply) func([]*parser.File) (func(model.Op) error, func()) {
 	return func(files []*parser.File) (func(model.Op) error, func()) {
-		if o.decl.merge || o.dumpBatch {
-			return nil, nil
+		emit, done := freshEmit(ctx, o, fa, files)
+		if emit == nil {
+			unlimitMemory() // limitParse's limit: the plan needs what it needs
 		}
-		for _, name := range o.files {
-			if name == "-" {
-				return nil, nil // refusals are explained by compiling again
+		return emit, done
+	}
+}
+
+// freshEmit is freshStream's hook for the parsed files.
+func freshEmit(ctx context.Context, o *applyOptions, fa **freshApply, files []*parser.File) (func(model.Op) error, func()) {
+	if o.decl.merge || o.dumpBatch {
+		return nil, nil
+	}
+	for _, name := range o.files {
+		if name == "-" {
+			return nil, nil // refusals are explained by compiling again
+		}
+	}
+	ids, compileBytes, ok := freshTables(files)
+	if !ok {
+		return nil, nil
+	}
+	snap, err := kernel.ReadSnapshot(ctx, o.netns, func(fam model.Family, name string) bool { return ids[plan.TableID{Family: fam, Name: name}] })
+	if err != nil || len(snap.Tables) > 0 || snap.GenID == 0 {
+		return nil, nil // the declarative apply plans (and reports the error)
+	}
+	f := &freshApply{genid: snap.GenID, enc: kernel.NewBatchEncoder(), rec: plan.NewRecorder(),
+		ops: make(chan model.Op, 1024), done: make(chan struct{})}
+	*fa = f
+	limitMemory(o.files, compileBytes)
+	go func() {
+		defer close(f.done)
+		for op := range f.ops {
+			if err := f.rec.Add(op); err != nil && f.recErr == nil {
+				f.recErr = err
 			}
 		}
-		ids, elemBytes, ok := freshTables(files)
-		if !ok {
-			return nil, nil
-		}
-		snap, err := kernel.ReadSnapshot(ctx, o.netns, func(fam model.Family, name string) bool { return ids[plan.TableID{Family: fam, Name: name}] })
-		if err != nil || len(snap.Tables) > 0 || snap.GenID == 0 {
-			return nil, nil // the declarative apply plans (and reports the error)
-		}
-		f := &freshApply{genid: snap.GenID, enc: kernel.NewBatchEncoder(), rec: plan.NewRecorder(),
-			ops: make(chan model.Op, 1024), done: make(chan struct{})}
-		*fa = f
-		limitMemory(o.files, elemBytes)
-		go func() {
-			defer close(f.done)
-			for op := range f.ops {
-				if err := f.rec.Add(op); err != nil && f.recErr == nil {
-					f.recErr = err
-				}
-			}
-		}()
-		emit := func(op model.Op) error {
-			if f.err != nil {
-				return nil
-			}
-			if f.err = f.enc.Add(op); f.err == nil {
-				f.ops <- op
-			}
+	}()
+	emit := func(op model.Op) error {
+		if f.err != nil {
 			return nil
 		}
-		// Once compiled, what is live is about the batch: the limit has
-		// done its work.
-		return emit, func() { close(f.ops); unlimitMemory() }
+		if f.err = f.enc.Add(op); f.err == nil {
+			f.ops <- op
+		}
+		return nil
 	}
+	// Once compiled, what is live is about the batch: the limit has
+	// done its work.
+	return emit, func() { close(f.ops); unlimitMemory() }
 }
 
 // freshTables reports whether declarative files can be applied as fresh
@@ -87,14 +96,14 @@ func freshStream(ctx context.Context, o *applyOptions, fa **freshApply) func([]*
 // its own, each chain, set and object once, no flowtable (their devices are
 // checked and may be changed before sending), and there is no `flush
 // ruleset` (it deletes other tables).
-// It also estimates what compiling their set blocks' elements takes, in
+// It also estimates what compiling them takes beyond the syntax tree, in
 // bytes (for limitMemory).
 func freshTables(files []*parser.File) (map[plan.TableID]bool, int, bool) {
 	if !isDeclarative(files) {
 		return nil, 0, false
 	}
 	ids := map[plan.TableID]bool{}
-	elemBytes := 0
+	compileBytes := 0
 	var walk func(files []*parser.File) bool
 	walk = func(files []*parser.File) bool {
 		for _, f := range files {
@@ -123,14 +132,19 @@ func freshTables(files []*parser.File) (map[plan.TableID]bool, int, bool) {
 					}
 					ids[id] = true
 					for _, it := range x.Items {
+						if cb, ok := it.(*parser.ChainBlock); ok {
+							// the batch: nft's 388 bytes for a rule of
+							// two matches, a counter and a verdict
+							compileBytes += 400 * cb.NumRules()
+						}
 						if sb, ok := it.(*parser.SetBlock); ok && sb.Elements != nil {
 							if sb.Elements.Compact() {
 								// kept compact, not as a tree: its sorted
 								// intervals and chunks being encoded
-								elemBytes += 40 * sb.Elements.Len()
+								compileBytes += 64 * sb.Elements.Len()
 							} else {
 								// the sorted intervals
-								elemBytes += 128 * sb.Elements.Len()
+								compileBytes += 128 * sb.Elements.Len()
 							}
 						}
 					}
@@ -142,7 +156,7 @@ func freshTables(files []*parser.File) (map[plan.TableID]bool, int, bool) {
 	if !walk(files) || len(ids) == 0 {
 		return nil, 0, false
 	}
-	return ids, elemBytes, true
+	return ids, compileBytes, true
 }
 
 // uniqueItems reports whether a table block declares each chain, set and
@@ -237,33 +251,44 @@ func applyFresh(ctx context.Context, o *applyOptions, s *streams, lf *loadedFile
 const bigInput = 4 << 20
 
 // limitMemory sets a soft memory limit for the fresh apply of big inputs
-// (unless GOMEMLIMIT is set): 1.5 times what is live once the files are
-// parsed, and elemBytes for compiling set elements (freshTables: 128 bytes
-// an element of a syntax tree, for the sorted intervals of an interval
-// set; 40 of a compact list). The syntax tree is then let go piece by
-// piece while the batch, which is smaller, grows; the limit keeps the
-// collector from letting the heap grow to twice what is live first, as
-// GOGC=100 would (100,000 rules: peak RSS about 130 MB instead of 185;
-// 1,000,000 ranges: about 150 MB instead of 230). Where the live heap does
+// (unless GOMEMLIMIT is set): 1.25 times what is live once the files are
+// parsed, 8 MB, and compileBytes, freshTables' estimate of the batch and
+// of the sorted intervals of set elements. The syntax tree is let go
+// piece by piece while the batch grows (rules kept as spans are parsed one
+// at a time); the limit keeps the collector from letting the heap grow to
+// twice what is live first, as GOGC=100 would. Where the live heap does
 // pass the limit, the collector is capped at half the CPU: slower, never
 // failing.
-func limitMemory(names []string, elemBytes int) {
-	if os.Getenv("GOMEMLIMIT") != "" {
+func limitMemory(names []string, compileBytes int) {
+	if os.Getenv("GOMEMLIMIT") != "" || inputSize(names) < bigInput {
 		return
 	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	debug.SetMemoryLimit(int64(ms.HeapAlloc)*5/4 + 8<<20 + int64(compileBytes))
+}
+
+// limitParse sets a soft memory limit for parsing big inputs (unless
+// GOMEMLIMIT is set): 14 bytes per byte of input, what the syntax tree of
+// a file of rules takes, and 16 MB. Without it the collector lets the heap
+// reach twice the tree before the files are even compiled (100,000 rules:
+// 110 MB of heap for 70 live). limitMemory then sets the limit for
+// compiling, or unlimitMemory lifts it.
+func limitParse(names []string) {
+	if size := inputSize(names); size >= bigInput && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(14*size + 16<<20)
+	}
+}
+
+func inputSize(names []string) int64 {
 	var size int64
 	for _, name := range names {
 		if fi, err := os.Stat(name); err == nil {
 			size += fi.Size()
 		}
 	}
-	if size < bigInput {
-		return
-	}
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	debug.SetMemoryLimit(int64(ms.HeapAlloc)*3/2 + 16<<20 + int64(elemBytes))
+	return size
 }
 
 // unlimitMemory lifts limitMemory's limit once the files are compiled

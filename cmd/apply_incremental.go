@@ -351,8 +351,9 @@ func sourceSpans(f *parser.File, cidx map[plan.Container]int32, add bool) (spans
 					return nil, nil, false
 				}
 				ranges[r] = append(ranges[r], [2]int{x.Pos().Line - 1, x.End().Line - 1})
-				for _, rule := range x.Rules {
-					spans = append(spans, plan.Span{Start: rule.Offset(), Stop: rule.EndOffset(), Kind: plan.SpanRule, Ref: r})
+				for i := 0; i < x.NumRules(); i++ {
+					sp := x.RuleSpan(i) // rules kept as spans stay so
+					spans = append(spans, plan.Span{Start: sp.Offset(), Stop: sp.EndOffset(), Kind: plan.SpanRule, Ref: r})
 				}
 			case *parser.SetBlock:
 				sn, ok := name(x.Name)

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"github.com/nftflow/nftflow/parser"
 	"math/rand"
 	"os/exec"
 	"slices"
@@ -150,6 +151,13 @@ func TestIncrementalApplyMatchesNft(t *testing.T) {
 	for _, seed := range []int64{7, 11, 23} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { incrementalRandom(t, seed) })
 	}
+	// As big files are parsed: rules kept as spans, element lists compact.
+	t.Run("big-file-parse", func(t *testing.T) {
+		lazy, compact := parser.LazyRulesMinSize, parser.CompactElementsMin
+		parser.LazyRulesMinSize, parser.CompactElementsMin = 0, 1
+		defer func() { parser.LazyRulesMinSize, parser.CompactElementsMin = lazy, compact }()
+		incrementalRandom(t, 31)
+	})
 }
 
 func incrementalRandom(t *testing.T, seed int64) {

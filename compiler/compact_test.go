@@ -3,11 +3,13 @@ package compiler_test
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/nftflow/nftflow/compiler"
+	"github.com/nftflow/nftflow/internal/corpus"
 	"github.com/nftflow/nftflow/model"
 	"github.com/nftflow/nftflow/parser"
 )
@@ -99,5 +101,61 @@ func TestCompactIntervalsSameOps(t *testing.T) {
 	}
 	if refused == 0 || refused > 250 {
 		t.Errorf("%d of 300 lists refused: the comparison should see both outcomes", refused)
+	}
+}
+
+// Rules kept as spans (big files) compile to the very operations of rules
+// parsed at once, for every shared dump: as a batch, and emitted with the
+// tree let go as it is compiled.
+func TestLazyRulesSameOps(t *testing.T) {
+	dir, err := corpus.Dir()
+	if err != nil {
+		t.Skipf("skipping: no corpus (%v); set NFTFLOW_CORPUS", err)
+	}
+	dumps, err := corpus.Dumps(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		batch   *model.Batch
+		err     string
+		emitted []model.Op
+		emitErr string
+	}
+	compile := func(src []byte, lazy bool) result {
+		old := parser.LazyRulesMinSize
+		parser.LazyRulesMinSize = 1 << 62
+		if lazy {
+			parser.LazyRulesMinSize = 0
+		}
+		defer func() { parser.LazyRulesMinSize = old }()
+		f, perr := parser.ParseBytes("d.nft", src)
+		if perr != nil {
+			return result{err: "parse: " + perr.Error()}
+		}
+		var r result
+		b, err := compiler.Compile(f)
+		r.batch, r.err = b, fmt.Sprint(err)
+		g, _ := parser.ParseBytes("d.nft", src)
+		_, eerr := compiler.CompileWith(g, compiler.Options{Release: true, Emit: func(op model.Op) error {
+			r.emitted = append(r.emitted, op)
+			return nil
+		}})
+		r.emitErr = fmt.Sprint(eerr)
+		return r
+	}
+	for _, p := range dumps {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = corpus.StripCount(src)
+		r0, r1 := compile(src, false), compile(src, true)
+		if r0.err != r1.err || !reflect.DeepEqual(r0.batch, r1.batch) {
+			t.Errorf("%s: batch differs with rules kept as spans (%s / %s)", p, r0.err, r1.err)
+		}
+		if r0.emitErr != r1.emitErr || !reflect.DeepEqual(r0.emitted, r1.emitted) {
+			t.Errorf("%s: emitted operations differ with rules kept as spans", p)
+		}
 	}
 }

@@ -528,7 +528,8 @@ func deviceList(e parser.Expr, defs map[string]parser.Expr) []string {
 }
 
 func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
-	for i, r := range x.Rules {
+	for i := 0; i < x.NumRules(); i++ {
+		r := x.Rule(i) // big files: parsed again here, and let go after
 		rule, sets, err := c.rule(t, chain, r)
 		if err != nil {
 			c.errorf(r, "%v", err)
@@ -540,11 +541,11 @@ func (c *compiler) chainRules(t *tableCtx, x *parser.ChainBlock, chain string) {
 		c.op(model.VerbAdd, rule, r)
 		c.flush()
 		if c.release {
-			x.Rules[i] = nil
+			x.RuleList[i] = nil
 		}
 	}
 	if c.release {
-		x.Rules = nil
+		x.ReleaseRules()
 	}
 }
 
@@ -760,8 +761,11 @@ func dynsetTargets(items []parser.TableItem) map[string]bool {
 		if !ok {
 			continue
 		}
-		for _, r := range cb.Rules {
-			for _, st := range r.Stmts {
+		for i := 0; i < cb.NumRules(); i++ {
+			if sp := cb.RuleSpan(i); !strings.Contains(sp.Src.Text[sp.Start:sp.Stop], "@") {
+				continue // no set named: no need to parse a rule kept as a span
+			}
+			for _, st := range cb.Rule(i).Stmts {
 				if d, ok := st.(*parser.DynsetStmt); ok {
 					if ref, ok := d.Set.(*parser.SetRef); ok {
 						if m == nil {

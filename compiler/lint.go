@@ -418,7 +418,7 @@ func (l *linter) collectItem(t *ltable, it parser.TableItem, sc *scope) {
 		for _, e := range []parser.Expr{it.Device, it.Priority, it.Policy} {
 			l.checkExprVars(e, sc)
 		}
-		for _, r := range it.Rules {
+		for _, r := range it.Rules() {
 			l.addRule(c, r, sc)
 		}
 	case *parser.SetBlock:

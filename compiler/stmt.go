@@ -452,7 +452,7 @@ func (r *ruleCtx) chainBinding(x *parser.VerdictStmt) error {
 	id := c.chainID
 	ch := &model.Chain{Family: r.family, Table: r.t.name, Flags: 0x4, ID: id, Pos: c.pos(x.Chain)}
 	c.op(model.VerbAdd, ch, x.Chain)
-	for _, nr := range x.Chain.Rules {
+	for _, nr := range x.Chain.Rules() {
 		rule, sets, err := c.rule(r.t, "", nr)
 		if err != nil {
 			return err

@@ -234,10 +234,76 @@ type ChainBlock struct {
 	Policy   Expr
 	Comment  *Ident
 	Flags    *FlagsDecl
-	Rules    []*Rule
+	// RuleList holds the rules. In a big file (LazyRulesMinSize) each
+	// rule is checked when parsed and then kept as its source span only:
+	// its entry is nil until Rules builds it. Read them with Rules, Rule
+	// and NumRules.
+	RuleList []*Rule
 	// HeaderEnd is the offset where the base chain header (type ... ;
 	// policy ...;) ends; rules follow it.
 	HeaderEnd int32
+	spans     []int32 // lazy chains: start and stop offset of every rule
+	once      sync.Once
+	reparse   *parser // Rule's parser: its node slabs serve every rule
+}
+
+// LazyRulesMinSize is the file size from which rules are kept as spans
+// and parsed again when read (see ChainBlock): the syntax tree of 100,000
+// rules is about 60 MB, their spans 0.8 MB.
+var LazyRulesMinSize = 1 << 20
+
+// NumRules returns the number of rules.
+func (c *ChainBlock) NumRules() int { return len(c.RuleList) }
+
+// Rules returns the rules, parsing the ones kept as spans on the first
+// call (the tree as a full parse makes it).
+func (c *ChainBlock) Rules() []*Rule {
+	if c.spans != nil {
+		c.once.Do(func() {
+			for i, r := range c.RuleList {
+				if r == nil {
+					c.RuleList[i] = c.parseRule(i)
+				}
+			}
+		})
+	}
+	return c.RuleList
+}
+
+// Rule returns rule i; one kept as a span is parsed anew on each call and
+// not kept (a compiler going through a big chain once). Rule is not safe
+// for concurrent use.
+func (c *ChainBlock) Rule(i int) *Rule {
+	if r := c.RuleList[i]; r != nil {
+		return r
+	}
+	return c.parseRule(i)
+}
+
+// RuleSpan returns the source span of rule i.
+func (c *ChainBlock) RuleSpan(i int) Span {
+	if c.spans != nil {
+		return Span{Src: c.Src, Start: c.spans[2*i], Stop: c.spans[2*i+1]}
+	}
+	return c.RuleList[i].Span
+}
+
+// ReleaseRules lets the rules go (a compiler done with them).
+func (c *ChainBlock) ReleaseRules() { c.RuleList, c.spans, c.reparse = nil, nil, nil }
+
+func (c *ChainBlock) parseRule(i int) *Rule {
+	if c.reparse == nil {
+		c.reparse = &parser{src: c.Src}
+	}
+	p := c.reparse
+	start, stop := int(c.spans[2*i]), int(c.spans[2*i+1])
+	sc := &scanner{src: c.Src.Text, off: start}
+	p.toks = p.toks[:0]
+	for sc.off < stop {
+		p.toks = append(p.toks, sc.next())
+	}
+	p.i, p.limit = 0, len(p.toks)
+	return p.rule()
 }
 
 // SetBlock is `set NAME { ... }` or `map NAME { ... }`.

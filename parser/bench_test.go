@@ -30,7 +30,7 @@ func BenchmarkParse100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if n := len(f.Commands[0].(*TableBlock).Items[0].(*ChainBlock).Rules); n != 100000 {
+		if n := len(f.Commands[0].(*TableBlock).Items[0].(*ChainBlock).Rules()); n != 100000 {
 			b.Fatalf("parsed %d rules", n)
 		}
 	}

@@ -84,6 +84,83 @@ func TestCompactElementsSameTree(t *testing.T) {
 	}
 }
 
+// parseWithLazyRules parses src with rules kept as spans (lazy) or not,
+// and returns the tree, errors and comments as text.
+func parseWithLazyRules(t testing.TB, src []byte, lazy bool) string {
+	s, _ := parseLazyCount(t, src, lazy)
+	return s
+}
+
+// parseLazyCount is parseWithLazyRules, also counting the rules that were
+// kept as spans.
+func parseLazyCount(t testing.TB, src []byte, lazy bool) (string, int) {
+	t.Helper()
+	old := parser.LazyRulesMinSize
+	parser.LazyRulesMinSize = 1 << 62
+	if lazy {
+		parser.LazyRulesMinSize = 0
+	}
+	defer func() { parser.LazyRulesMinSize = old }()
+	f, err := parser.ParseBytes("c.nft", src)
+	var b bytes.Buffer
+	spans := 0
+	if f != nil {
+		parser.Inspect(f, func(n parser.Node) bool {
+			if cb, ok := n.(*parser.ChainBlock); ok {
+				for _, r := range cb.RuleList {
+					if r == nil {
+						spans++
+					}
+				}
+				for i, r := range cb.Rules() {
+					// a span kept is the rule's, and parsing it again
+					// gives the same rule
+					if sp := cb.RuleSpan(i); sp != r.Span {
+						t.Errorf("rule %d: span %v-%v, tree %v-%v", i, sp.Pos(), sp.End(), r.Pos(), r.End())
+					}
+					if again := cb.Rule(i); !reflect.DeepEqual(again, r) {
+						t.Errorf("rule %d parsed again differs", i)
+					}
+				}
+			}
+			return true
+		})
+		dump(&b, reflect.ValueOf(f), "")
+		for _, c := range f.Comments {
+			fmt.Fprintf(&b, "comment %v %q\n", c.Pos(), c.Text)
+		}
+	}
+	fmt.Fprintf(&b, "error: %v\n", err)
+	return b.String(), spans
+}
+
+// Every shared dump and bogon parses to the same tree with its rules kept
+// as spans (big files) as when parsed at once.
+func TestLazyRulesCorpus(t *testing.T) {
+	dir, err := corpus.Dir()
+	if err != nil {
+		t.Skipf("skipping: no corpus (%v); set NFTFLOW_CORPUS", err)
+	}
+	dumps, _ := corpus.Dumps(dir)
+	bogons, _ := corpus.Bogons(dir)
+	kept := 0
+	for _, p := range append(dumps, bogons...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lazy, n := parseLazyCount(t, b, true)
+		if lazy != parseWithLazyRules(t, b, false) {
+			t.Errorf("%s: parse with rules kept as spans differs", p)
+		}
+		kept += n
+	}
+	if kept < 500 {
+		t.Errorf("only %d rules kept as spans: the comparison tests little", kept)
+	}
+	t.Logf("%d rules kept as spans", kept)
+}
+
 // Every shared dump and bogon parses to the same tree with compact lists.
 func TestCompactElementsCorpus(t *testing.T) {
 	dir, err := corpus.Dir()

@@ -42,6 +42,9 @@ func FuzzParse(f *testing.F) {
 		if full, _ := parseWithCompact(t, src, 0); full != func() string { s, _ := parseWithCompact(t, src, 1); return s }() {
 			t.Fatalf("compact element lists change the parse of:\n%s", src)
 		}
+		if parseWithLazyRules(t, src, true) != parseWithLazyRules(t, src, false) {
+			t.Fatalf("rules kept as spans change the parse of:\n%s", src)
+		}
 		file, err := parser.ParseBytes("fuzz.nft", src)
 		if err != nil {
 			el, ok := err.(parser.ErrorList)

@@ -28,6 +28,8 @@ type parser struct {
 	pending   []Command         // commands parsed from the current chunk after its first
 	depth     int               // expression nesting, bounded against hostile input
 	runs      map[int32][]int32 // the lexer's compact element lists (ElemRun tokens)
+	pathCache map[[3]string][]string
+	lazyRules bool // keep chain rules as spans (LazyRulesMinSize)
 }
 
 const maxDepth = 200
@@ -552,7 +554,7 @@ func (p *parser) chainItem(c *ChainBlock) {
 	if t.kind == Word {
 		switch p.text(t) {
 		case "type":
-			if len(c.Rules) == 0 {
+			if len(c.RuleList) == 0 {
 				p.i++
 				c.Type = p.ident("chain type")
 				p.expectWord("hook")
@@ -595,8 +597,15 @@ func (p *parser) chainItem(c *ChainBlock) {
 			}
 		}
 	}
+	nerrs := len(p.errs)
 	r := p.rule()
-	c.Rules = append(c.Rules, r)
+	c.RuleList = append(c.RuleList, r)
+	if p.lazyRules {
+		c.spans = append(c.spans, r.Start, r.Stop)
+		if len(p.errs) == nerrs {
+			c.RuleList[len(c.RuleList)-1] = nil // parsed again when read
+		}
+	}
 }
 
 // devicesExpr parses { a, "b", $c } or a single device or $var.
@@ -938,8 +947,21 @@ func (p *parser) rule() *Rule {
 	return r
 }
 
-// newPath copies words into the selector arena.
+// newPath copies words into the selector arena. Paths of up to three
+// words are shared: a big ruleset names the same few fields in every rule,
+// and nothing changes a path once parsed.
 func (p *parser) newPath(words ...string) []string {
+	var key [3]string
+	if len(words) <= len(key) {
+		copy(key[:], words)
+		if path, ok := p.pathCache[key]; ok && len(path) == len(words) {
+			return path
+		}
+		defer func() { p.pathCache[key] = p.paths[len(p.paths)-len(words) : len(p.paths) : len(p.paths)] }()
+		if p.pathCache == nil {
+			p.pathCache = map[[3]string][]string{}
+		}
+	}
 	if cap(p.paths)-len(p.paths) < len(words) {
 		n := 4 * nextSlab(cap(p.paths)/4)
 		if len(words) > n {

@@ -165,7 +165,7 @@ type fileGrammar struct {
 // parseSource parses src into a File, collecting every error.
 func parseSource(src *Source) (*File, ErrorList) {
 	toks, sc := lexAll(src, true)
-	p := &parser{src: src, toks: toks, limit: len(toks), runs: sc.runs}
+	p := &parser{src: src, toks: toks, limit: len(toks), runs: sc.runs, lazyRules: len(src.Text) >= LazyRulesMinSize}
 	for i, off := range sc.errs {
 		if i == maxCollected/2 {
 			break

@@ -56,7 +56,7 @@ func TestParseFileIncludes(t *testing.T) {
 	if err := parser.Expand(f); err != nil {
 		t.Fatalf("Expand: %v", err)
 	}
-	rule := f.Commands[3].(*parser.TableBlock).Items[0].(*parser.ChainBlock).Rules[0]
+	rule := f.Commands[3].(*parser.TableBlock).Items[0].(*parser.ChainBlock).Rules()[0]
 	if s := render.FormatRule(rule); s != `iifname "eth1" accept` {
 		t.Errorf("expanded rule %q", s)
 	}
@@ -114,7 +114,7 @@ add rule inet filter c ip saddr $net tcp dport $ports accept
 		}
 	}
 	// the substituted value is positioned at the use site
-	rule := f.Commands[4].(*parser.TableBlock).Items[0].(*parser.ChainBlock).Rules[0]
+	rule := f.Commands[4].(*parser.TableBlock).Items[0].(*parser.ChainBlock).Rules()[0]
 	rel := rule.Stmts[0].(*parser.ExprStmt).X.(*parser.Relational)
 	if p := rel.Right.Pos(); p.Line != 7 || p.Col != 12 {
 		t.Errorf("substituted value at %v, want 7:12", p)

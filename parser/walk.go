@@ -29,8 +29,11 @@ func inspect(v reflect.Value, f func(Node) bool) {
 				return
 			}
 		}
-		if se, ok := v.Interface().(*SetExpr); ok {
-			se.Elems() // a compact list's elements are built first
+		switch x := v.Interface().(type) {
+		case *SetExpr:
+			x.Elems() // a compact list's elements are built first
+		case *ChainBlock:
+			x.Rules() // and rules kept as spans
 		}
 		e := v.Elem()
 		if e.Kind() != reflect.Struct {

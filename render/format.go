@@ -430,7 +430,7 @@ func (p *formatter) chainBody(c *parser.ChainBlock) {
 	if c.HeaderEnd > last {
 		last = c.HeaderEnd
 	}
-	for _, r := range c.Rules {
+	for _, r := range c.Rules() {
 		p.leading(last, r.Start)
 		p.tabs()
 		p.rule(r)
