@@ -179,3 +179,73 @@ func TestCompactSetsAgainstNft(t *testing.T) {
 		t.Fatalf("after the edit, nftflow:\n%s\nnft:\n%s", got, want)
 	}
 }
+
+// In a big file (rules kept as spans, element lists compact) errors point
+// where they do in a small one: a compile error at its rule, and a kernel
+// refusal of an element at its set's elements.
+func TestBigFileErrorPositions(t *testing.T) {
+	t.Setenv("NFTFLOW_STATE_DIR", t.TempDir())
+	var b strings.Builder
+	b.WriteString("table ip t {\n\tset s {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = {\n")
+	for i := 0; i < parser.CompactElementsMin; i++ {
+		fmt.Fprintf(&b, "\t\t\t10.%d.%d.0/24,\n", i>>8, i&255)
+	}
+	b.WriteString("\t\t\t10.0.5.0/25,\n") // overlaps 10.0.5.0/24: refused by the kernel
+	b.WriteString("\t\t}\n\t}\n\tchain c {\n")
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "\t\tip saddr 10.1.%d.%d tcp dport %d counter accept\n", i>>8, i&255, 1000+i)
+	}
+	b.WriteString("\t\tip saddr 10.0.0.300 drop\n\t}\n}\n")
+	text := b.String()
+	badRuleLine := strings.Count(text, "\n") - 2
+	dir := t.TempDir()
+	run := func(big bool, file string) string {
+		lazy := parser.LazyRulesMinSize
+		if big {
+			parser.LazyRulesMinSize = 0
+		} else {
+			parser.LazyRulesMinSize = 1 << 62
+		}
+		defer func() { parser.LazyRulesMinSize = lazy }()
+		_, stderr, code := declRun(t, "compile", file)
+		if code == ExitOK {
+			t.Fatalf("compile of a bad address succeeded")
+		}
+		return stderr
+	}
+	bad := writeFile(t, dir, "bad.nft", text)
+	small, big := run(false, bad), run(true, bad)
+	if small != big {
+		t.Errorf("compile errors differ in a big file:\n%s\nin a small one:\n%s", big, small)
+	}
+	if want := fmt.Sprintf("bad.nft:%d:", badRuleLine); !strings.Contains(big, want) {
+		t.Errorf("compile error does not point at line %d:\n%s", badRuleLine, big)
+	}
+
+	refused := writeFile(t, dir, "refused.nft", strings.Replace(text, "\t\tip saddr 10.0.0.300 drop\n", "", 1))
+	apply := func(big bool) string {
+		ns := applyNetns(t, fmt.Sprint("bigerr-", big))
+		lazy, compact := parser.LazyRulesMinSize, parser.CompactElementsMin
+		parser.LazyRulesMinSize, parser.CompactElementsMin = 1<<62, 1<<30
+		if big {
+			parser.LazyRulesMinSize, parser.CompactElementsMin = 0, compact
+		}
+		defer func() { parser.LazyRulesMinSize, parser.CompactElementsMin = lazy, compact }()
+		_, stderr, code := declRun(t, "apply", "--netns", ns, refused)
+		if code == ExitOK {
+			t.Fatal("the kernel accepted overlapping intervals")
+		}
+		if got := nftInNetns(t, ns, "list", "ruleset"); got != "" {
+			t.Errorf("a refused apply changed the ruleset:\n%s", got)
+		}
+		return stderr
+	}
+	small, big = apply(false), apply(true)
+	if small != big {
+		t.Errorf("refusal reported differently in a big file:\n%s\nin a small one:\n%s", big, small)
+	}
+	// set elements are refused by message: the refusal points at the list
+	if want := "refused.nft:5:14: error: add element ip t s"; !strings.Contains(big, want) {
+		t.Errorf("refusal not reported at %s:\n%s", want, big)
+	}
+}

@@ -340,7 +340,7 @@ func (s *scanner) elemRun(min int) []int32 {
 		s.off, s.comments, s.errs, s.errMsgs = off, s.comments[:nc], s.errs[:ne], s.errMsgs[:ne]
 		return nil
 	}
-	items := make([]int32, 0, 2*min)
+	var items []int32
 	for {
 		t := s.next()
 		for t.kind == Newline {
