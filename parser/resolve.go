@@ -232,6 +232,9 @@ func (x *expander) walk(v reflect.Value) {
 		if v.Type() == fileType {
 			return
 		}
+		if cb, ok := v.Interface().(*ChainBlock); ok {
+			cb.Rules() // rules kept as spans are built, then expanded
+		}
 		x.walk(v.Elem())
 	case reflect.Interface:
 		if v.IsNil() {

@@ -75,6 +75,15 @@ func TestParseFileIncludes(t *testing.T) {
 }
 
 func TestExpand(t *testing.T) {
+	testExpand(t)
+	// rules kept as spans (big files) are expanded too
+	old := parser.LazyRulesMinSize
+	parser.LazyRulesMinSize = 0
+	defer func() { parser.LazyRulesMinSize = old }()
+	testExpand(t)
+}
+
+func testExpand(t *testing.T) {
 	src := `define net = 10.0.0.0/8
 define ports = { 22, 443 }
 define both = $net . 22
