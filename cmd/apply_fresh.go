@@ -61,11 +61,13 @@ func freshEmit(ctx context.Context, o *applyOptions, fa **freshApply, files []*p
 	if !ok {
 		return nil, nil
 	}
-	snap, err := kernel.ReadSnapshot(ctx, o.netns, func(fam model.Family, name string) bool { return ids[plan.TableID{Family: fam, Name: name}] })
-	if err != nil || len(snap.Tables) > 0 || snap.GenID == 0 {
+	// Only the tables are read: when one exists, the declarative apply
+	// reads what it holds.
+	genid, existing, err := kernel.ReadTables(ctx, o.netns, func(fam model.Family, name string) bool { return ids[plan.TableID{Family: fam, Name: name}] })
+	if err != nil || len(existing) > 0 || genid == 0 {
 		return nil, nil // the declarative apply plans (and reports the error)
 	}
-	f := &freshApply{genid: snap.GenID, enc: kernel.NewBatchEncoder(), rec: plan.NewRecorder(),
+	f := &freshApply{genid: genid, enc: kernel.NewBatchEncoder(), rec: plan.NewRecorder(),
 		ops: make(chan model.Op, 1024), done: make(chan struct{})}
 	*fa = f
 	limitMemory(o.files, compileBytes)

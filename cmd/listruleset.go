@@ -328,27 +328,25 @@ func listChains(d *kernel.Dumper, l rulesetLister, o *listRulesetOptions, f kern
 	if len(chains) == 0 {
 		return nil
 	}
-	if o.What == "chain" {
-		f.Chain = o.Name
+	// The rules are dumped chain by chain (see kernel.Dumper.ChainRules),
+	// in the order of the chains.
+	names := make([]string, len(chains))
+	for i, c := range chains {
+		names[i] = c.Name
 	}
 	if l.ChainsFirst() {
 		for _, c := range chains {
 			l.BeginChain(c)
 			l.EndChain()
 		}
-		return d.Rules(f, func(r *model.Rule) error {
-			if !bindings[r.Chain] {
-				l.Rule(r)
-			}
+		return d.ChainRules(f, names, func(r *model.Rule) error {
+			l.Rule(r)
 			return nil
 		})
 	}
 	next := 0 // chains[next] is the next chain to open
 	open := false
-	err := d.Rules(f, func(r *model.Rule) error {
-		if bindings[r.Chain] {
-			return nil
-		}
+	err := d.ChainRules(f, names, func(r *model.Rule) error {
 		if open && chains[next-1].Name == r.Chain {
 			l.Rule(r)
 			return nil

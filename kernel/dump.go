@@ -376,7 +376,44 @@ func (d *Dumper) Chains(f Filter, fn func(*model.Chain) error) error {
 }
 
 // Rules calls fn for each rule of the tables (and chain) matching f.
+// For the rules of a table with more than one chain, ChainRules is much
+// faster.
 func (d *Dumper) Rules(f Filter, fn func(*model.Rule) error) error {
+	var names ruleNames
+	var cache *exprCache
+	if d.ShareExprs {
+		cache = &exprCache{}
+	}
+	return d.rules(f, &names, cache, fn)
+}
+
+// ChainRules calls fn for each rule of the named chains of the table f
+// names, chain by chain in the order given, with one dump per chain.
+//
+// A dump of a whole table's rules is quadratic in the kernel: each reply
+// holds at most 32 KB (about 300 rules), and the kernel finds where the
+// next one starts by walking every rule of the table from the first. A
+// dump of one chain walks that chain only. With 100 chains of 1,000 rules
+// the chain by chain dumps take 0.17 s against 1.9 s for the table's (a
+// table of 5,000 chains of two rules: 58 ms against 15 ms, one request
+// each).
+func (d *Dumper) ChainRules(f Filter, chains []string, fn func(*model.Rule) error) error {
+	var names ruleNames
+	var cache *exprCache
+	if d.ShareExprs {
+		cache = &exprCache{}
+	}
+	for _, c := range chains {
+		g := f
+		g.Chain = c
+		if err := d.rules(g, &names, cache, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Dumper) rules(f Filter, names *ruleNames, cache *exprCache, fn func(*model.Rule) error) error {
 	var attrs []netlink.Attribute
 	if f.Table != "" {
 		attrs = append(attrs, strAttr(1, f.Table)) // NFTA_RULE_TABLE
@@ -388,16 +425,11 @@ func (d *Dumper) Rules(f Filter, fn func(*model.Rule) error) error {
 	if err != nil {
 		return err
 	}
-	var names ruleNames
-	var cache *exprCache
-	if d.ShareExprs {
-		cache = &exprCache{}
-	}
 	return d.dump(req, msgNewRule, func(b []byte) error {
 		if d.Discard {
 			return nil
 		}
-		r, err := decodeRule(b, &names, cache)
+		r, err := decodeRule(b, names, cache)
 		if err != nil {
 			return err
 		}

@@ -56,6 +56,49 @@ func ReadSnapshot(ctx context.Context, netns string, want func(model.Family, str
 	return nil, fmt.Errorf("read ruleset: %w", ErrGenerationChanged)
 }
 
+// ReadTables reads the tables for which want returns true (nil: every
+// table), without their contents, together with the generation id they
+// were read at: what a caller needs to know that tables do not exist yet,
+// without reading what the others hold.
+func ReadTables(ctx context.Context, netns string, want func(model.Family, string) bool) (genid uint32, tables []*model.Table, err error) {
+	d, err := NewDumper(netns)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer d.Close()
+	s := &socket{c: d.conn, netns: netns}
+	for try := 0; try < snapshotTries; try++ {
+		if err := ctx.Err(); err != nil {
+			return 0, nil, err
+		}
+		gen, err := s.genID()
+		if err != nil {
+			return 0, nil, err
+		}
+		tables = tables[:0]
+		err = d.Tables(Filter{}, func(t *model.Table) error {
+			if want == nil || want(t.Family, t.Name) {
+				tables = append(tables, t)
+			}
+			return nil
+		})
+		if errors.Is(err, ErrDumpInterrupted) {
+			continue
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("read tables: %w", err)
+		}
+		after, err := s.genID()
+		if err != nil {
+			return 0, nil, err
+		}
+		if after == gen {
+			return gen, tables, nil
+		}
+	}
+	return 0, nil, fmt.Errorf("read tables: %w", ErrGenerationChanged)
+}
+
 func readTables(d *Dumper, want func(model.Family, string) bool) ([]*model.TableState, error) {
 	var out []*model.TableState
 	err := d.Tables(Filter{}, func(t *model.Table) error {
@@ -73,7 +116,11 @@ func readTables(d *Dumper, want func(model.Family, string) bool) ([]*model.Table
 		if err := d.Chains(f, func(c *model.Chain) error { ts.Chains = append(ts.Chains, c); return nil }); err != nil {
 			return nil, fmt.Errorf("read chains of %s %s: %w", t.Family, t.Name, err)
 		}
-		if err := d.Rules(f, func(r *model.Rule) error { ts.Rules[r.Chain] = append(ts.Rules[r.Chain], r); return nil }); err != nil {
+		names := make([]string, len(ts.Chains))
+		for i, c := range ts.Chains {
+			names[i] = c.Name
+		}
+		if err := d.ChainRules(f, names, func(r *model.Rule) error { ts.Rules[r.Chain] = append(ts.Rules[r.Chain], r); return nil }); err != nil {
 			return nil, fmt.Errorf("read rules of %s %s: %w", t.Family, t.Name, err)
 		}
 		if err := d.Sets(f, func(s *model.Set) error { ts.Sets = append(ts.Sets, s); return nil }); err != nil {
