@@ -388,7 +388,7 @@ func TestApplyKilledIsAtomic(t *testing.T) {
 	// 101,102 rules in one table, 100,000 of them in the chains that the
 	// change deletes and adds. (Spread over 10 tables, nft 1.0.6 takes
 	// half a minute of kernel time to list them.)
-	tables, chains, per, trials := 1, 100, 1000, 50
+	tables, chains, per, trials := 1, 100, 1000, 30
 	if testing.Short() {
 		tables, chains, per, trials = 2, 5, 300, 20
 	}
