@@ -50,7 +50,11 @@ func (p *formatter) expr(e parser.Expr) {
 		p.ws("/", e.Len.Text)
 	case *parser.Range:
 		p.expr(e.Lo)
-		p.ws("-")
+		if rangeLoTakesMinus(e.Lo) {
+			p.ws(" - ") // "A-0" would read back as one word
+		} else {
+			p.ws("-")
+		}
 		p.expr(e.Hi)
 	case *parser.Binary:
 		p.expr(e.X)
@@ -346,4 +350,19 @@ func (p *formatter) fwdLike(kw, family string, to, dev parser.Expr) {
 		p.ws(" device ")
 		p.expr(dev)
 	}
+}
+
+// rangeLoTakesMinus reports whether the low end of a range ends in a word
+// (a symbol, $variable, @set or selector) that the lexer would extend
+// with a "-" written right after it: such a range is printed spaced.
+func rangeLoTakesMinus(e parser.Expr) bool {
+	switch x := e.(type) {
+	case *parser.Literal:
+		return x.Kind == parser.LitSymbol
+	case *parser.Unary:
+		return rangeLoTakesMinus(x.X)
+	case *parser.Prefix, *parser.Paren, *parser.Range:
+		return false
+	}
+	return true
 }
