@@ -3,6 +3,7 @@ package parser_test
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/nftflow/nftflow/internal/corpus"
@@ -39,10 +40,10 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		if full, _ := parseWithCompact(t, src, 0); full != func() string { s, _ := parseWithCompact(t, src, 1); return s }() {
+		if full, _ := parseWithCompact(t, src, 0); !sameParse(full, func() string { s, _ := parseWithCompact(t, src, 1); return s }()) {
 			t.Fatalf("compact element lists change the parse of:\n%s", src)
 		}
-		if parseWithLazyRules(t, src, true) != parseWithLazyRules(t, src, false) {
+		if !sameParse(parseWithLazyRules(t, src, true), parseWithLazyRules(t, src, false)) {
 			t.Fatalf("rules kept as spans change the parse of:\n%s", src)
 		}
 		file, err := parser.ParseBytes("fuzz.nft", src)
@@ -67,4 +68,20 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("fmt not idempotent:\n%s", render.FormatDiff("once", "twice", out, again))
 		}
 	})
+}
+
+// sameParse compares two descriptions of a parse (parseWithCompact,
+// parseWithLazyRules): the same tree and comments when the input parses;
+// when it does not, the same first error. After an error the parser skips
+// ahead to where it can go on, and a compact element list is one token to
+// skip (elements={\n0} at the top level: one error, where the full lexer
+// reports the 0 and the } as well), so later errors may differ.
+func sameParse(a, b string) bool {
+	const mark = "\nerror: "
+	ia, ib := strings.LastIndex(a, mark), strings.LastIndex(b, mark)
+	if ia < 0 || ib < 0 || strings.HasPrefix(a[ia:], mark+"<nil>") || strings.HasPrefix(b[ib:], mark+"<nil>") {
+		return a == b
+	}
+	first := func(s string) string { s, _, _ = strings.Cut(s, "\n"); return s }
+	return first(a[ia+len(mark):]) == first(b[ib+len(mark):])
 }
