@@ -148,3 +148,28 @@ func TestEncodeCounterAsNft(t *testing.T) {
 		t.Errorf("counter with counts: %d bytes, want %d", len(e.b), len(want)+24)
 	}
 }
+
+// TestEncodeQueueAsNft checks the queue expression's bytes against what
+// nft 1.0.6 sends (nft --debug=mnl): a queue number and total without a
+// flags attribute, and a queue picked by an expression with its flags and
+// register only (the kernel refuses a number together with a register).
+func TestEncodeQueueAsNft(t *testing.T) {
+	for _, tc := range []struct {
+		rule string
+		q    *model.Queue
+		want string
+	}{
+		{"queue num 2", &model.Queue{Num: 2, Total: 1},
+			"\x24\x00\x01\x80\x0a\x00\x01\x00queue\x00\x00\x00\x14\x00\x02\x80" +
+				"\x06\x00\x01\x00\x00\x02\x00\x00\x06\x00\x02\x00\x00\x01\x00\x00"},
+		{"queue flags bypass to numgen inc mod 4", &model.Queue{Flags: 1, SRegQnum: 1},
+			"\x24\x00\x01\x80\x0a\x00\x01\x00queue\x00\x00\x00\x14\x00\x02\x80" +
+				"\x06\x00\x03\x00\x00\x01\x00\x00\x08\x00\x04\x00\x00\x00\x00\x01"},
+	} {
+		var e encoder
+		e.putExpr(attrListElem, tc.q)
+		if got := string(e.b); got != tc.want {
+			t.Errorf("%s: %q, want %q (nft 1.0.6's bytes)", tc.rule, got, tc.want)
+		}
+	}
+}

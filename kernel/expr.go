@@ -337,9 +337,16 @@ func (e *encoder) exprData(x model.Expr) {
 		e.u32nz(aFwdSRegAddr, x.RegAddr)
 		e.u32nz(aFwdNFProto, x.NFProto)
 	case *model.Queue:
-		e.u16(aQueueNum, x.Num)
-		e.u16(aQueueTotal, x.Total)
-		e.u16(aQueueFlags, x.Flags)
+		// As nft sends it: a queue picked by an expression has no
+		// number and total (the kernel refuses both together), and no
+		// flags attribute when there are none.
+		if x.SRegQnum == 0 {
+			e.u16(aQueueNum, x.Num)
+			e.u16(aQueueTotal, x.Total)
+		}
+		if x.Flags != 0 {
+			e.u16(aQueueFlags, x.Flags)
+		}
 		e.u32nz(aQueueSRegQnum, x.SRegQnum)
 	case *model.Tproxy:
 		e.u32(aTproxyFamily, x.Family)
