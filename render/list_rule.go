@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -256,6 +257,8 @@ func (c *lsRuleCtx) expr(exprs []model.Expr, i int) int {
 		c.lookup(e)
 	case *model.Counter:
 		c.emit(fmt.Sprintf("counter packets %d bytes %d", e.Packets, e.Bytes)).js = jsonStmt(e)
+	case *model.Queue:
+		c.queue(e)
 	case *model.NAT:
 		c.nat(e)
 	case *model.Dynset:
@@ -2022,6 +2025,49 @@ func (c *lsRuleCtx) regValue(r uint32, dt lsDtype) (string, bool) {
 		return "", false
 	}
 	return c.valueOf(s, dt), true
+}
+
+// queue prints a queue statement as nft 1.0.6 lists it: "queue", its
+// flags, and "to" with the queue number, the range num-(num+total-1)
+// (16-bit arithmetic, as nft's), or the expression that picks the queue
+// (numgen, hash, map) from a register.
+func (c *lsRuleCtx) queue(e *model.Queue) {
+	text := "queue"
+	var flags []string
+	if e.Flags&0x1 != 0 { // NFT_QUEUE_FLAG_BYPASS
+		flags = append(flags, "bypass")
+	}
+	if e.Flags&0x2 != 0 { // NFT_QUEUE_FLAG_CPU_FANOUT
+		flags = append(flags, "fanout")
+	}
+	if len(flags) > 0 {
+		text += " flags " + strings.Join(flags, ",")
+	}
+	var to string
+	var toJS any
+	switch {
+	case e.SRegQnum != 0:
+		m := c.regs[lsReg32(e.SRegQnum)]
+		if m == nil {
+			c.unsupported("queue")
+			return
+		}
+		c.useDeps(m)
+		to, toJS = m.text, m.js
+	case e.Total > 1:
+		hi := e.Num + e.Total - 1
+		to, toJS = fmt.Sprintf("%d-%d", e.Num, hi), jsonObj{{"range", []any{e.Num, hi}}}
+	default:
+		to, toJS = strconv.Itoa(int(e.Num)), e.Num
+	}
+	o := jsonObj{{"num", toJS}}
+	switch len(flags) {
+	case 1:
+		o = append(o, jsonKV{"flags", flags[0]})
+	case 2:
+		o = append(o, jsonKV{"flags", []any{flags[0], flags[1]}})
+	}
+	c.emit(text + " to " + to).js = jsonObj{{"queue", o}}
 }
 
 func lsNatFlags(f uint32) string {

@@ -52,6 +52,22 @@ func TestRuleTextAsNft106(t *testing.T) {
 		exprs []model.Expr
 		want  string
 	}{
+		{"queue", model.FamilyIP, nil, []model.Expr{
+			&model.Queue{Total: 1},
+		}, "queue to 0"},
+		{"queue num 65535", model.FamilyIP, nil, []model.Expr{
+			&model.Queue{Num: 65535, Total: 1},
+		}, "queue to 65535"},
+		{"queue num 4-5 fanout bypass", model.FamilyIP, nil, []model.Expr{
+			&model.Queue{Num: 4, Total: 2, Flags: 3},
+		}, "queue flags bypass,fanout to 4-5"},
+		{"queue flags fanout to 1-65535", model.FamilyIP, nil, []model.Expr{
+			&model.Queue{Num: 1, Total: 65535, Flags: 2},
+		}, "queue flags fanout to 1-65535"},
+		{"queue to symhash mod 65536", model.FamilyIP, nil, []model.Expr{
+			&model.Hash{DReg: 1, Type: 1, Modulus: 65536},
+			&model.Queue{SRegQnum: 1},
+		}, "queue to symhash mod 65536"},
 		{"reset tcp option mptcp", model.FamilyIP, nil, []model.Expr{
 			&model.Exthdr{Type: 30, Op: model.ExthdrTCPOpt},
 		}, "reset tcp option mptcp"},
@@ -233,6 +249,16 @@ func TestRuleJSONAsNft106(t *testing.T) {
 		{"synproxy mss 1460 wscale 7", nil, []model.Expr{
 			&model.Synproxy{MSS: 1460, Wscale: 7},
 		}, `[{"synproxy":{"mss":1460,"wscale":7}}]`},
+		{"queue", nil, []model.Expr{
+			&model.Queue{Total: 1},
+		}, `[{"queue":{"num":0}}]`},
+		{"queue num 4-5 fanout bypass", nil, []model.Expr{
+			&model.Queue{Num: 4, Total: 2, Flags: 3},
+		}, `[{"queue":{"num":{"range":[4,5]},"flags":["bypass","fanout"]}}]`},
+		{"queue flags bypass to numgen inc mod 65536", nil, []model.Expr{
+			&model.Numgen{DReg: 1, Modulus: 65536},
+			&model.Queue{Flags: 1, SRegQnum: 1},
+		}, `[{"queue":{"num":{"numgen":{"mode":"inc","mod":65536,"offset":0}},"flags":"bypass"}}]`},
 		{"reset tcp option 123", nil, []model.Expr{
 			&model.Exthdr{Type: 123, Op: model.ExthdrTCPOpt},
 		}, `[{"reset":{"tcp option":{"base":123,"offset":0,"len":0}}}]`},

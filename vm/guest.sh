@@ -11,7 +11,10 @@ echo "=== nftflow under test: ${NFTFLOW_BIN:-none} ($([ -x "${NFTFLOW_BIN:-}" ] 
 for s in "$@"; do
 	echo "=== scenario $s on $kver"
 	t0=$(date +%s%N)
-	SCENARIO=$s timeout -k 5 "${NFTFLOW_VM_SCENARIO_TIMEOUT:-150}" bash "vm/scenarios/$s.sh" 2>&1 | tee "/tmp/scenario.$s.out"
+	# A scenario may ask for more time than the default with a
+	# "# vm-timeout: SECONDS" line.
+	limit=$(sed -n 's/^# vm-timeout: \([0-9][0-9]*\)$/\1/p' "vm/scenarios/$s.sh" | head -n 1)
+	SCENARIO=$s timeout -k 5 "${NFTFLOW_VM_SCENARIO_TIMEOUT:-${limit:-150}}" bash "vm/scenarios/$s.sh" 2>&1 | tee "/tmp/scenario.$s.out"
 	src=${PIPESTATUS[0]}
 	t1=$(date +%s%N)
 	echo "=== scenario $s exit $src in $(((t1 - t0) / 1000000)) ms"
