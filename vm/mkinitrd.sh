@@ -34,7 +34,7 @@ modules=(
 	nf_flow_table nf_flow_table_inet nf_flow_table_ipv4 nf_flow_table_ipv6
 	nft_flow_offload nft_ct nft_counter nft_nat nft_masq nft_chain_nat
 	nft_reject nft_reject_inet nft_limit nft_fib_inet nft_fib_ipv4
-	nft_queue nft_hash nft_numgen veth tunnel4 ip_tunnel ipip
+	nft_queue nft_hash nft_numgen nft_meta_bridge veth tunnel4 ip_tunnel ipip
 )
 
 work=$(mktemp -d)

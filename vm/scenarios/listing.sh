@@ -2,10 +2,11 @@
 # listing: `nftflow list ruleset` against `nft list ruleset` (text, byte for
 # byte, and `-o json` against `nft -j` as JSON) for what the host's kernel
 # cannot load, so that the conformance suites cannot compare it there: the
-# corpus dumps that hold flowtables, and the queue statements of
-# tests/py/any/queue.t in an ip and an inet table. Each is loaded with nft -f
-# into a fresh namespace. Then `nftflow apply` of nftflow's own listing into
-# another namespace must list, by nft, as nft's listing of the first.
+# corpus dumps that hold flowtables, the queue statements of
+# tests/py/any/queue.t in an ip and an inet table, and the bridge meta keys
+# of tests/py/bridge/meta.t. Each is loaded with nft -f into a fresh
+# namespace. Then `nftflow apply` of nftflow's own listing into another
+# namespace must list, by nft, as nft's listing of the first.
 # vm-timeout: 400
 source "$(dirname "$0")/../lib.sh"
 
@@ -67,18 +68,25 @@ for f in "$corpus"/nftables/tests/shell/testcases/*/dumps/*.nft; do
 	compare "${f#"$corpus"/nftables/tests/shell/testcases/}" "$f"
 done
 
-# The queue statements nft accepts (tests/py/any/queue.t ;ok lines).
-qt=$corpus/nftables/tests/py/any/queue.t
-for fam in ip inet; do
-	{
-		echo "table $fam q {"
-		echo "	chain c {"
-		echo "		type filter hook output priority 0; policy accept;"
-		grep -E '^[^#*:!?%-].*;ok' "$qt" | cut -d';' -f1 | sed 's/^/\t\t/'
-		echo "	}"
-		echo "}"
-	} >/tmp/queue-$fam.nft
-	compare "queue.t in $fam" /tmp/queue-$fam.nft
+# py_ruleset FILE FAMILY: a table of FAMILY with the first chain FILE (a
+# tests/py .t file) declares, holding the rules FILE marks ok.
+py_ruleset() {
+	local spec
+	spec=$(grep -m 1 '^:' "$1" | cut -d';' -f2)
+	echo "table $2 t {"
+	echo "	chain c {"
+	echo "		$spec; policy accept;"
+	grep -E '^[^#*:!?%-].*;ok' "$1" | cut -d';' -f1 | sed 's/^/\t\t/'
+	echo "	}"
+	echo "}"
+}
+
+# Statements whose kernel modules the host lacks: queue (nft_queue) and the
+# bridge meta keys (nft_meta_bridge).
+for spec in "any/queue.t ip" "any/queue.t inet" "bridge/meta.t bridge"; do
+	read -r t fam <<<"$spec"
+	py_ruleset "$corpus/nftables/tests/py/$t" "$fam" >/tmp/py-$fam.nft
+	compare "$t in $fam" /tmp/py-$fam.nft
 done
 
 # Each JSON pair is the same document, leaving out the metainfo and what
