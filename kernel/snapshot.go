@@ -21,39 +21,15 @@ const snapshotTries = 5
 // generation is read before and after the dumps; when it moved (or a dump
 // was interrupted) the tables are read again.
 func ReadSnapshot(ctx context.Context, netns string, want func(model.Family, string) bool) (*model.Snapshot, error) {
-	d, err := NewDumper(netns)
+	var tables []*model.TableState
+	gen, err := readAtGeneration(ctx, netns, true, func(d *Dumper) (err error) {
+		tables, err = readTables(d, want)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer d.Close()
-	s := &socket{c: d.conn, netns: netns}
-	if err := widenDumps(d); err != nil {
-		return nil, err
-	}
-	for try := 0; try < snapshotTries; try++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		gen, err := s.genID()
-		if err != nil {
-			return nil, err
-		}
-		tables, err := readTables(d, want)
-		if errors.Is(err, ErrDumpInterrupted) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		after, err := s.genID()
-		if err != nil {
-			return nil, err
-		}
-		if after == gen {
-			return &model.Snapshot{GenID: gen, Tables: tables}, nil
-		}
-	}
-	return nil, fmt.Errorf("read ruleset: %w", ErrGenerationChanged)
+	return &model.Snapshot{GenID: gen, Tables: tables}, nil
 }
 
 // ReadTables reads the tables for which want returns true (nil: every
@@ -61,42 +37,63 @@ func ReadSnapshot(ctx context.Context, netns string, want func(model.Family, str
 // were read at: what a caller needs to know that tables do not exist yet,
 // without reading what the others hold.
 func ReadTables(ctx context.Context, netns string, want func(model.Family, string) bool) (genid uint32, tables []*model.Table, err error) {
-	d, err := NewDumper(netns)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer d.Close()
-	s := &socket{c: d.conn, netns: netns}
-	for try := 0; try < snapshotTries; try++ {
-		if err := ctx.Err(); err != nil {
-			return 0, nil, err
-		}
-		gen, err := s.genID()
-		if err != nil {
-			return 0, nil, err
-		}
+	genid, err = readAtGeneration(ctx, netns, false, func(d *Dumper) error {
 		tables = tables[:0]
-		err = d.Tables(Filter{}, func(t *model.Table) error {
+		err := d.Tables(Filter{}, func(t *model.Table) error {
 			if want == nil || want(t.Family, t.Name) {
 				tables = append(tables, t)
 			}
 			return nil
 		})
+		if err != nil && !errors.Is(err, ErrDumpInterrupted) {
+			err = fmt.Errorf("read tables: %w", err)
+		}
+		return err
+	})
+	return genid, tables, err
+}
+
+// readAtGeneration runs read (dumps on one socket of netns, with widened
+// dump buffers if widen) between two readings of the ruleset generation,
+// and again, at most snapshotTries times, while the generation moves under
+// it or a dump is interrupted. It returns the generation that what read
+// saw belongs to.
+func readAtGeneration(ctx context.Context, netns string, widen bool, read func(*Dumper) error) (uint32, error) {
+	d, err := NewDumper(netns)
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	s := &socket{c: d.conn, netns: netns}
+	if widen {
+		if err := widenDumps(d); err != nil {
+			return 0, err
+		}
+	}
+	for try := 0; try < snapshotTries; try++ {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		gen, err := s.genID()
+		if err != nil {
+			return 0, err
+		}
+		err = read(d)
 		if errors.Is(err, ErrDumpInterrupted) {
 			continue
 		}
 		if err != nil {
-			return 0, nil, fmt.Errorf("read tables: %w", err)
+			return 0, err
 		}
 		after, err := s.genID()
 		if err != nil {
-			return 0, nil, err
+			return 0, err
 		}
 		if after == gen {
-			return gen, tables, nil
+			return gen, nil
 		}
 	}
-	return 0, nil, fmt.Errorf("read tables: %w", ErrGenerationChanged)
+	return 0, fmt.Errorf("read ruleset: %w", ErrGenerationChanged)
 }
 
 func readTables(d *Dumper, want func(model.Family, string) bool) ([]*model.TableState, error) {
